@@ -1,0 +1,89 @@
+/**
+ * The code that talks to one kind of external system. A driver implements `test` and
+ * `healthCheck`, and the optional capabilities its descriptor declares as operations.
+ *
+ * @since 0.1.0
+ */
+import type * as Effect from "effect/Effect"
+import type * as Sink from "effect/Sink"
+import type { ConnectorDescriptor } from "./ConnectorDescriptor.js"
+import type { ConnectorInstance } from "./ConnectorInstance.js"
+import type * as Database from "./Database.js"
+import type { DdlNeedsReason, DdlRejected, EgressDenied } from "./DomainError.js"
+import type { DriverError } from "./DriverError.js"
+import type * as Messaging from "./Messaging.js"
+
+/**
+ * What a driver call gets: the instance, its configuration decoded with the descriptor's schema,
+ * and the resolved credentials decoded with the descriptor's credential schema (secret fields as
+ * `Redacted`).
+ *
+ * @since 0.1.0
+ */
+export interface DriverContext<Configuration, Credentials> {
+  readonly instance: ConnectorInstance
+  readonly configuration: Configuration
+  readonly credentials: Credentials
+}
+
+/**
+ * Failures of any driver call: the external system's, or the egress policy's.
+ *
+ * @since 0.1.0
+ */
+export type DriverFailure = DriverError | EgressDenied
+
+/**
+ * @since 0.1.0
+ */
+export interface ConnectorDriver<Configuration, Credentials> {
+  /** Verifies that the credentials work; succeeds with a human-readable detail (server version…). */
+  readonly test: (context: DriverContext<Configuration, Credentials>) => Effect.Effect<string, DriverFailure>
+  /** One cheap round trip; latency is measured by the caller. */
+  readonly healthCheck: (context: DriverContext<Configuration, Credentials>) => Effect.Effect<void, DriverFailure>
+  readonly query?: (
+    context: DriverContext<Configuration, Credentials>,
+    request: Database.QueryRequest
+  ) => Effect.Effect<Database.QueryResult, DriverFailure>
+  readonly discoverSchema?: (
+    context: DriverContext<Configuration, Credentials>,
+    request: Database.SchemaRequest
+  ) => Effect.Effect<Database.DatabaseSchema, DriverFailure>
+  readonly executeDdl?: (
+    context: DriverContext<Configuration, Credentials>,
+    request: Database.DdlRequest
+  ) => Effect.Effect<Database.DdlResult, DriverFailure | DdlRejected | DdlNeedsReason>
+  readonly sendEmail?: (
+    context: DriverContext<Configuration, Credentials>,
+    message: Messaging.EmailMessage
+  ) => Effect.Effect<Messaging.EmailReceipt, DriverFailure>
+  readonly sendSms?: (
+    context: DriverContext<Configuration, Credentials>,
+    message: Messaging.SmsMessage
+  ) => Effect.Effect<Messaging.SmsReceipt, DriverFailure>
+  readonly fetchFile?: <E>(
+    context: DriverContext<Configuration, Credentials>,
+    request: Messaging.FetchFileRequest,
+    sink: Sink.Sink<unknown, Uint8Array, never, E>
+  ) => Effect.Effect<Messaging.FetchedFile, DriverFailure | E>
+}
+
+/**
+ * A descriptor with its driver: what a connector package exports and a registry holds.
+ *
+ * @since 0.1.0
+ */
+export interface Connector<Descriptor extends ConnectorDescriptor = ConnectorDescriptor> {
+  readonly descriptor: Descriptor
+  readonly driver: ConnectorDriver<Descriptor["configuration"]["Type"], Descriptor["credentials"]["Type"]>
+}
+
+/**
+ * Pairs a descriptor with its driver, typing the driver's context from the descriptor's schemas.
+ *
+ * @since 0.1.0
+ */
+export const make = <Descriptor extends ConnectorDescriptor>(
+  descriptor: Descriptor,
+  driver: ConnectorDriver<Descriptor["configuration"]["Type"], Descriptor["credentials"]["Type"]>
+): Connector<Descriptor> => ({ descriptor, driver })

@@ -1,0 +1,343 @@
+/**
+ * The connector instance lifecycle: create, read (masked view), list, update, enable/disable,
+ * delete, and the status bookkeeping that tests and activities perform. Every operation acts in
+ * the current `Actor`'s organization; every mutation is audited.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { Actor } from "./Actor.js"
+import * as AuditLog from "./AuditLog.js"
+import { AuthType } from "./ConnectorDescriptor.js"
+import {
+  ConnectorInstance,
+  InstanceName,
+  InstanceStatus,
+  type InstanceView,
+  type TestStatus,
+  view
+} from "./ConnectorInstance.js"
+import { ConnectorRegistry, validateConfiguration } from "./ConnectorRegistry.js"
+import {
+  type ConnectorNotFound,
+  type DuplicateAccount,
+  InstanceDisabled,
+  InstanceNotFound,
+  InvalidConfiguration,
+  InvalidInput,
+  type NameTaken,
+  type StorageError
+} from "./DomainError.js"
+import * as Ids from "./Ids.js"
+import { formatParseError } from "./internal/schemaError.js"
+import { InstanceRepository } from "./InstanceRepository.js"
+
+const Description = Schema.NullOr(
+  Schema.String.pipe(Schema.maxLength(2000, { message: () => "description must be at most 2000 characters" }))
+)
+
+/**
+ * Input of `create`. `connector` is a descriptor id or key; `authType` defaults to the
+ * descriptor's first auth profile.
+ *
+ * @since 0.1.0
+ */
+export class CreateInstance extends Schema.Class<CreateInstance>("@patchbay/core/CreateInstance")({
+  connector: Schema.String.pipe(Schema.minLength(1, { message: () => "connector is required" })),
+  instanceName: InstanceName,
+  description: Schema.optionalWith(Description, { default: () => null }),
+  workspaceId: Schema.optionalWith(Schema.NullOr(Ids.WorkspaceId), { default: () => null }),
+  configuration: Schema.optionalWith(Schema.Unknown, { default: () => ({}) }),
+  authType: Schema.optional(AuthType)
+}) {}
+
+/**
+ * Input of `update`: only the fields given change. A new configuration is validated again.
+ *
+ * @since 0.1.0
+ */
+export class UpdateInstance extends Schema.Class<UpdateInstance>("@patchbay/core/UpdateInstance")({
+  instanceName: Schema.optional(InstanceName),
+  description: Schema.optional(Description),
+  configuration: Schema.optional(Schema.Unknown),
+  isEnabled: Schema.optional(Schema.Boolean)
+}) {}
+
+/**
+ * Filters and page of `list`. `workspaceId: null` lists organization-level instances only.
+ *
+ * @since 0.1.0
+ */
+export class ListInstances extends Schema.Class<ListInstances>("@patchbay/core/ListInstances")({
+  connector: Schema.optional(Schema.String),
+  workspaceId: Schema.optional(Schema.NullOr(Ids.WorkspaceId)),
+  isEnabled: Schema.optional(Schema.Boolean),
+  status: Schema.optional(InstanceStatus),
+  limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 200)), { default: () => 50 }),
+  cursor: Schema.optional(Ids.InstanceId)
+}) {}
+
+/**
+ * A page of instances; `nextCursor` is null on the last page.
+ *
+ * @since 0.1.0
+ */
+export interface InstancePage {
+  readonly items: ReadonlyArray<InstanceView>
+  readonly nextCursor: Ids.InstanceId | null
+}
+
+/**
+ * The outcome of a connection test, as recorded on the instance.
+ *
+ * @since 0.1.0
+ */
+export interface TestRecord {
+  readonly status: Exclude<TestStatus, "pending">
+  readonly message: string
+  readonly testedAt: Date
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface ConnectorInstancesShape {
+  readonly create: (
+    input: typeof CreateInstance.Encoded
+  ) => Effect.Effect<
+    InstanceView,
+    InvalidInput | InvalidConfiguration | ConnectorNotFound | NameTaken | DuplicateAccount | StorageError,
+    Actor
+  >
+  readonly get: (id: string) => Effect.Effect<InstanceView, InstanceNotFound | StorageError, Actor>
+  readonly list: (
+    query?: typeof ListInstances.Encoded
+  ) => Effect.Effect<InstancePage, InvalidInput | ConnectorNotFound | StorageError, Actor>
+  readonly update: (
+    id: string,
+    patch: typeof UpdateInstance.Encoded
+  ) => Effect.Effect<
+    InstanceView,
+    InstanceNotFound | InvalidInput | InvalidConfiguration | NameTaken | DuplicateAccount | StorageError,
+    Actor
+  >
+  readonly delete: (id: string) => Effect.Effect<void, InstanceNotFound | StorageError, Actor>
+  /** The full instance, if it exists in the actor's organization and is enabled. */
+  readonly getUsable: (
+    id: string
+  ) => Effect.Effect<ConnectorInstance, InstanceNotFound | InstanceDisabled | StorageError, Actor>
+  /** Records a connection test's outcome (`last_tested_at`, `test_status`, `test_message`). */
+  readonly recordTest: (
+    id: Ids.InstanceId,
+    test: TestRecord
+  ) => Effect.Effect<ConnectorInstance, InstanceNotFound | StorageError, Actor>
+  /** Sets `status`; audited with the reason when it changes. */
+  readonly setStatus: (
+    id: Ids.InstanceId,
+    status: InstanceStatus,
+    reason: string
+  ) => Effect.Effect<ConnectorInstance, InstanceNotFound | StorageError, Actor>
+  /**
+   * Records that credentials were stored: `has_credentials`, and the account fingerprint that must
+   * stay unique per connector type in the organization.
+   */
+  readonly setCredentialState: (
+    id: Ids.InstanceId,
+    state: { readonly hasCredentials: boolean; readonly accountFingerprint: string | null }
+  ) => Effect.Effect<ConnectorInstance, InstanceNotFound | DuplicateAccount | StorageError, Actor>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class ConnectorInstances extends Context.Tag("@patchbay/core/ConnectorInstances")<
+  ConnectorInstances,
+  ConnectorInstancesShape
+>() {}
+
+const decodeInput =
+  <A, I>(schema: Schema.Schema<A, I>) =>
+  (input: unknown): Effect.Effect<A, InvalidInput> =>
+    Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "error" })(input).pipe(
+      Effect.mapError((error) => new InvalidInput({ detail: formatParseError(error) }))
+    )
+
+const decodeCreate = decodeInput(CreateInstance)
+const decodeUpdate = decodeInput(UpdateInstance)
+const decodeList = decodeInput(ListInstances)
+const isInstanceId = Schema.is(Ids.InstanceId)
+const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
+
+/**
+ * The service on its ports: `InstanceRepository`, `AuditLog` and `ConnectorRegistry`.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<ConnectorInstances, never, InstanceRepository | AuditLog.AuditLog | ConnectorRegistry> =
+  Layer.effect(
+    ConnectorInstances,
+    Effect.gen(function* () {
+      const repository = yield* InstanceRepository
+      const registry = yield* ConnectorRegistry
+      const audit = yield* AuditLog.AuditLog
+      const record = (...args: Parameters<typeof AuditLog.record>) =>
+        AuditLog.record(...args).pipe(Effect.provideService(AuditLog.AuditLog, audit))
+
+      const find = (id: string) =>
+        Effect.gen(function* () {
+          const actor = yield* Actor
+          const found = isInstanceId(id) ? yield* repository.get(actor.orgId, id) : Option.none()
+          if (Option.isNone(found)) return yield* new InstanceNotFound({ instanceId: id })
+          return found.value
+        })
+
+      const save = (instance: ConnectorInstance, changes: Partial<ConnectorInstance>) =>
+        Effect.gen(function* () {
+          const next = ConnectorInstance.make({ ...instance, ...changes, updatedAt: yield* now })
+          yield* repository.update(next)
+          return next
+        })
+      /** A save that changes neither name nor fingerprint cannot clash. */
+      const saveStatus = (instance: ConnectorInstance, changes: Partial<ConnectorInstance>) =>
+        save(instance, changes).pipe(Effect.catchTags({ NameTaken: Effect.die, DuplicateAccount: Effect.die }))
+
+      const create = Effect.fn("ConnectorInstances.create")(function* (input: typeof CreateInstance.Encoded) {
+        const actor = yield* Actor
+        const request = yield* decodeCreate(input)
+        const connector = yield* registry.get(request.connector)
+        const descriptor = connector.descriptor
+        const authType = request.authType ?? descriptor.authProfiles[0]!
+        if (!descriptor.authProfiles.includes(authType)) {
+          return yield* new InvalidConfiguration({
+            connector: descriptor.key,
+            detail: `auth type ${authType} is not one of ${descriptor.authProfiles.join(", ")}`
+          })
+        }
+        const configuration = yield* validateConfiguration(descriptor, request.configuration)
+        const at = yield* now
+        const instance = ConnectorInstance.make({
+          id: yield* Ids.make(Ids.InstanceId),
+          orgId: actor.orgId,
+          connectorId: descriptor.id,
+          connectorKey: descriptor.key,
+          instanceName: request.instanceName,
+          description: request.description,
+          workspaceId: request.workspaceId,
+          configuration,
+          authType,
+          isEnabled: true,
+          lastTestedAt: null,
+          testStatus: "pending",
+          testMessage: null,
+          hasCredentials: false,
+          status: "active",
+          accountFingerprint: null,
+          createdAt: at,
+          updatedAt: at
+        })
+        yield* repository.insert(instance)
+        yield* record("instance.created", {
+          instanceId: instance.id,
+          details: { connector: descriptor.key, instanceName: instance.instanceName, workspaceId: instance.workspaceId }
+        })
+        return view(instance)
+      })
+
+      const update = Effect.fn("ConnectorInstances.update")(function* (
+        id: string,
+        patch: typeof UpdateInstance.Encoded
+      ) {
+        const request = yield* decodeUpdate(patch)
+        const current = yield* find(id)
+        const changes: { -readonly [K in keyof ConnectorInstance]?: ConnectorInstance[K] } = {}
+        if (request.instanceName !== undefined) changes.instanceName = request.instanceName
+        if (request.description !== undefined) changes.description = request.description
+        if (request.isEnabled !== undefined) changes.isEnabled = request.isEnabled
+        if (request.configuration !== undefined) {
+          const { descriptor } = yield* registry.get(current.connectorId).pipe(Effect.orDie)
+          changes.configuration = yield* validateConfiguration(descriptor, request.configuration)
+        }
+        const next = yield* save(current, changes)
+        yield* record("instance.updated", { instanceId: next.id, details: { fields: Object.keys(changes) } })
+        return view(next)
+      })
+
+      return ConnectorInstances.of({
+        create,
+        get: Effect.fn("ConnectorInstances.get")(function* (id: string) {
+          return view(yield* find(id))
+        }),
+        list: Effect.fn("ConnectorInstances.list")(function* (query: typeof ListInstances.Encoded = {}) {
+          const actor = yield* Actor
+          const request = yield* decodeList(query)
+          const connectorId =
+            request.connector === undefined ? undefined : (yield* registry.get(request.connector)).descriptor.id
+          const rows = yield* repository.list(actor.orgId, {
+            connectorId,
+            workspaceId: request.workspaceId,
+            isEnabled: request.isEnabled,
+            status: request.status,
+            after: request.cursor,
+            limit: request.limit + 1
+          })
+          const items = rows.slice(0, request.limit)
+          return {
+            items: items.map(view),
+            nextCursor: rows.length > request.limit ? items[items.length - 1]!.id : null
+          }
+        }),
+        update,
+        delete: Effect.fn("ConnectorInstances.delete")(function* (id: string) {
+          const actor = yield* Actor
+          const current = yield* find(id)
+          yield* repository.delete(actor.orgId, current.id)
+          yield* record("instance.deleted", {
+            instanceId: current.id,
+            details: { connector: current.connectorKey, instanceName: current.instanceName }
+          })
+        }),
+        getUsable: Effect.fn("ConnectorInstances.getUsable")(function* (id: string) {
+          const instance = yield* find(id)
+          if (!instance.isEnabled) {
+            return yield* new InstanceDisabled({ instanceId: instance.id, instanceName: instance.instanceName })
+          }
+          return instance
+        }),
+        recordTest: Effect.fn("ConnectorInstances.recordTest")(function* (id: Ids.InstanceId, test: TestRecord) {
+          const next = yield* saveStatus(yield* find(id), {
+            lastTestedAt: test.testedAt,
+            testStatus: test.status,
+            testMessage: test.message
+          })
+          yield* record("instance.tested", {
+            instanceId: id,
+            outcome: test.status === "success" ? "success" : "failure",
+            details: { message: test.message }
+          })
+          return next
+        }),
+        setStatus: Effect.fn("ConnectorInstances.setStatus")(function* (
+          id: Ids.InstanceId,
+          status: InstanceStatus,
+          reason: string
+        ) {
+          const current = yield* find(id)
+          if (current.status === status) return current
+          const next = yield* saveStatus(current, { status })
+          yield* record(`instance.${status}`, { instanceId: id, details: { reason } })
+          return next
+        }),
+        setCredentialState: Effect.fn("ConnectorInstances.setCredentialState")(function* (
+          id: Ids.InstanceId,
+          state: { readonly hasCredentials: boolean; readonly accountFingerprint: string | null }
+        ) {
+          return yield* save(yield* find(id), state).pipe(Effect.catchTag("NameTaken", Effect.die))
+        })
+      })
+    })
+  )

@@ -1,0 +1,65 @@
+/**
+ * Stored credentials: metadata anyone permitted may see, and the sealed secret only the vault
+ * opens. A credential is write-once: a change is a new version of the same (instance, scope).
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import { CredentialScope } from "./CredentialScope.js"
+import { CredentialId, InstanceId, OrgId } from "./Ids.js"
+
+/**
+ * An envelope: the payload encrypted under a fresh data key (AES-256-GCM, `nonce`, `ciphertext`
+ * with its tag), and that data key wrapped by the key-encryption key `keyId`.
+ *
+ * @since 0.1.0
+ */
+export class SealedSecret extends Schema.Class<SealedSecret>("@patchbay/core/SealedSecret")({
+  keyId: Schema.String,
+  wrappedKey: Schema.Uint8ArrayFromSelf,
+  nonce: Schema.Uint8ArrayFromSelf,
+  ciphertext: Schema.Uint8ArrayFromSelf
+}) {}
+
+/**
+ * Free-form, non-secret labels the caller attaches (`label`, `created_for`, …).
+ *
+ * @since 0.1.0
+ */
+export const CredentialLabels = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/**
+ * Everything about a credential version except its secret: safe to show and to log. `masked`
+ * holds the view of each field (identifying fields in clear, secret fields masked), computed when
+ * the version was written so views never decrypt.
+ *
+ * @since 0.1.0
+ */
+export class CredentialMetadata extends Schema.Class<CredentialMetadata>("@patchbay/core/CredentialMetadata")({
+  id: CredentialId,
+  orgId: OrgId,
+  instanceId: InstanceId,
+  scope: CredentialScope,
+  version: Schema.Int,
+  labels: CredentialLabels,
+  masked: Schema.Record({ key: Schema.String, value: Schema.String }),
+  accountFingerprint: Schema.NullOr(Schema.String),
+  expiresAt: Schema.NullOr(Schema.DateFromSelf),
+  revokedAt: Schema.NullOr(Schema.DateFromSelf),
+  createdAt: Schema.DateFromSelf
+}) {
+  /** Neither revoked nor expired at `now`. */
+  isValidAt(now: Date): boolean {
+    return this.revokedAt === null && (this.expiresAt === null || this.expiresAt.getTime() > now.getTime())
+  }
+}
+
+/**
+ * A stored credential version: metadata and sealed secret.
+ *
+ * @since 0.1.0
+ */
+export class CredentialRecord extends Schema.Class<CredentialRecord>("@patchbay/core/CredentialRecord")({
+  metadata: CredentialMetadata,
+  sealed: SealedSecret
+}) {}

@@ -1,0 +1,171 @@
+/**
+ * The port through which credential versions are stored. Implementations: `layerMemory` here,
+ * SQL in `@patchbay/store-sql`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { CredentialMetadata, CredentialRecord, type SealedSecret } from "./Credential.js"
+import type { CredentialScope } from "./CredentialScope.js"
+import type { StorageError } from "./DomainError.js"
+import type { CredentialId, InstanceId, OrgId } from "./Ids.js"
+
+/**
+ * A version to insert: the repository assigns `version` (one more than the newest of the same
+ * instance and scope).
+ *
+ * @since 0.1.0
+ */
+export interface NewCredential {
+  readonly metadata: Omit<CredentialMetadata, "version" | "isValidAt">
+  readonly sealed: SealedSecret
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface CredentialRepositoryShape {
+  /** Stores a new version; returns it with its version number. */
+  readonly insert: (credential: NewCredential) => Effect.Effect<CredentialRecord, StorageError>
+  /** One version by id within an organization. */
+  readonly get: (orgId: OrgId, id: CredentialId) => Effect.Effect<Option.Option<CredentialRecord>, StorageError>
+  /**
+   * The newest version that is neither revoked nor expired at `now`, in the first of `scopes`
+   * (given in precedence order) that has one.
+   */
+  readonly newestValid: (
+    orgId: OrgId,
+    instanceId: InstanceId,
+    scopes: ReadonlyArray<CredentialScope>,
+    now: Date
+  ) => Effect.Effect<Option.Option<CredentialRecord>, StorageError>
+  /** Every version of an instance, newest first. */
+  readonly list: (orgId: OrgId, instanceId: InstanceId) => Effect.Effect<ReadonlyArray<CredentialMetadata>, StorageError>
+  /** Marks a version revoked at `at` (idempotent: an earlier revocation stands). */
+  readonly revoke: (
+    orgId: OrgId,
+    id: CredentialId,
+    at: Date
+  ) => Effect.Effect<Option.Option<CredentialMetadata>, StorageError>
+  /**
+   * The current version of every (instance, scope) of the organization — the newest one not
+   * revoked — whose `expiresAt` lies in `(from, until]`, soonest first.
+   */
+  readonly listExpiring: (
+    orgId: OrgId,
+    from: Date,
+    until: Date
+  ) => Effect.Effect<ReadonlyArray<CredentialMetadata>, StorageError>
+  /** Every key id that seals at least one stored version, across organizations. */
+  readonly keyIds: Effect.Effect<ReadonlyArray<string>, StorageError>
+  /** Up to `limit` versions, across organizations, sealed under a key other than `keyId`. */
+  readonly sealedWithOtherKey: (keyId: string, limit: number) => Effect.Effect<ReadonlyArray<CredentialRecord>, StorageError>
+  /**
+   * Replaces a version's wrapped data key (key rotation), only if it is still sealed under
+   * `expectedKeyId`; returns whether it did.
+   */
+  readonly replaceSealed: (
+    id: CredentialId,
+    expectedKeyId: string,
+    sealed: SealedSecret
+  ) => Effect.Effect<boolean, StorageError>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class CredentialRepository extends Context.Tag("@patchbay/core/CredentialRepository")<
+  CredentialRepository,
+  CredentialRepositoryShape
+>() {}
+
+const slot = (instanceId: string, scope: CredentialScope) => `${instanceId}|${scope.type}:${scope.id}`
+
+/**
+ * An in-memory repository: for tests and single-process experiments. Each operation runs in one
+ * synchronous step, so concurrent fibers never interleave inside it.
+ *
+ * @since 0.1.0
+ */
+export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(CredentialRepository, () => {
+  const byId = new Map<string, CredentialRecord>()
+  /** (instance, scope) → versions, newest first. */
+  const bySlot = new Map<string, Array<CredentialRecord>>()
+  const inOrg = (orgId: OrgId, record: CredentialRecord | undefined) =>
+    record !== undefined && record.metadata.orgId === orgId ? Option.some(record) : Option.none()
+  const replace = (record: CredentialRecord) => {
+    byId.set(record.metadata.id, record)
+    const versions = bySlot.get(slot(record.metadata.instanceId, record.metadata.scope))!
+    versions[versions.findIndex((v) => v.metadata.id === record.metadata.id)] = record
+  }
+
+  return CredentialRepository.of({
+    insert: (credential) =>
+      Effect.sync(() => {
+        const key = slot(credential.metadata.instanceId, credential.metadata.scope)
+        const versions = bySlot.get(key) ?? []
+        const record = CredentialRecord.make({
+          metadata: CredentialMetadata.make({ ...credential.metadata, version: (versions[0]?.metadata.version ?? 0) + 1 }),
+          sealed: credential.sealed
+        })
+        byId.set(record.metadata.id, record)
+        bySlot.set(key, [record, ...versions])
+        return record
+      }),
+    get: (orgId, id) => Effect.sync(() => inOrg(orgId, byId.get(id))),
+    newestValid: (orgId, instanceId, scopes, now) =>
+      Effect.sync(() => {
+        for (const scope of scopes) {
+          const found = bySlot
+            .get(slot(instanceId, scope))
+            ?.find((r) => r.metadata.orgId === orgId && r.metadata.isValidAt(now))
+          if (found !== undefined) return Option.some(found)
+        }
+        return Option.none()
+      }),
+    list: (orgId, instanceId) =>
+      Effect.sync(() =>
+        [...byId.values()]
+          .filter((r) => r.metadata.orgId === orgId && r.metadata.instanceId === instanceId)
+          .map((r) => r.metadata)
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.version - a.version)
+      ),
+    revoke: (orgId, id, at) =>
+      Effect.sync(() => {
+        const found = inOrg(orgId, byId.get(id))
+        if (Option.isNone(found) || found.value.metadata.revokedAt !== null) {
+          return Option.map(found, (r) => r.metadata)
+        }
+        const record = CredentialRecord.make({
+          metadata: CredentialMetadata.make({ ...found.value.metadata, revokedAt: at }),
+          sealed: found.value.sealed
+        })
+        replace(record)
+        return Option.some(record.metadata)
+      }),
+    listExpiring: (orgId, from, until) =>
+      Effect.sync(() => {
+        const current: Array<CredentialMetadata> = []
+        for (const versions of bySlot.values()) {
+          const head = versions.find((r) => r.metadata.revokedAt === null)?.metadata
+          if (head === undefined || head.orgId !== orgId || head.expiresAt === null) continue
+          const t = head.expiresAt.getTime()
+          if (t > from.getTime() && t <= until.getTime()) current.push(head)
+        }
+        return current.sort((a, b) => a.expiresAt!.getTime() - b.expiresAt!.getTime())
+      }),
+    keyIds: Effect.sync(() => [...new Set([...byId.values()].map((r) => r.sealed.keyId))]),
+    sealedWithOtherKey: (keyId, limit) =>
+      Effect.sync(() => [...byId.values()].filter((r) => r.sealed.keyId !== keyId).slice(0, limit)),
+    replaceSealed: (id, expectedKeyId, sealed) =>
+      Effect.sync(() => {
+        const found = byId.get(id)
+        if (found === undefined || found.sealed.keyId !== expectedKeyId) return false
+        replace(CredentialRecord.make({ metadata: found.metadata, sealed }))
+        return true
+      })
+  })
+})

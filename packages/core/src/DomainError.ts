@@ -1,0 +1,267 @@
+/**
+ * Failures of Patchbay's own rules: missing or disabled instances, name and account clashes,
+ * invalid input, credential problems, limits. None of them is retryable as is.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * No instance with this id in the actor's organization. Also what another organization's instance
+ * looks like: the error never hints that it exists.
+ *
+ * @since 0.1.0
+ */
+export class InstanceNotFound extends Schema.TaggedError<InstanceNotFound>("@patchbay/core/InstanceNotFound")(
+  "InstanceNotFound",
+  { instanceId: Schema.String }
+) {
+  readonly retryable = false
+  override get message(): string {
+    return `No connector instance ${this.instanceId} exists in this organization`
+  }
+}
+
+/**
+ * The instance is disabled; enable it before agents or workflows can use it.
+ *
+ * @since 0.1.0
+ */
+export class InstanceDisabled extends Schema.TaggedError<InstanceDisabled>("@patchbay/core/InstanceDisabled")(
+  "InstanceDisabled",
+  { instanceId: Schema.String, instanceName: Schema.String }
+) {
+  readonly retryable = false
+  override get message(): string {
+    return `Connector instance "${this.instanceName}" is disabled; enable it to use it`
+  }
+}
+
+/**
+ * No connector descriptor is registered under this id or key.
+ *
+ * @since 0.1.0
+ */
+export class ConnectorNotFound extends Schema.TaggedError<ConnectorNotFound>("@patchbay/core/ConnectorNotFound")(
+  "ConnectorNotFound",
+  { connector: Schema.String }
+) {
+  readonly retryable = false
+  override get message(): string {
+    return `No connector "${this.connector}" is registered`
+  }
+}
+
+/**
+ * The connector does not offer the requested operation.
+ *
+ * @since 0.1.0
+ */
+export class OperationUnsupported extends Schema.TaggedError<OperationUnsupported>(
+  "@patchbay/core/OperationUnsupported"
+)("OperationUnsupported", { connector: Schema.String, operation: Schema.String }) {
+  readonly retryable = false
+  override get message(): string {
+    return `Connector "${this.connector}" does not support ${this.operation}`
+  }
+}
+
+/**
+ * Another instance of this connector type in the organization already has this name (names are
+ * compared trimmed and case-insensitively).
+ *
+ * @since 0.1.0
+ */
+export class NameTaken extends Schema.TaggedError<NameTaken>("@patchbay/core/NameTaken")("NameTaken", {
+  instanceName: Schema.String,
+  connector: Schema.String
+}) {
+  readonly retryable = false
+  override get message(): string {
+    return `A ${this.connector} connection named "${this.instanceName}" already exists; choose another name`
+  }
+}
+
+/**
+ * The same external account is already connected through another instance of this connector type.
+ *
+ * @since 0.1.0
+ */
+export class DuplicateAccount extends Schema.TaggedError<DuplicateAccount>("@patchbay/core/DuplicateAccount")(
+  "DuplicateAccount",
+  { connector: Schema.String, existingInstanceId: Schema.String }
+) {
+  readonly retryable = false
+  override get message(): string {
+    return `This ${this.connector} account is already connected as instance ${this.existingInstanceId}; use that connection instead of adding it twice`
+  }
+}
+
+/**
+ * Configuration or credentials do not match the connector's schema; `detail` is the schema's own
+ * message.
+ *
+ * @since 0.1.0
+ */
+export class InvalidConfiguration extends Schema.TaggedError<InvalidConfiguration>(
+  "@patchbay/core/InvalidConfiguration"
+)("InvalidConfiguration", { connector: Schema.String, detail: Schema.String }) {
+  readonly retryable = false
+  override get message(): string {
+    return `Invalid ${this.connector} configuration: ${this.detail}`
+  }
+}
+
+/**
+ * A request's own fields are invalid (a name too long, a malformed id); `detail` is the schema's
+ * message.
+ *
+ * @since 0.1.0
+ */
+export class InvalidInput extends Schema.TaggedError<InvalidInput>("@patchbay/core/InvalidInput")("InvalidInput", {
+  detail: Schema.String
+}) {
+  readonly retryable = false
+  override get message(): string {
+    return `Invalid input: ${this.detail}`
+  }
+}
+
+/**
+ * No usable credential exists for this instance and actor.
+ *
+ * @since 0.1.0
+ */
+export class CredentialNotFound extends Schema.TaggedError<CredentialNotFound>("@patchbay/core/CredentialNotFound")(
+  "CredentialNotFound",
+  { instanceId: Schema.String, scopes: Schema.Array(Schema.String) }
+) {
+  readonly retryable = false
+  override get message(): string {
+    return `No credential for instance ${this.instanceId} in scopes ${this.scopes.join(", ")}; store one first`
+  }
+}
+
+/**
+ * The only credentials the actor could use have expired.
+ *
+ * @since 0.1.0
+ */
+export class CredentialExpired extends Schema.TaggedError<CredentialExpired>("@patchbay/core/CredentialExpired")(
+  "CredentialExpired",
+  { instanceId: Schema.String, credentialId: Schema.String, expiredAt: Schema.DateFromString }
+) {
+  readonly retryable = false
+  override get message(): string {
+    return `The credential of instance ${this.instanceId} expired at ${this.expiredAt.toISOString()}; store a new one`
+  }
+}
+
+/**
+ * A stored credential failed authentication on decryption: it was altered, copied onto another
+ * row, or sealed under a different key.
+ *
+ * @since 0.1.0
+ */
+export class CredentialCorrupted extends Schema.TaggedError<CredentialCorrupted>(
+  "@patchbay/core/CredentialCorrupted"
+)("CredentialCorrupted", { credentialId: Schema.String, detail: Schema.String }) {
+  readonly retryable = false
+  override get message(): string {
+    return `Credential ${this.credentialId} cannot be decrypted (${this.detail}); store it again`
+  }
+}
+
+/**
+ * The actor may not use or write credentials of this scope.
+ *
+ * @since 0.1.0
+ */
+export class ScopeForbidden extends Schema.TaggedError<ScopeForbidden>("@patchbay/core/ScopeForbidden")(
+  "ScopeForbidden",
+  { scope: Schema.String }
+) {
+  readonly retryable = false
+  override get message(): string {
+    return `The current actor may not use credentials of scope ${this.scope}`
+  }
+}
+
+/**
+ * A bulk operation named more instances than one request may.
+ *
+ * @since 0.1.0
+ */
+export class BatchTooLarge extends Schema.TaggedError<BatchTooLarge>("@patchbay/core/BatchTooLarge")(
+  "BatchTooLarge",
+  { size: Schema.Number, max: Schema.Number }
+) {
+  readonly retryable = false
+  override get message(): string {
+    return `A batch may hold at most ${this.max} instances; this one has ${this.size}. Split it.`
+  }
+}
+
+/**
+ * A destructive DDL statement would affect a non-empty table and no reason was given; nothing ran.
+ *
+ * @since 0.1.0
+ */
+export class DdlNeedsReason extends Schema.TaggedError<DdlNeedsReason>("@patchbay/core/DdlNeedsReason")(
+  "DdlNeedsReason",
+  { tables: Schema.Array(Schema.String) }
+) {
+  readonly retryable = false
+  override get message(): string {
+    return `Destructive DDL on non-empty table(s) ${this.tables.join(", ")} needs a reason; nothing was executed`
+  }
+}
+
+/**
+ * The SQL is not acceptable DDL: a syntax error (with the parser's position) or a statement that is
+ * not DDL.
+ *
+ * @since 0.1.0
+ */
+export class DdlRejected extends Schema.TaggedError<DdlRejected>("@patchbay/core/DdlRejected")("DdlRejected", {
+  detail: Schema.String,
+  position: Schema.optional(Schema.Number)
+}) {
+  readonly retryable = false
+  override get message(): string {
+    return this.position === undefined
+      ? `DDL rejected: ${this.detail}`
+      : `DDL rejected at position ${this.position}: ${this.detail}`
+  }
+}
+
+/**
+ * The egress policy forbids connecting to this address.
+ *
+ * @since 0.1.0
+ */
+export class EgressDenied extends Schema.TaggedError<EgressDenied>("@patchbay/core/EgressDenied")("EgressDenied", {
+  host: Schema.String,
+  address: Schema.String,
+  rule: Schema.String
+}) {
+  readonly retryable = false
+  override get message(): string {
+    return `Connections to ${this.host} (${this.address}) are not allowed: ${this.rule}`
+  }
+}
+
+/**
+ * Patchbay's own storage failed or was unreachable. Usually transient.
+ *
+ * @since 0.1.0
+ */
+export class StorageError extends Schema.TaggedError<StorageError>("@patchbay/core/StorageError")("StorageError", {
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  readonly retryable = true
+  override get message(): string {
+    return `Storage failed during ${this.operation}: ${this.detail}`
+  }
+}

@@ -1,0 +1,23 @@
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import { randomFillSync } from "node:crypto"
+
+const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+
+/** @internal RFC 9562 UUIDv7: 48-bit Unix milliseconds from `Clock`, then 74 random bits. */
+export const uuidv7: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, (millis) => {
+  const b = randomFillSync(new Uint8Array(16))
+  let ms = millis
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256
+    ms = Math.floor(ms / 256)
+  }
+  b[6] = (b[6]! & 0x0f) | 0x70
+  b[8] = (b[8]! & 0x3f) | 0x80
+  let s = ""
+  for (let i = 0; i < 16; i++) {
+    s += hex[b[i]!]
+    if (i === 3 || i === 5 || i === 7 || i === 9) s += "-"
+  }
+  return s
+})

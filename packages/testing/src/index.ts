@@ -1,0 +1,1 @@
+export * as PostgresServer from "./PostgresServer.js"
