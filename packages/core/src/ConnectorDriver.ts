@@ -69,13 +69,17 @@ export interface ConnectorDriver<Configuration, Credentials> {
 }
 
 /**
- * A descriptor with its driver: what a connector package exports and a registry holds.
+ * A descriptor with its driver: what a connector package exports and a registry holds. The
+ * driver's types were checked against the descriptor's schemas by `make`.
  *
  * @since 0.1.0
  */
-export interface Connector<Descriptor extends ConnectorDescriptor = ConnectorDescriptor> {
-  readonly descriptor: Descriptor
-  readonly driver: ConnectorDriver<Descriptor["configuration"]["Type"], Descriptor["credentials"]["Type"]>
+export interface Connector {
+  readonly descriptor: ConnectorDescriptor
+  readonly driver: ConnectorDriver<
+    ConnectorDescriptor["configuration"]["Type"],
+    ConnectorDescriptor["credentials"]["Type"]
+  >
 }
 
 /**
@@ -86,4 +90,4 @@ export interface Connector<Descriptor extends ConnectorDescriptor = ConnectorDes
 export const make = <Descriptor extends ConnectorDescriptor>(
   descriptor: Descriptor,
   driver: ConnectorDriver<Descriptor["configuration"]["Type"], Descriptor["credentials"]["Type"]>
-): Connector<Descriptor> => ({ descriptor, driver })
+): Connector => ({ descriptor, driver })

@@ -34,8 +34,8 @@ import {
   type StorageError
 } from "./DomainError.js"
 import * as Ids from "./Ids.js"
-import { formatParseError } from "./internal/schemaError.js"
 import { InstanceRepository } from "./InstanceRepository.js"
+import { formatParseError } from "./internal/schemaError.js"
 
 const Description = Schema.NullOr(
   Schema.String.pipe(Schema.maxLength(2000, { message: () => "description must be at most 2000 characters" }))

@@ -9,8 +9,8 @@ import * as Layer from "effect/Layer"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { type ConnectorDescriptor, type DescriptorSummary, summary } from "./ConnectorDescriptor.js"
-import type { Configuration, ConnectorInstance } from "./ConnectorInstance.js"
 import type { Connector, DriverContext } from "./ConnectorDriver.js"
+import type { Configuration, ConnectorInstance } from "./ConnectorInstance.js"
 import { ConnectorNotFound, InvalidConfiguration } from "./DomainError.js"
 import { formatParseError } from "./internal/schemaError.js"
 
@@ -56,7 +56,9 @@ export const layer = <E = never, R = never>(
       return ConnectorRegistry.of({
         get: (idOrKey) => {
           const found = byKey.get(idOrKey)
-          return found === undefined ? Effect.fail(new ConnectorNotFound({ connector: idOrKey })) : Effect.succeed(found)
+          return found === undefined
+            ? Effect.fail(new ConnectorNotFound({ connector: idOrKey }))
+            : Effect.succeed(found)
         },
         list
       })
@@ -103,7 +105,10 @@ export const validateCredentials = (
   descriptor: ConnectorDescriptor,
   input: unknown
 ): Effect.Effect<Record<string, unknown>, InvalidConfiguration> =>
-  Schema.decodeUnknown(descriptor.credentials, parseOptions)(input).pipe(
+  Schema.decodeUnknown(
+    descriptor.credentials,
+    parseOptions
+  )(input).pipe(
     Effect.flatMap((decoded) => Schema.encode(descriptor.credentials)(decoded)),
     Effect.map((encoded) => encoded as Record<string, unknown>),
     Effect.catchTag("ParseError", (error) => Effect.fail(credentialsInvalid(descriptor, error)))
@@ -121,18 +126,27 @@ const credentialsInvalid = (descriptor: ConnectorDescriptor, error: ParseResult.
  *
  * @since 0.1.0
  */
-export const driverContext = <D extends ConnectorDescriptor>(
-  connector: Connector<D>,
+export const driverContext = (
+  connector: Connector,
   instance: ConnectorInstance,
   credentials: unknown
-): Effect.Effect<DriverContext<D["configuration"]["Type"], D["credentials"]["Type"]>, InvalidConfiguration> =>
+): Effect.Effect<
+  DriverContext<ConnectorDescriptor["configuration"]["Type"], ConnectorDescriptor["credentials"]["Type"]>,
+  InvalidConfiguration
+> =>
   Effect.all({
-    configuration: Schema.decodeUnknown(connector.descriptor.configuration, parseOptions)(instance.configuration).pipe(
+    configuration: Schema.decodeUnknown(
+      connector.descriptor.configuration,
+      parseOptions
+    )(instance.configuration).pipe(
       Effect.catchTag("ParseError", (error) =>
         Effect.fail(new InvalidConfiguration({ connector: connector.descriptor.key, detail: formatParseError(error) }))
       )
     ),
-    credentials: Schema.decodeUnknown(connector.descriptor.credentials, parseOptions)(credentials).pipe(
+    credentials: Schema.decodeUnknown(
+      connector.descriptor.credentials,
+      parseOptions
+    )(credentials).pipe(
       Effect.catchTag("ParseError", (error) => Effect.fail(credentialsInvalid(connector.descriptor, error)))
     )
   }).pipe(Effect.map(({ configuration, credentials }) => ({ instance, configuration, credentials })))

@@ -43,7 +43,10 @@ export interface CredentialRepositoryShape {
     now: Date
   ) => Effect.Effect<Option.Option<CredentialRecord>, StorageError>
   /** Every version of an instance, newest first. */
-  readonly list: (orgId: OrgId, instanceId: InstanceId) => Effect.Effect<ReadonlyArray<CredentialMetadata>, StorageError>
+  readonly list: (
+    orgId: OrgId,
+    instanceId: InstanceId
+  ) => Effect.Effect<ReadonlyArray<CredentialMetadata>, StorageError>
   /** Marks a version revoked at `at` (idempotent: an earlier revocation stands). */
   readonly revoke: (
     orgId: OrgId,
@@ -62,7 +65,10 @@ export interface CredentialRepositoryShape {
   /** Every key id that seals at least one stored version, across organizations. */
   readonly keyIds: Effect.Effect<ReadonlyArray<string>, StorageError>
   /** Up to `limit` versions, across organizations, sealed under a key other than `keyId`. */
-  readonly sealedWithOtherKey: (keyId: string, limit: number) => Effect.Effect<ReadonlyArray<CredentialRecord>, StorageError>
+  readonly sealedWithOtherKey: (
+    keyId: string,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<CredentialRecord>, StorageError>
   /**
    * Replaces a version's wrapped data key (key rotation), only if it is still sealed under
    * `expectedKeyId`; returns whether it did.
@@ -108,7 +114,10 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
         const key = slot(credential.metadata.instanceId, credential.metadata.scope)
         const versions = bySlot.get(key) ?? []
         const record = CredentialRecord.make({
-          metadata: CredentialMetadata.make({ ...credential.metadata, version: (versions[0]?.metadata.version ?? 0) + 1 }),
+          metadata: CredentialMetadata.make({
+            ...credential.metadata,
+            version: (versions[0]?.metadata.version ?? 0) + 1
+          }),
           sealed: credential.sealed
         })
         byId.set(record.metadata.id, record)

@@ -163,9 +163,10 @@ export class CredentialExpired extends Schema.TaggedError<CredentialExpired>("@p
  *
  * @since 0.1.0
  */
-export class CredentialCorrupted extends Schema.TaggedError<CredentialCorrupted>(
-  "@patchbay/core/CredentialCorrupted"
-)("CredentialCorrupted", { credentialId: Schema.String, detail: Schema.String }) {
+export class CredentialCorrupted extends Schema.TaggedError<CredentialCorrupted>("@patchbay/core/CredentialCorrupted")(
+  "CredentialCorrupted",
+  { credentialId: Schema.String, detail: Schema.String }
+) {
   readonly retryable = false
   override get message(): string {
     return `Credential ${this.credentialId} cannot be decrypted (${this.detail}); store it again`
@@ -192,10 +193,10 @@ export class ScopeForbidden extends Schema.TaggedError<ScopeForbidden>("@patchba
  *
  * @since 0.1.0
  */
-export class BatchTooLarge extends Schema.TaggedError<BatchTooLarge>("@patchbay/core/BatchTooLarge")(
-  "BatchTooLarge",
-  { size: Schema.Number, max: Schema.Number }
-) {
+export class BatchTooLarge extends Schema.TaggedError<BatchTooLarge>("@patchbay/core/BatchTooLarge")("BatchTooLarge", {
+  size: Schema.Number,
+  max: Schema.Number
+}) {
   readonly retryable = false
   override get message(): string {
     return `A batch may hold at most ${this.max} instances; this one has ${this.size}. Split it.`

@@ -125,6 +125,13 @@ export class RequestRejected extends Schema.TaggedError<RequestRejected>("@patch
  *
  * @since 0.1.0
  */
-export const DriverError = Schema.Union(AuthFailed, Unreachable, TimedOut, RateLimited, ProviderFailure, RequestRejected)
+export const DriverError = Schema.Union(
+  AuthFailed,
+  Unreachable,
+  TimedOut,
+  RateLimited,
+  ProviderFailure,
+  RequestRejected
+)
 /** @since 0.1.0 */
 export type DriverError = typeof DriverError.Type

@@ -5,13 +5,14 @@
  *
  * @since 0.1.0
  */
+
+import { lookup } from "node:dns/promises"
+import { BlockList, isIP } from "node:net"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { lookup } from "node:dns/promises"
-import { BlockList, isIP } from "node:net"
 import { EgressDenied } from "./DomainError.js"
 import { Unreachable } from "./DriverError.js"
 

@@ -53,5 +53,9 @@ export type AuditEventId = typeof AuditEventId.Type
  *
  * @since 0.1.0
  */
-export const make = <A>(id: { readonly make: (value: string) => A }): Effect.Effect<A> =>
-  Effect.map(uuidv7, (value) => id.make(value))
+export const make = <A>(id: {
+  readonly make: (value: string, options: { readonly disableValidation: true }) => A
+}): Effect.Effect<A> => Effect.map(uuidv7, (value) => id.make(value, trusted))
+
+// A generated UUID is valid by construction.
+const trusted = { disableValidation: true } as const

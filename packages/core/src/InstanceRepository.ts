@@ -32,9 +32,7 @@ export interface InstanceQuery {
  * @since 0.1.0
  */
 export interface InstanceRepositoryShape {
-  readonly insert: (
-    instance: ConnectorInstance
-  ) => Effect.Effect<void, NameTaken | DuplicateAccount | StorageError>
+  readonly insert: (instance: ConnectorInstance) => Effect.Effect<void, NameTaken | DuplicateAccount | StorageError>
   readonly get: (orgId: OrgId, id: InstanceId) => Effect.Effect<Option.Option<ConnectorInstance>, StorageError>
   readonly list: (orgId: OrgId, query: InstanceQuery) => Effect.Effect<ReadonlyArray<ConnectorInstance>, StorageError>
   /** Replaces the stored instance with the same organization and id. */
@@ -112,10 +110,11 @@ export const layerMemory: Layer.Layer<InstanceRepository> = Layer.sync(InstanceR
           .slice(0, query.limit)
       ),
     update: (instance) =>
-      Effect.suspend((): Effect.Effect<void, InstanceNotFound | NameTaken | DuplicateAccount> =>
-        rows.get(instance.id)?.orgId === instance.orgId
-          ? write(instance)
-          : Effect.fail(new InstanceNotFound({ instanceId: instance.id }))
+      Effect.suspend(
+        (): Effect.Effect<void, InstanceNotFound | NameTaken | DuplicateAccount> =>
+          rows.get(instance.id)?.orgId === instance.orgId
+            ? write(instance)
+            : Effect.fail(new InstanceNotFound({ instanceId: instance.id }))
       ),
     delete: (orgId, id) =>
       Effect.sync(() => {

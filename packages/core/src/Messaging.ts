@@ -58,7 +58,9 @@ export class EmailReceipt extends Schema.Class<EmailReceipt>("@patchbay/core/Ema
  * @since 0.1.0
  */
 export class SmsMessage extends Schema.Class<SmsMessage>("@patchbay/core/SmsMessage")({
-  to: Schema.String.pipe(Schema.pattern(/^\+[1-9]\d{6,14}$/, { message: () => "must be an E.164 number like +15551234567" })),
+  to: Schema.String.pipe(
+    Schema.pattern(/^\+[1-9]\d{6,14}$/, { message: () => "must be an E.164 number like +15551234567" })
+  ),
   from: Schema.optional(Schema.String),
   body: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(1600))
 }) {}

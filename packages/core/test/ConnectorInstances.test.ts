@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import { Actor } from "../src/index.js"
 import * as AuditLog from "../src/AuditLog.js"
 import { ConnectorInstances } from "../src/ConnectorInstances.js"
+import { Actor } from "../src/index.js"
 import { actorLayer, memoryLayer, orgA, orgB } from "./fixtures.js"
 
 const config = { host: "db.internal", database: "analytics" }

@@ -1,4 +1,4 @@
-import { Layer, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import * as Actor from "../src/Actor.js"
 import * as AuditLog from "../src/AuditLog.js"
 import type { ConnectorDescriptor } from "../src/ConnectorDescriptor.js"
@@ -7,7 +7,6 @@ import * as ConnectorInstances from "../src/ConnectorInstances.js"
 import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
 import * as Ids from "../src/Ids.js"
 import * as InstanceRepository from "../src/InstanceRepository.js"
-import { Effect } from "effect"
 
 export const orgA = "0190a000-0000-7000-8000-00000000000a"
 export const orgB = "0190b000-0000-7000-8000-00000000000b"
@@ -42,10 +41,6 @@ export const actorLayer = (orgId: string = orgA) => Actor.layer({ orgId })
 /** ConnectorInstances on memory ports, with the ports exposed for assertions. */
 export const memoryLayer = ConnectorInstances.layer.pipe(
   Layer.provideMerge(
-    Layer.mergeAll(
-      InstanceRepository.layerMemory,
-      AuditLog.layerMemory,
-      ConnectorRegistry.layer([demoConnector])
-    )
+    Layer.mergeAll(InstanceRepository.layerMemory, AuditLog.layerMemory, ConnectorRegistry.layer([demoConnector]))
   )
 )

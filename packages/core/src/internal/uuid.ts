@@ -1,12 +1,20 @@
+import { randomFillSync } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { randomFillSync } from "node:crypto"
 
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+// Random bytes are drawn in blocks: one system call per 512 ids instead of one per id.
+const pool = new Uint8Array(16 * 512)
+let offset = pool.length
 
-/** @internal RFC 9562 UUIDv7: 48-bit Unix milliseconds from `Clock`, then 74 random bits. */
-export const uuidv7: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, (millis) => {
-  const b = randomFillSync(new Uint8Array(16))
+/** @internal RFC 9562 UUIDv7 for a timestamp: 48-bit Unix milliseconds, then 74 random bits. */
+export const uuidv7At = (millis: number): string => {
+  if (offset === pool.length) {
+    randomFillSync(pool)
+    offset = 0
+  }
+  const b = pool.subarray(offset, offset + 16)
+  offset += 16
   let ms = millis
   for (let i = 5; i >= 0; i--) {
     b[i] = ms % 256
@@ -20,4 +28,7 @@ export const uuidv7: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis,
     if (i === 3 || i === 5 || i === 7 || i === 9) s += "-"
   }
   return s
-})
+}
+
+/** @internal A UUIDv7 with its timestamp from `Clock`. */
+export const uuidv7: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, uuidv7At)

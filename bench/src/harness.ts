@@ -1,0 +1,79 @@
+/**
+ * The benchmark harness: medians from mitata, ratios against a baseline measured in the same run,
+ * and a verdict against each target. Every suite in ./suites exports a default `Suite`.
+ */
+import { measure } from "mitata"
+
+/** One measured line of a report. */
+export interface Row {
+  readonly name: string
+  /** Median in nanoseconds. */
+  readonly median: number
+  /** The baseline's name and median, when this row is compared with one. */
+  readonly baseline?: { readonly name: string; readonly median: number }
+  /** What the target is, in words (`≤ 1.5× raw pg`, `≤ 25 µs`). */
+  readonly target: string
+  readonly met: boolean
+}
+
+/** A suite: a name and the rows it measures. */
+export interface Suite {
+  readonly name: string
+  readonly run: () => Promise<ReadonlyArray<Row>>
+}
+
+/** Median (p50) in nanoseconds of `fn`, sync or async, over at least `minMillis` of samples. */
+export const median = async (fn: () => unknown, options: { readonly minMillis?: number } = {}): Promise<number> => {
+  const stats = await measure(fn as () => Promise<void>, { min_cpu_time: (options.minMillis ?? 1000) * 1e6 })
+  return stats.p50
+}
+
+/** A row for a subject compared with a baseline: met when subject/baseline ≤ `maxRatio`. */
+export const ratioRow = (
+  name: string,
+  subject: number,
+  baseline: { readonly name: string; readonly median: number },
+  maxRatio: number
+): Row => ({
+  name,
+  median: subject,
+  baseline,
+  target: `≤ ${maxRatio}× ${baseline.name}`,
+  met: subject / baseline.median <= maxRatio
+})
+
+/** A row for a subject against an absolute limit in nanoseconds. */
+export const limitRow = (name: string, subject: number, maxNanos: number): Row => ({
+  name,
+  median: subject,
+  target: `≤ ${formatNanos(maxNanos)}`,
+  met: subject <= maxNanos
+})
+
+/** Nanoseconds in the unit that reads best. */
+export const formatNanos = (ns: number): string =>
+  ns < 1e3
+    ? `${ns.toFixed(0)} ns`
+    : ns < 1e6
+      ? `${(ns / 1e3).toFixed(2)} µs`
+      : ns < 1e9
+        ? `${(ns / 1e6).toFixed(2)} ms`
+        : `${(ns / 1e9).toFixed(2)} s`
+
+/** A markdown table of a suite's rows. */
+export const table = (suite: string, rows: ReadonlyArray<Row>): string => {
+  const lines = [
+    `### ${suite}`,
+    "",
+    "| case | median | baseline | ratio | target | met |",
+    "| --- | --- | --- | --- | --- | --- |"
+  ]
+  for (const row of rows) {
+    const baseline = row.baseline ? `${row.baseline.name}: ${formatNanos(row.baseline.median)}` : "—"
+    const ratio = row.baseline ? `${(row.median / row.baseline.median).toFixed(2)}×` : "—"
+    lines.push(
+      `| ${row.name} | ${formatNanos(row.median)} | ${baseline} | ${ratio} | ${row.target} | ${row.met ? "yes" : "**no**"} |`
+    )
+  }
+  return lines.join("\n")
+}
