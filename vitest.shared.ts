@@ -8,6 +8,7 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ["node"] } },
   test: {
     include: ["test/**/*.test.ts"],
+    passWithNoTests: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     fakeTimers: { toFake: undefined },
