@@ -127,6 +127,8 @@ export interface ConnectorInstancesShape {
     Actor
   >
   readonly delete: (id: string) => Effect.Effect<void, InstanceNotFound | StorageError, Actor>
+  /** The stored instance, enabled or not: for connection tests and administration. */
+  readonly getInstance: (id: string) => Effect.Effect<ConnectorInstance, InstanceNotFound | StorageError, Actor>
   /** The full instance, if it exists in the actor's organization and is enabled. */
   readonly getUsable: (
     id: string
@@ -300,6 +302,9 @@ export const layer: Layer.Layer<ConnectorInstances, never, InstanceRepository | 
             instanceId: current.id,
             details: { connector: current.connectorKey, instanceName: current.instanceName }
           })
+        }),
+        getInstance: Effect.fn("ConnectorInstances.getInstance")(function* (id: string) {
+          return yield* find(id)
         }),
         getUsable: Effect.fn("ConnectorInstances.getUsable")(function* (id: string) {
           const instance = yield* find(id)
