@@ -1,0 +1,340 @@
+import { createServer, type Server, type Socket } from "node:net"
+import { assert, describe, it, layer } from "@effect/vitest"
+import { ConnectorInstance, ConnectorRegistry, EgressPolicy, Ids, Messaging } from "@patchbay/core"
+import { Context, Effect, Exit, Layer } from "effect"
+import { SMTPServer } from "smtp-server"
+import { SmtpConnector } from "../src/index.js"
+
+interface Received {
+  readonly from: string
+  readonly to: ReadonlyArray<string>
+  readonly user: string | undefined
+  readonly raw: string
+}
+
+/** smtp-server on 127.0.0.1 requiring AUTH (plain text, no STARTTLS), keeping what it accepts. */
+class MailServer extends Context.Tag("test/MailServer")<
+  MailServer,
+  { readonly port: number; readonly received: Array<Received> }
+>() {}
+
+const rejected = "blocked@example.com"
+
+const MailServerLive = Layer.scoped(
+  MailServer,
+  Effect.acquireRelease(
+    Effect.async<{ readonly server: SMTPServer; readonly port: number; readonly received: Array<Received> }>(
+      (resume) => {
+        const received: Array<Received> = []
+        const server = new SMTPServer({
+          authOptional: false,
+          allowInsecureAuth: true,
+          disabledCommands: ["STARTTLS"],
+          disableReverseLookup: true,
+          logger: false,
+          onAuth(auth, _session, callback) {
+            if (auth.username === "mailer" && auth.password === "s3cret") callback(null, { user: auth.username })
+            else callback(new Error("Invalid username or password"))
+          },
+          onRcptTo(address, _session, callback) {
+            if (address.address === rejected) {
+              callback(Object.assign(new Error("mailbox unavailable"), { responseCode: 550 }))
+            } else callback()
+          },
+          onData(stream, session, callback) {
+            const chunks: Array<Buffer> = []
+            stream.on("data", (chunk: Buffer) => chunks.push(chunk))
+            stream.on("end", () => {
+              received.push({
+                from: session.envelope.mailFrom === false ? "" : session.envelope.mailFrom.address,
+                to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+                user: typeof session.user === "string" ? session.user : undefined,
+                raw: Buffer.concat(chunks).toString("utf8")
+              })
+              callback()
+            })
+          }
+        })
+        const listener = server.listen(0, "127.0.0.1", () => {
+          const address = listener.address()
+          resume(Effect.succeed({ server, port: typeof address === "object" && address ? address.port : 0, received }))
+        })
+      }
+    ),
+    ({ server }) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
+  ).pipe(Effect.map(({ port, received }) => ({ port, received })))
+)
+
+/** A TCP server that accepts connections and never says a word (no SMTP greeting). */
+const silentServer = Effect.acquireRelease(
+  Effect.async<{ readonly server: Server; readonly sockets: Set<Socket>; readonly port: number }>((resume) => {
+    const sockets = new Set<Socket>()
+    const server = createServer((socket) => sockets.add(socket))
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      resume(Effect.succeed({ server, sockets, port: typeof address === "object" && address ? address.port : 0 }))
+    })
+  }),
+  ({ server, sockets }) =>
+    Effect.async<void>((resume) => {
+      for (const socket of sockets) socket.destroy()
+      server.close(() => resume(Effect.void))
+    })
+)
+
+/** A port nobody listens on: bound once, then released. */
+const closedPort = Effect.acquireUseRelease(
+  Effect.async<Server>((resume) => {
+    const server = createServer()
+    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+  }),
+  (server) => {
+    const address = server.address()
+    return Effect.succeed(typeof address === "object" && address ? address.port : 0)
+  },
+  (server) =>
+    Effect.async<void>((resume) => {
+      server.close(() => resume(Effect.void))
+    })
+)
+
+const instance = (configuration: Record<string, unknown>) =>
+  new ConnectorInstance.ConnectorInstance({
+    id: Ids.InstanceId.make("0190a000-0000-7000-8000-0000000000f1"),
+    orgId: Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a"),
+    connectorId: SmtpConnector.descriptor.id,
+    connectorKey: SmtpConnector.descriptor.key,
+    instanceName: "smtp-test",
+    description: null,
+    workspaceId: null,
+    configuration,
+    authType: "basic",
+    isEnabled: true,
+    lastTestedAt: null,
+    testStatus: "pending",
+    testMessage: null,
+    hasCredentials: true,
+    status: "active",
+    accountFingerprint: null,
+    createdAt: new Date(0),
+    updatedAt: new Date(0)
+  })
+
+const good = { username: "mailer", password: "s3cret" }
+
+/** The connector built with the policy in context, and a driver context decoded the way the registry does. */
+const setup = (configuration: Record<string, unknown>, credentials: unknown = good) =>
+  Effect.gen(function* () {
+    const connector = yield* SmtpConnector.connector
+    const context = yield* ConnectorRegistry.driverContext(connector, instance(configuration), credentials)
+    return { driver: connector.driver, context }
+  })
+
+const loopback = EgressPolicy.layer({ allowLoopback: true })
+
+const message = (fields: Partial<typeof Messaging.EmailMessage.Encoded> = {}) =>
+  Messaging.EmailMessage.make({
+    from: "robot@example.com",
+    to: ["alice@example.com"],
+    cc: [],
+    bcc: [],
+    subject: "Quarterly report",
+    text: "See attachment.",
+    attachments: [
+      new Messaging.Attachment({
+        filename: "report.csv",
+        contentType: "text/csv",
+        content: new TextEncoder().encode("region,total\nnorth,42\n")
+      })
+    ],
+    ...(fields as object)
+  })
+
+describe("SmtpConnector", () => {
+  it("describes itself with a stable id and JSON configuration", () => {
+    assert.strictEqual(SmtpConnector.descriptor.key, "smtp")
+    assert.deepStrictEqual(SmtpConnector.descriptor.secretFields, ["password"])
+    assert.deepStrictEqual(SmtpConnector.descriptor.accountFields, ["host", "port", "username"])
+  })
+
+  it.effect("validates configuration and refuses a password placed in it", () =>
+    Effect.gen(function* () {
+      const stored = yield* ConnectorRegistry.validateConfiguration(SmtpConnector.descriptor, {
+        host: " mail.example.com "
+      })
+      assert.deepStrictEqual(stored, { host: "mail.example.com", port: 587, security: "starttls", timeout_ms: 30_000 })
+      const misplaced = yield* Effect.flip(
+        ConnectorRegistry.validateConfiguration(SmtpConnector.descriptor, { host: "x", password: "p" })
+      )
+      assert.strictEqual(misplaced._tag, "InvalidConfiguration")
+      const badSecurity = yield* Effect.flip(
+        ConnectorRegistry.validateConfiguration(SmtpConnector.descriptor, { host: "x", security: "ssl" })
+      )
+      assert.include(badSecurity.detail, "security")
+    })
+  )
+
+  layer(Layer.merge(MailServerLive, loopback))("against smtp-server requiring AUTH", (it) => {
+    const config = (port: number) => ({ host: "127.0.0.1", port, security: "none", timeout_ms: 2_000 })
+
+    it.effect("test succeeds with good credentials (EHLO + AUTH)", () =>
+      Effect.gen(function* () {
+        const { port } = yield* MailServer
+        const { driver, context } = yield* setup(config(port))
+        const detail = yield* driver.test(context)
+        assert.include(detail, "accepted the login of mailer")
+      })
+    )
+
+    it.effect("test fails with AuthFailed(invalid_credentials) on a wrong password, without the password", () =>
+      Effect.gen(function* () {
+        const { port } = yield* MailServer
+        const { driver, context } = yield* setup(config(port), { username: "mailer", password: "wrong-pass" })
+        const error = yield* Effect.flip(driver.test(context))
+        assert.strictEqual(error._tag, "AuthFailed")
+        if (error._tag === "AuthFailed") assert.strictEqual(error.kind, "invalid_credentials")
+        assert.notInclude(JSON.stringify(error), "wrong-pass")
+        assert.notInclude(error.message, "wrong-pass")
+      })
+    )
+
+    it.effect("health check is a connect + EHLO round trip", () =>
+      Effect.gen(function* () {
+        const { port } = yield* MailServer
+        const { driver, context } = yield* setup(config(port), { username: "mailer", password: "irrelevant" })
+        yield* driver.healthCheck(context)
+      })
+    )
+
+    it.effect("sends an email with an attachment that the server receives", () =>
+      Effect.gen(function* () {
+        const { port, received } = yield* MailServer
+        const { driver, context } = yield* setup(config(port))
+        const before = received.length
+        const receipt = yield* driver.sendEmail!(
+          context,
+          message({ cc: ["bob@example.com"], bcc: ["carol@example.com"], html: "<p>See attachment.</p>" })
+        )
+        assert.deepStrictEqual([...receipt.accepted].sort(), [
+          "alice@example.com",
+          "bob@example.com",
+          "carol@example.com"
+        ])
+        assert.deepStrictEqual(receipt.rejected, [])
+        assert.match(receipt.messageId, /^<.+@.+>$/)
+        assert.strictEqual(received.length, before + 1)
+        const mail = received[received.length - 1]!
+        assert.strictEqual(mail.from, "robot@example.com")
+        assert.strictEqual(mail.user, "mailer")
+        assert.deepStrictEqual([...mail.to].sort(), ["alice@example.com", "bob@example.com", "carol@example.com"])
+        assert.include(mail.raw, "Subject: Quarterly report")
+        assert.include(mail.raw, `Message-ID: ${receipt.messageId}`)
+        assert.notInclude(mail.raw, "carol@example.com") // bcc stays in the envelope only
+        assert.match(mail.raw, /Content-Disposition: attachment;\s+filename=report\.csv/)
+        assert.include(mail.raw, Buffer.from("region,total\nnorth,42\n").toString("base64"))
+        assert.include(mail.raw, "<p>See attachment.</p>")
+      })
+    )
+
+    it.effect("uses the configured sender when the message names none", () =>
+      Effect.gen(function* () {
+        const { port, received } = yield* MailServer
+        const { driver, context } = yield* setup({ ...config(port), from: "default@example.com" })
+        const { from: _, ...rest } = message()
+        yield* driver.sendEmail!(context, Messaging.EmailMessage.make(rest))
+        assert.strictEqual(received[received.length - 1]!.from, "default@example.com")
+      })
+    )
+
+    it.effect("reports recipients the server rejected while others were accepted", () =>
+      Effect.gen(function* () {
+        const { port } = yield* MailServer
+        const { driver, context } = yield* setup(config(port))
+        const receipt = yield* driver.sendEmail!(context, message({ to: ["alice@example.com", rejected] }))
+        assert.deepStrictEqual(receipt.accepted, ["alice@example.com"])
+        assert.deepStrictEqual(receipt.rejected, [rejected])
+      })
+    )
+
+    it.effect("fails with RequestRejected(550) when every recipient is rejected", () =>
+      Effect.gen(function* () {
+        const { port } = yield* MailServer
+        const { driver, context } = yield* setup(config(port))
+        const error = yield* Effect.flip(driver.sendEmail!(context, message({ to: [rejected] })))
+        assert.strictEqual(error._tag, "RequestRejected")
+        if (error._tag === "RequestRejected") assert.strictEqual(error.status, 550)
+      })
+    )
+
+    it.effect("send with a wrong password fails with AuthFailed", () =>
+      Effect.gen(function* () {
+        const { port } = yield* MailServer
+        const { driver, context } = yield* setup(config(port), { username: "mailer", password: "nope" })
+        const error = yield* Effect.flip(driver.sendEmail!(context, message()))
+        assert.strictEqual(error._tag, "AuthFailed")
+      })
+    )
+
+    it.effect("a message without any sender is rejected before connecting", () =>
+      Effect.gen(function* () {
+        const { port } = yield* MailServer
+        const { driver, context } = yield* setup(config(port))
+        const { from: _, ...rest } = message()
+        const error = yield* Effect.flip(driver.sendEmail!(context, Messaging.EmailMessage.make(rest)))
+        assert.strictEqual(error._tag, "RequestRejected")
+      })
+    )
+  })
+
+  describe("failures", () => {
+    it.scoped("a closed port is Unreachable", () =>
+      Effect.gen(function* () {
+        const port = yield* closedPort
+        const { driver, context } = yield* setup({ host: "127.0.0.1", port, security: "none", timeout_ms: 2_000 })
+        const error = yield* Effect.flip(driver.test(context))
+        assert.strictEqual(error._tag, "Unreachable")
+        if (error._tag === "Unreachable") assert.strictEqual(error.target, `127.0.0.1:${port}`)
+      }).pipe(Effect.provide(loopback))
+    )
+
+    it.scoped("a server that never greets is TimedOut within the configured timeout", () =>
+      Effect.gen(function* () {
+        const { port } = yield* silentServer
+        const { driver, context } = yield* setup({ host: "127.0.0.1", port, security: "none", timeout_ms: 300 })
+        const started = Date.now()
+        const error = yield* Effect.flip(driver.healthCheck(context))
+        assert.strictEqual(error._tag, "TimedOut")
+        if (error._tag === "TimedOut") assert.strictEqual(error.afterMillis, 300)
+        assert.isBelow(Date.now() - started, 2_000)
+      }).pipe(Effect.provide(loopback))
+    )
+
+    it.scopedLive("interrupting a waiting session closes it promptly", () =>
+      Effect.gen(function* () {
+        const { port, sockets } = yield* silentServer
+        const { driver, context } = yield* setup({ host: "127.0.0.1", port, security: "none", timeout_ms: 60_000 })
+        const exit = yield* driver.healthCheck(context).pipe(Effect.timeout("200 millis"), Effect.exit)
+        assert.isTrue(Exit.isFailure(exit))
+        yield* Effect.sleep("100 millis")
+        assert.isTrue([...sockets].every((socket) => socket.closed || socket.destroyed || socket.readableEnded))
+      }).pipe(Effect.provide(loopback))
+    )
+
+    it.effect("the egress policy denies the cloud metadata address before connecting", () =>
+      Effect.gen(function* () {
+        const { driver, context } = yield* setup({ host: "169.254.169.254", port: 25, security: "none" })
+        const error = yield* Effect.flip(driver.test(context))
+        assert.strictEqual(error._tag, "EgressDenied")
+        if (error._tag === "EgressDenied") assert.strictEqual(error.address, "169.254.169.254")
+      }).pipe(Effect.provide(loopback))
+    )
+
+    it.effect("the egress policy denies loopback unless configured", () =>
+      Effect.gen(function* () {
+        const { driver, context } = yield* setup({ host: "localhost", port: 25, security: "none" })
+        const error = yield* Effect.flip(driver.sendEmail!(context, message()))
+        assert.strictEqual(error._tag, "EgressDenied")
+      }).pipe(Effect.provide(EgressPolicy.layer()))
+    )
+  })
+})
