@@ -1,1 +1,11 @@
-export {}
+/**
+ * @patchbay/crypto: the keyring, envelope encryption, key rotation, account fingerprints and
+ * masking.
+ *
+ * @since 0.1.0
+ */
+export * as Envelope from "./Envelope.js"
+export * as Fingerprint from "./Fingerprint.js"
+export * as Keyring from "./Keyring.js"
+export * as Mask from "./Mask.js"
+export * as Rotation from "./Rotation.js"

@@ -1,0 +1,183 @@
+/**
+ * The credential resolver: for the current actor and an instance, the credential to use, decrypted
+ * and wrapped whole in `Redacted`. Scopes are tried in precedence order agent → user → workspace →
+ * organization; in a scope, the newest version that is neither expired nor revoked wins.
+ *
+ * @since 0.1.0
+ */
+import {
+  Actor,
+  type ConnectorInstance,
+  type Credential,
+  CredentialRepository,
+  CredentialScope,
+  DomainError
+} from "@patchbay/core"
+import { Envelope } from "@patchbay/crypto"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { CredentialRefresher, type RefreshError } from "./CredentialRefresher.js"
+import { describe } from "./internal/parseError.js"
+
+/**
+ * A resolved credential: the version's metadata and its plaintext (the encoded credential values,
+ * as validated when stored). Drivers decode the secrets with `ConnectorRegistry.driverContext`.
+ *
+ * @since 0.1.0
+ */
+export interface ResolvedCredential {
+  readonly metadata: Credential.CredentialMetadata
+  readonly secrets: Redacted.Redacted<Readonly<Record<string, unknown>>>
+}
+
+/**
+ * Options of `resolve`: an explicit scope (a connection test's `scope_type` and `scope_id`), used
+ * only if the actor belongs to it.
+ *
+ * @since 0.1.0
+ */
+export interface ResolveOptions {
+  readonly scope?: typeof CredentialScope.CredentialScope.Encoded | undefined
+}
+
+/**
+ * Failures of `resolve`. `CredentialNotFound` and `CredentialExpired` are what the activity layer
+ * turns into `ReconnectRequired`.
+ *
+ * @since 0.1.0
+ */
+export type ResolveError =
+  | DomainError.InstanceNotFound
+  | DomainError.InvalidInput
+  | DomainError.ScopeForbidden
+  | DomainError.CredentialNotFound
+  | DomainError.CredentialExpired
+  | DomainError.CredentialCorrupted
+  | DomainError.StorageError
+  | RefreshError
+
+/**
+ * @since 0.1.0
+ */
+export interface CredentialResolverShape {
+  readonly resolve: (
+    instance: ConnectorInstance.ConnectorInstance,
+    options?: ResolveOptions
+  ) => Effect.Effect<ResolvedCredential, ResolveError, Actor.Actor>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class CredentialResolver extends Context.Tag("@patchbay/credentials/CredentialResolver")<
+  CredentialResolver,
+  CredentialResolverShape
+>() {}
+
+const decodeScope = Schema.decodeUnknown(CredentialScope.CredentialScope)
+const decoder = new TextDecoder("utf-8", { fatal: true })
+
+const parseSecrets = (
+  credentialId: string,
+  plaintext: Redacted.Redacted<Uint8Array>
+): Effect.Effect<Redacted.Redacted<Readonly<Record<string, unknown>>>, DomainError.CredentialCorrupted> => {
+  const bytes = Redacted.value(plaintext)
+  try {
+    const value: unknown = JSON.parse(decoder.decode(bytes))
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      return Effect.succeed(Redacted.make(value as Readonly<Record<string, unknown>>))
+    }
+  } catch {
+    // falls through: not JSON
+  } finally {
+    bytes.fill(0)
+  }
+  return Effect.fail(new DomainError.CredentialCorrupted({ credentialId, detail: "the payload is not a credential" }))
+}
+
+const isOAuth2 = (instance: ConnectorInstance.ConnectorInstance) =>
+  instance.authType === "oauth2_authorization_code" || instance.authType === "oauth2_client_credentials"
+
+/**
+ * The resolver on `CredentialRepository` and crypto's `Envelope`. A `CredentialRefresher` present
+ * when the layer is built (from `@patchbay/oauth2`) sees every resolution of an OAuth2 instance.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<
+  CredentialResolver,
+  never,
+  CredentialRepository.CredentialRepository | Envelope.Envelope
+> = Layer.effect(
+  CredentialResolver,
+  Effect.gen(function* () {
+    const repository = yield* CredentialRepository.CredentialRepository
+    const envelope = yield* Envelope.Envelope
+    const refresher = Option.getOrUndefined(yield* Effect.serviceOption(CredentialRefresher))
+
+    /** Why nothing valid was found: an expired version in the candidate scopes, or none at all. */
+    const missing = (
+      actor: Actor.ActorInfo,
+      instance: ConnectorInstance.ConnectorInstance,
+      scopes: ReadonlyArray<CredentialScope.CredentialScope>
+    ) =>
+      Effect.gen(function* () {
+        const versions = yield* repository.list(actor.orgId, instance.id)
+        for (const scope of scopes) {
+          const expired = versions.find(
+            (v) =>
+              v.scope.type === scope.type && v.scope.id === scope.id && v.revokedAt === null && v.expiresAt !== null
+          )
+          if (expired !== undefined) {
+            return yield* new DomainError.CredentialExpired({
+              instanceId: instance.id,
+              credentialId: expired.id,
+              expiredAt: expired.expiresAt!
+            })
+          }
+        }
+        return yield* new DomainError.CredentialNotFound({
+          instanceId: instance.id,
+          scopes: scopes.map((scope) => scope.key)
+        })
+      })
+
+    const resolve = Effect.fn("CredentialResolver.resolve")(function* (
+      instance: ConnectorInstance.ConnectorInstance,
+      options?: ResolveOptions
+    ) {
+      const actor = yield* Actor.Actor
+      if (instance.orgId !== actor.orgId) return yield* new DomainError.InstanceNotFound({ instanceId: instance.id })
+      let scopes: ReadonlyArray<CredentialScope.CredentialScope>
+      if (options?.scope === undefined) {
+        scopes = CredentialScope.forActor(actor)
+      } else {
+        const scope = yield* decodeScope(options.scope).pipe(
+          Effect.mapError((error) => new DomainError.InvalidInput({ detail: `scope ${describe(error)}` }))
+        )
+        if (!CredentialScope.allows(actor, scope)) return yield* new DomainError.ScopeForbidden({ scope: scope.key })
+        scopes = [scope]
+      }
+      const now = new Date(yield* Clock.currentTimeMillis)
+      const found = yield* repository.newestValid(actor.orgId, instance.id, scopes, now)
+      if (Option.isNone(found)) return yield* missing(actor, instance, scopes)
+      const { metadata, sealed } = found.value
+      if (metadata.instanceId !== instance.id || metadata.orgId !== actor.orgId) {
+        return yield* new DomainError.CredentialCorrupted({
+          credentialId: metadata.id,
+          detail: "the store returned a version of another instance"
+        })
+      }
+      const plaintext = yield* envelope.open(sealed, Envelope.aadOf(metadata))
+      const resolved: ResolvedCredential = { metadata, secrets: yield* parseSecrets(metadata.id, plaintext) }
+      return refresher !== undefined && isOAuth2(instance) ? yield* refresher.refresh(instance, resolved) : resolved
+    })
+
+    return CredentialResolver.of({ resolve })
+  })
+)

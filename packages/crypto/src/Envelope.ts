@@ -1,0 +1,216 @@
+/**
+ * Envelope encryption of credential payloads. Each version gets a fresh random 256-bit data key;
+ * the payload is encrypted with AES-256-GCM under it (96-bit random nonce), and the data key is
+ * itself encrypted with AES-256-GCM under the keyring's primary key. Both layers authenticate the
+ * row they belong to (credential id, instance id, scope type, scope id), so a ciphertext copied
+ * onto another row does not open.
+ *
+ * @since 0.1.0
+ */
+import { createCipheriv, createDecipheriv } from "node:crypto"
+import { Credential, DomainError } from "@patchbay/core"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { randomBytes } from "./internal/random.js"
+import { Keyring } from "./Keyring.js"
+
+/**
+ * What a ciphertext is bound to: the row it belongs to.
+ *
+ * @since 0.1.0
+ */
+export interface Aad {
+  readonly credentialId: string
+  readonly instanceId: string
+  readonly scopeType: string
+  readonly scopeId: string
+}
+
+/**
+ * The binding of a stored credential version.
+ *
+ * @since 0.1.0
+ */
+export const aadOf = (metadata: {
+  readonly id: string
+  readonly instanceId: string
+  readonly scope: { readonly type: string; readonly id: string }
+}): Aad => ({
+  credentialId: metadata.id,
+  instanceId: metadata.instanceId,
+  scopeType: metadata.scope.type,
+  scopeId: metadata.scope.id
+})
+
+/**
+ * @since 0.1.0
+ */
+export interface EnvelopeShape {
+  /** Encrypts a payload under a fresh data key wrapped by the primary key. */
+  readonly seal: (plaintext: Redacted.Redacted<Uint8Array>, aad: Aad) => Effect.Effect<Credential.SealedSecret>
+  /**
+   * Decrypts a payload. Any change to the sealed bytes, the key id or the binding, and a key the
+   * keyring lacks, fail with `CredentialCorrupted`.
+   */
+  readonly open: (
+    sealed: Credential.SealedSecret,
+    aad: Aad
+  ) => Effect.Effect<Redacted.Redacted<Uint8Array>, DomainError.CredentialCorrupted>
+  /**
+   * Re-wraps the data key under the current primary key, leaving nonce and ciphertext as they are;
+   * returns the input unchanged when it is already wrapped by the primary.
+   */
+  readonly rewrap: (
+    sealed: Credential.SealedSecret,
+    aad: Aad
+  ) => Effect.Effect<Credential.SealedSecret, DomainError.CredentialCorrupted>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class Envelope extends Context.Tag("@patchbay/crypto/Envelope")<Envelope, EnvelopeShape>() {}
+
+const algorithm = "aes-256-gcm"
+const nonceLength = 12
+const tagLength = 16
+const dataKeyLength = 32
+/** The first byte of a wrapped key names its format. */
+const formatVersion = 1
+const wrappedLength = 1 + nonceLength + dataKeyLength + tagLength
+const trusted = { disableValidation: true } as const
+
+const payloadAad = (aad: Aad): Buffer =>
+  Buffer.from(JSON.stringify(["patchbay.payload.v1", aad.credentialId, aad.instanceId, aad.scopeType, aad.scopeId]))
+
+const wrapAad = (keyId: string, aad: Aad): Buffer =>
+  Buffer.from(JSON.stringify(["patchbay.wrap.v1", keyId, aad.credentialId, aad.instanceId, aad.scopeType, aad.scopeId]))
+
+const wrap = (kek: Uint8Array, keyId: string, dataKey: Uint8Array, aad: Aad): Uint8Array => {
+  const nonce = randomBytes(nonceLength)
+  const cipher = createCipheriv(algorithm, kek, nonce, { authTagLength: tagLength })
+  cipher.setAAD(wrapAad(keyId, aad))
+  const out = Buffer.allocUnsafe(wrappedLength)
+  out[0] = formatVersion
+  nonce.copy(out, 1)
+  cipher.update(dataKey).copy(out, 1 + nonceLength)
+  cipher.final()
+  cipher.getAuthTag().copy(out, 1 + nonceLength + dataKeyLength)
+  return out
+}
+
+/** Throws when authentication fails: callers turn that into `CredentialCorrupted`. */
+const unwrap = (kek: Uint8Array, keyId: string, wrapped: Uint8Array, aad: Aad): Buffer => {
+  const decipher = createDecipheriv(algorithm, kek, wrapped.subarray(1, 1 + nonceLength), { authTagLength: tagLength })
+  decipher.setAAD(wrapAad(keyId, aad))
+  decipher.setAuthTag(wrapped.subarray(1 + nonceLength + dataKeyLength))
+  const dataKey = decipher.update(wrapped.subarray(1 + nonceLength, 1 + nonceLength + dataKeyLength))
+  decipher.final()
+  return dataKey
+}
+
+/**
+ * Envelope encryption with the given key material; `make` and `layer` take it from the `Keyring`.
+ *
+ * @since 0.1.0
+ */
+export const fromKeyring = (keyring: Keyring["Type"]): EnvelopeShape => {
+  const keks = new Map<string, Uint8Array>()
+  for (const id of keyring.ids) {
+    const key = keyring.key(id)
+    if (key._tag === "Some") keks.set(id, Redacted.value(key.value))
+  }
+  const primaryId = keyring.primary
+  const primary = keks.get(primaryId)!
+
+  const corrupted = (aad: Aad, detail: string) =>
+    Either.left(new DomainError.CredentialCorrupted({ credentialId: aad.credentialId, detail }))
+
+  /** The data key of a sealed secret, after checking its shape and key id. */
+  const dataKeyOf = (
+    sealed: Credential.SealedSecret,
+    aad: Aad
+  ): Either.Either<Buffer, DomainError.CredentialCorrupted> => {
+    const kek = keks.get(sealed.keyId)
+    if (kek === undefined) return corrupted(aad, `sealed under key ${sealed.keyId}, which the keyring does not hold`)
+    const wrapped = sealed.wrappedKey
+    if (wrapped.length !== wrappedLength || wrapped[0] !== formatVersion) {
+      return corrupted(aad, "unknown envelope format")
+    }
+    try {
+      return Either.right(unwrap(kek, sealed.keyId, wrapped, aad))
+    } catch {
+      return corrupted(aad, "the data key failed authentication")
+    }
+  }
+
+  const open = (
+    sealed: Credential.SealedSecret,
+    aad: Aad
+  ): Either.Either<Redacted.Redacted<Uint8Array>, DomainError.CredentialCorrupted> => {
+    if (sealed.nonce.length !== nonceLength || sealed.ciphertext.length < tagLength) {
+      return corrupted(aad, "unknown envelope format")
+    }
+    const dataKey = dataKeyOf(sealed, aad)
+    if (Either.isLeft(dataKey)) return Either.left(dataKey.left)
+    try {
+      const decipher = createDecipheriv(algorithm, dataKey.right, sealed.nonce, { authTagLength: tagLength })
+      decipher.setAAD(payloadAad(aad))
+      const split = sealed.ciphertext.length - tagLength
+      decipher.setAuthTag(sealed.ciphertext.subarray(split))
+      const plaintext = decipher.update(sealed.ciphertext.subarray(0, split))
+      decipher.final()
+      return Either.right(Redacted.make<Uint8Array>(plaintext))
+    } catch {
+      return corrupted(aad, "the payload failed authentication")
+    } finally {
+      dataKey.right.fill(0)
+    }
+  }
+
+  const seal = (plaintext: Redacted.Redacted<Uint8Array>, aad: Aad): Credential.SealedSecret => {
+    const dataKey = randomBytes(dataKeyLength)
+    const nonce = randomBytes(nonceLength)
+    const cipher = createCipheriv(algorithm, dataKey, nonce, { authTagLength: tagLength })
+    cipher.setAAD(payloadAad(aad))
+    const body = cipher.update(Redacted.value(plaintext))
+    cipher.final()
+    const ciphertext = Buffer.concat([body, cipher.getAuthTag()])
+    const wrappedKey = wrap(primary, primaryId, dataKey, aad)
+    dataKey.fill(0)
+    return new Credential.SealedSecret({ keyId: primaryId, wrappedKey, nonce, ciphertext }, trusted)
+  }
+
+  const rewrap = (
+    sealed: Credential.SealedSecret,
+    aad: Aad
+  ): Either.Either<Credential.SealedSecret, DomainError.CredentialCorrupted> => {
+    if (sealed.keyId === primaryId) return Either.right(sealed)
+    const dataKey = dataKeyOf(sealed, aad)
+    if (Either.isLeft(dataKey)) return Either.left(dataKey.left)
+    const wrappedKey = wrap(primary, primaryId, dataKey.right, aad)
+    dataKey.right.fill(0)
+    return Either.right(
+      new Credential.SealedSecret(
+        { keyId: primaryId, wrappedKey, nonce: sealed.nonce, ciphertext: sealed.ciphertext },
+        trusted
+      )
+    )
+  }
+
+  return Envelope.of({
+    seal: (plaintext, aad) => Effect.sync(() => seal(plaintext, aad)),
+    open: (sealed, aad) => Effect.suspend(() => open(sealed, aad)),
+    rewrap: (sealed, aad) => Effect.suspend(() => rewrap(sealed, aad))
+  })
+}
+
+/**
+ * Envelope encryption with the keys of the `Keyring`.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<Envelope, never, Keyring> = Layer.effect(Envelope, Effect.map(Keyring, fromKeyring))

@@ -1,0 +1,106 @@
+/**
+ * Key rotation: after a new key is added to the keyring and made primary, `run` re-wraps every data
+ * key still wrapped by another key. Payloads are not re-encrypted. Each row is replaced with a
+ * compare-and-set on its old key id, so `run` is idempotent, safe next to readers and writers, and
+ * resumes where a crashed run stopped.
+ *
+ * @since 0.1.0
+ */
+import { CredentialRepository, type DomainError } from "@patchbay/core"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { aadOf, Envelope } from "./Envelope.js"
+import { Keyring } from "./Keyring.js"
+
+/**
+ * Options of `run`: rows per batch (default 100).
+ *
+ * @since 0.1.0
+ */
+export interface RotationOptions {
+  readonly batchSize?: number | undefined
+}
+
+/**
+ * What a run did. `raced` rows were re-wrapped by someone else between read and write; `failed`
+ * rows could not be opened (corrupted, or sealed under a key the ring lacks) and keep their old key.
+ *
+ * @since 0.1.0
+ */
+export interface RotationReport {
+  readonly primary: string
+  readonly rewrapped: number
+  readonly raced: number
+  readonly batches: number
+  readonly failed: ReadonlyArray<{ readonly credentialId: string; readonly detail: string }>
+}
+
+/**
+ * Re-wraps, batch by batch, every stored data key not wrapped by the primary key.
+ *
+ * @since 0.1.0
+ */
+export const run: (
+  options?: RotationOptions
+) => Effect.Effect<
+  RotationReport,
+  DomainError.StorageError,
+  Keyring | Envelope | CredentialRepository.CredentialRepository
+> = Effect.fn("Rotation.run")(function* (options?: RotationOptions) {
+  const keyring = yield* Keyring
+  const envelope = yield* Envelope
+  const repository = yield* CredentialRepository.CredentialRepository
+  const batchSize = Math.max(1, Math.floor(options?.batchSize ?? 100))
+  const failed = new Map<string, string>()
+  const racedOnce = new Set<string>()
+  let rewrapped = 0
+  let raced = 0
+  let batches = 0
+  while (true) {
+    const batch = (yield* repository.sealedWithOtherKey(keyring.primary, batchSize + failed.size)).filter(
+      (record) => !failed.has(record.metadata.id)
+    )
+    if (batch.length === 0) break
+    batches++
+    for (const record of batch) {
+      const id = record.metadata.id
+      const next = yield* Effect.either(envelope.rewrap(record.sealed, aadOf(record.metadata)))
+      if (Either.isLeft(next)) {
+        failed.set(id, next.left.detail)
+        continue
+      }
+      if (yield* repository.replaceSealed(id, record.sealed.keyId, next.right)) {
+        rewrapped++
+      } else if (racedOnce.has(id)) {
+        failed.set(id, "re-wrapped by another process each time (is another primary key configured elsewhere?)")
+      } else {
+        racedOnce.add(id)
+        raced++
+      }
+    }
+    yield* Effect.annotateCurrentSpan({ batches, rewrapped })
+  }
+  return {
+    primary: keyring.primary,
+    rewrapped,
+    raced,
+    batches,
+    failed: [...failed].map(([credentialId, detail]) => ({ credentialId, detail }))
+  }
+})
+
+/**
+ * The keys that no stored credential references any more, primary excepted: they may leave the
+ * keyring.
+ *
+ * @since 0.1.0
+ */
+export const retirable: Effect.Effect<
+  ReadonlyArray<string>,
+  DomainError.StorageError,
+  Keyring | CredentialRepository.CredentialRepository
+> = Effect.gen(function* () {
+  const keyring = yield* Keyring
+  const used = new Set(yield* (yield* CredentialRepository.CredentialRepository).keyIds)
+  return keyring.ids.filter((id) => id !== keyring.primary && !used.has(id))
+})
