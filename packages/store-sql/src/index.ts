@@ -1,1 +1,14 @@
-export {}
+/**
+ * @patchbay/store-sql: every Patchbay repository port and `RefreshLock` on SQL — PostgreSQL
+ * through @effect/sql-pg, or PGlite in process.
+ *
+ * @since 0.1.0
+ */
+export * as Migrations from "./Migrations.js"
+export * as PgliteClient from "./PgliteClient.js"
+export * as SqlAuditLog from "./SqlAuditLog.js"
+export * as SqlCredentialRepository from "./SqlCredentialRepository.js"
+export * as SqlInstanceRepository from "./SqlInstanceRepository.js"
+export * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRepository.js"
+export * as SqlRefreshLock from "./SqlRefreshLock.js"
+export * as SqlStore from "./SqlStore.js"

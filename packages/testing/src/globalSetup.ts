@@ -2,6 +2,7 @@
  * Vitest global setup: one throwaway PostgreSQL server per test run of a package. Tests read its
  * superuser URL with `inject("databaseUrl")` and its kind with `inject("databaseKind")`.
  */
+import type {} from "vitest"
 import type { TestProject } from "vitest/node"
 import { start } from "./PostgresServer.js"
 

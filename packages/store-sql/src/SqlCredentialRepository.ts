@@ -1,0 +1,238 @@
+/**
+ * `CredentialRepository` on @effect/sql. Versions are assigned in the INSERT itself (one more than
+ * the newest of the same instance and scope) under a unique index, and an insert that loses a race
+ * is retried, so concurrent writers in any number of processes get distinct, gapless versions.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Credential, CredentialRepository, CredentialScope, DomainError, Ids } from "@patchbay/core"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { guard } from "./internal/errors.js"
+import { bytes, json, operationTimeout, type RepositoryOptions } from "./internal/options.js"
+
+const metadataColumns = `id, org_id, instance_id, scope_type, scope_id, version, labels, masked,
+  account_fingerprint, expires_at, revoked_at, created_at`
+const recordColumns = `${metadataColumns}, key_id, wrapped_key, nonce, ciphertext`
+
+const MetadataRow = Schema.Struct({
+  id: Schema.String,
+  org_id: Schema.String,
+  instance_id: Schema.String,
+  scope_type: CredentialScope.ScopeType,
+  scope_id: Schema.String,
+  version: Schema.Int,
+  labels: Credential.CredentialLabels,
+  masked: Schema.Record({ key: Schema.String, value: Schema.String }),
+  account_fingerprint: Schema.NullOr(Schema.String),
+  expires_at: Schema.NullOr(Schema.DateFromSelf),
+  revoked_at: Schema.NullOr(Schema.DateFromSelf),
+  created_at: Schema.DateFromSelf
+})
+
+const RecordRow = Schema.Struct({
+  ...MetadataRow.fields,
+  key_id: Schema.String,
+  wrapped_key: Schema.Uint8ArrayFromSelf,
+  nonce: Schema.Uint8ArrayFromSelf,
+  ciphertext: Schema.Uint8ArrayFromSelf
+})
+
+const toMetadata = (row: typeof MetadataRow.Type): typeof Credential.CredentialMetadata.Encoded => ({
+  id: row.id,
+  orgId: row.org_id,
+  instanceId: row.instance_id,
+  scope: { type: row.scope_type, id: row.scope_id },
+  version: row.version,
+  labels: row.labels,
+  masked: row.masked,
+  accountFingerprint: row.account_fingerprint,
+  expiresAt: row.expires_at,
+  revokedAt: row.revoked_at,
+  createdAt: row.created_at
+})
+
+const fromMetadata = (metadata: typeof Credential.CredentialMetadata.Encoded): typeof MetadataRow.Type => ({
+  id: metadata.id,
+  org_id: metadata.orgId,
+  instance_id: metadata.instanceId,
+  scope_type: metadata.scope.type,
+  scope_id: metadata.scope.id,
+  version: metadata.version,
+  labels: metadata.labels,
+  masked: metadata.masked,
+  account_fingerprint: metadata.accountFingerprint,
+  expires_at: metadata.expiresAt,
+  revoked_at: metadata.revokedAt,
+  created_at: metadata.createdAt
+})
+
+/** A stored row as credential metadata. */
+const MetadataFromRow = Schema.transform(MetadataRow, Credential.CredentialMetadata, {
+  strict: true,
+  decode: toMetadata,
+  encode: fromMetadata
+})
+
+/** A stored row as a credential record (bytea columns as plain `Uint8Array`s). */
+const RecordFromRow = Schema.transform(RecordRow, Credential.CredentialRecord, {
+  strict: true,
+  decode: (row) => ({
+    metadata: toMetadata(row),
+    sealed: {
+      keyId: row.key_id,
+      wrappedKey: bytes(row.wrapped_key),
+      nonce: bytes(row.nonce),
+      ciphertext: bytes(row.ciphertext)
+    }
+  }),
+  encode: (record) => ({
+    ...fromMetadata(record.metadata),
+    key_id: record.sealed.keyId,
+    wrapped_key: record.sealed.wrappedKey,
+    nonce: record.sealed.nonce,
+    ciphertext: record.sealed.ciphertext
+  })
+})
+
+const decodeMetadata = Schema.decodeUnknown(Schema.Array(MetadataFromRow))
+const decodeRecords = Schema.decodeUnknown(Schema.Array(RecordFromRow))
+const KeyIdRows = Schema.decodeUnknown(Schema.Array(Schema.Struct({ key_id: Schema.String })))
+
+/** How many times an insert that lost the race for a version number is tried again. */
+const versionAttempts = 20
+
+/**
+ * Builds the repository on the `SqlClient` in context (the database must be migrated).
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options?: RepositoryOptions
+): Effect.Effect<CredentialRepository.CredentialRepositoryShape, never, SqlClient.SqlClient> =>
+  Effect.gen(function* () {
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const timeout = operationTimeout(options)
+    const metadata = sql.literal(metadataColumns)
+    const record = sql.literal(recordColumns)
+
+    const insertOnce = (credential: CredentialRepository.NewCredential) => {
+      const m = credential.metadata
+      const s = credential.sealed
+      // Concurrent inserts compute the same next version; all but one find it taken (ON CONFLICT
+      // DO NOTHING returns no row, without aborting an enclosing transaction) and try again.
+      return sql`INSERT INTO patchbay.credentials (id, org_id, instance_id, scope_type, scope_id, version, labels,
+          masked, account_fingerprint, expires_at, revoked_at, created_at, key_id, wrapped_key, nonce, ciphertext)
+        SELECT ${m.id}::uuid, ${m.orgId}::uuid, ${m.instanceId}::uuid, ${m.scope.type}::text, ${m.scope.id}::uuid,
+          COALESCE(MAX(version), 0) + 1, ${json(m.labels)}::jsonb, ${json(m.masked)}::jsonb,
+          ${m.accountFingerprint}::text, ${m.expiresAt}::timestamptz, ${m.revokedAt}::timestamptz,
+          ${m.createdAt}::timestamptz, ${s.keyId}::text, ${s.wrappedKey}::bytea, ${s.nonce}::bytea,
+          ${s.ciphertext}::bytea
+        FROM patchbay.credentials
+        WHERE org_id = ${m.orgId} AND instance_id = ${m.instanceId} AND scope_type = ${m.scope.type}
+          AND scope_id = ${m.scope.id}
+        ON CONFLICT (org_id, instance_id, scope_type, scope_id, version) DO NOTHING
+        RETURNING ${record}`.pipe(Effect.flatMap(decodeRecords))
+    }
+
+    return CredentialRepository.CredentialRepository.of({
+      insert: Effect.fn("CredentialRepository.insert")(function* (credential) {
+        for (let attempt = 0; attempt < versionAttempts; attempt++) {
+          const [inserted] = yield* insertOnce(credential).pipe(guard("CredentialRepository.insert", timeout))
+          if (inserted !== undefined) return inserted
+        }
+        return yield* new DomainError.StorageError({
+          operation: "CredentialRepository.insert",
+          detail: `no free version number after ${versionAttempts} attempts`
+        })
+      }),
+      get: Effect.fn("CredentialRepository.get")(function* (orgId, id) {
+        const rows = yield* sql`SELECT ${record} FROM patchbay.credentials WHERE org_id = ${orgId} AND id = ${id}`.pipe(
+          Effect.flatMap(decodeRecords),
+          guard("CredentialRepository.get", timeout)
+        )
+        return Option.fromNullable(rows[0])
+      }),
+      newestValid: Effect.fn("CredentialRepository.newestValid")(function* (orgId, instanceId, scopes, now) {
+        if (scopes.length === 0) return Option.none()
+        // One statement: the scopes as a ranked VALUES list, the newest valid version of the
+        // best-ranked scope that has one.
+        const ranked = sql.csv(scopes.map((scope, rank) => sql`(${scope.type}::text, ${scope.id}::uuid, ${rank}::int)`))
+        const rows = yield* sql`SELECT ${record} FROM patchbay.credentials c
+          JOIN (VALUES ${ranked}) AS s (scope_type, scope_id, rank)
+            ON c.scope_type = s.scope_type AND c.scope_id = s.scope_id
+          WHERE c.org_id = ${orgId} AND c.instance_id = ${instanceId} AND c.revoked_at IS NULL
+            AND (c.expires_at IS NULL OR c.expires_at > ${now})
+          ORDER BY s.rank, c.version DESC
+          LIMIT 1`.pipe(Effect.flatMap(decodeRecords), guard("CredentialRepository.newestValid", timeout))
+        return Option.fromNullable(rows[0])
+      }),
+      list: Effect.fn("CredentialRepository.list")(function* (orgId, instanceId) {
+        return yield* sql`SELECT ${metadata} FROM patchbay.credentials
+          WHERE org_id = ${orgId} AND instance_id = ${instanceId}
+          ORDER BY created_at DESC, version DESC`.pipe(
+          Effect.flatMap(decodeMetadata),
+          guard("CredentialRepository.list", timeout)
+        )
+      }),
+      revoke: Effect.fn("CredentialRepository.revoke")(function* (orgId, id, at) {
+        const rows = yield* sql`UPDATE patchbay.credentials SET revoked_at = COALESCE(revoked_at, ${at})
+          WHERE org_id = ${orgId} AND id = ${id}
+          RETURNING ${metadata}`.pipe(Effect.flatMap(decodeMetadata), guard("CredentialRepository.revoke", timeout))
+        return Option.fromNullable(rows[0])
+      }),
+      listExpiring: Effect.fn("CredentialRepository.listExpiring")(function* (orgId, from, until) {
+        // Candidates come from the partial expiry index; a candidate counts only when no newer
+        // version of its (instance, scope) is unrevoked (the slot index answers that).
+        return yield* sql`SELECT ${metadata} FROM patchbay.credentials c
+          WHERE c.org_id = ${orgId} AND c.revoked_at IS NULL AND c.expires_at IS NOT NULL
+            AND c.expires_at > ${from} AND c.expires_at <= ${until}
+            AND NOT EXISTS (
+              SELECT 1 FROM patchbay.credentials n
+              WHERE n.org_id = c.org_id AND n.instance_id = c.instance_id AND n.scope_type = c.scope_type
+                AND n.scope_id = c.scope_id AND n.version > c.version AND n.revoked_at IS NULL)
+          ORDER BY c.expires_at, c.id`.pipe(
+          Effect.flatMap(decodeMetadata),
+          guard("CredentialRepository.listExpiring", timeout)
+        )
+      }),
+      keyIds: Effect.gen(function* () {
+        const rows = yield* sql`SELECT DISTINCT key_id FROM patchbay.credentials ORDER BY key_id`.pipe(
+          Effect.flatMap(KeyIdRows),
+          guard("CredentialRepository.keyIds", timeout)
+        )
+        return rows.map((row) => row.key_id)
+      }).pipe(Effect.withSpan("CredentialRepository.keyIds")),
+      sealedWithOtherKey: Effect.fn("CredentialRepository.sealedWithOtherKey")(function* (keyId, limit) {
+        return yield* sql`SELECT ${record} FROM patchbay.credentials WHERE key_id <> ${keyId}
+          ORDER BY id LIMIT ${Math.max(0, Math.floor(limit))}`.pipe(
+          Effect.flatMap(decodeRecords),
+          guard("CredentialRepository.sealedWithOtherKey", timeout)
+        )
+      }),
+      replaceSealed: Effect.fn("CredentialRepository.replaceSealed")(function* (
+        id: Ids.CredentialId,
+        expectedKeyId,
+        sealed
+      ) {
+        const rows = yield* sql`UPDATE patchbay.credentials SET key_id = ${sealed.keyId},
+            wrapped_key = ${sealed.wrappedKey}, nonce = ${sealed.nonce}, ciphertext = ${sealed.ciphertext}
+          WHERE id = ${id} AND key_id = ${expectedKeyId}
+          RETURNING id`.pipe(guard("CredentialRepository.replaceSealed", timeout))
+        return rows.length > 0
+      })
+    })
+  })
+
+/**
+ * The repository as a layer over a `SqlClient`.
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options?: RepositoryOptions
+): Layer.Layer<CredentialRepository.CredentialRepository, never, SqlClient.SqlClient> =>
+  Layer.effect(CredentialRepository.CredentialRepository, make(options))

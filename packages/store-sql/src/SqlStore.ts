@@ -1,0 +1,149 @@
+/**
+ * Every Patchbay repository port and `RefreshLock` on SQL, as one layer per way of getting a
+ * database: `layerPg` (PostgreSQL through @effect/sql-pg, from `PATCHBAY_DATABASE_URL`),
+ * `layerEmbedded` (PGlite in process, the zero-setup default) and `layerFromSqlClient` (any
+ * PostgreSQL `SqlClient` the host already has). Each layer migrates the database at start (or, with
+ * `migrate: false`, checks that it is migrated) and refuses one migrated by a newer Patchbay.
+ *
+ * @since 0.1.0
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import {
+  type AuditLog,
+  type CredentialRepository,
+  type InstanceRepository,
+  type PendingAuthorizationRepository,
+  RefreshLock
+} from "@patchbay/core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import { fromSqlError } from "./internal/errors.js"
+import type { RepositoryOptions } from "./internal/options.js"
+import * as Migrations from "./Migrations.js"
+import * as PgliteClient from "./PgliteClient.js"
+import * as SqlAuditLog from "./SqlAuditLog.js"
+import * as SqlCredentialRepository from "./SqlCredentialRepository.js"
+import * as SqlInstanceRepository from "./SqlInstanceRepository.js"
+import * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRepository.js"
+import * as SqlRefreshLock from "./SqlRefreshLock.js"
+
+/**
+ * The services every SQL store layer provides.
+ *
+ * @since 0.1.0
+ */
+export type Services =
+  | InstanceRepository.InstanceRepository
+  | CredentialRepository.CredentialRepository
+  | AuditLog.AuditLog
+  | PendingAuthorizationRepository.PendingAuthorizationRepository
+  | RefreshLock.RefreshLock
+
+/**
+ * Options of every store layer.
+ *
+ * @since 0.1.0
+ */
+export interface Options extends RepositoryOptions, SqlRefreshLock.RefreshLockOptions {
+  /**
+   * Apply pending migrations at start (default `true`). With `false` the layer only checks, and
+   * fails with `SchemaVersionMismatch` unless the database is at this version's schema.
+   */
+  readonly migrate?: boolean | undefined
+}
+
+/**
+ * Options of `layerPg`.
+ *
+ * @since 0.1.0
+ */
+export interface PgOptions extends Options {
+  /** The connection URL; read from `PATCHBAY_DATABASE_URL` when absent. */
+  readonly url?: Redacted.Redacted | undefined
+  /** Pool size (default 10). */
+  readonly maxConnections?: number | undefined
+  /** Longest a new connection may take (default 5 seconds). */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /** `application_name` shown in `pg_stat_activity` (default `patchbay`). */
+  readonly applicationName?: string | undefined
+}
+
+/**
+ * Options of `layerEmbedded`.
+ *
+ * @since 0.1.0
+ */
+export interface EmbeddedOptions extends Options {
+  /** Where PGlite keeps the database; in memory (gone at shutdown) when absent. One process per directory. */
+  readonly dataDir?: string | undefined
+}
+
+const stores = (
+  options: Options,
+  lock: Layer.Layer<RefreshLock.RefreshLock, never, SqlClient.SqlClient>
+): Layer.Layer<Services, Migrations.StartupError, SqlClient.SqlClient> =>
+  Layer.unwrapEffect(
+    Effect.as(
+      Migrations.ensure({ migrate: options.migrate ?? true }),
+      Layer.mergeAll(
+        SqlInstanceRepository.layer(options),
+        SqlCredentialRepository.layer(options),
+        SqlAuditLog.layer(options),
+        SqlPendingAuthorizationRepository.layer(options),
+        lock
+      )
+    )
+  )
+
+/**
+ * The store on the PostgreSQL `SqlClient` in context (a `PgClient` of the host, or any client
+ * with the PostgreSQL dialect). `RefreshLock` is the advisory lock.
+ *
+ * @since 0.1.0
+ */
+export const layerFromSqlClient = (
+  options: Options = {}
+): Layer.Layer<Services, Migrations.StartupError, SqlClient.SqlClient> =>
+  stores(options, SqlRefreshLock.layer(options))
+
+/**
+ * The store on a real PostgreSQL through @effect/sql-pg, connecting to `options.url` or
+ * `PATCHBAY_DATABASE_URL`. Many processes may share one database.
+ *
+ * @since 0.1.0
+ */
+export const layerPg = (
+  options: PgOptions = {}
+): Layer.Layer<Services, Migrations.StartupError | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const url = options.url ?? (yield* Config.redacted("PATCHBAY_DATABASE_URL"))
+      const client = PgClient.layer({
+        url,
+        maxConnections: options.maxConnections ?? 10,
+        connectTimeout: options.connectTimeout ?? "5 seconds",
+        applicationName: options.applicationName ?? "patchbay"
+      }).pipe(Layer.mapError((e) => fromSqlError("SqlStore.connect", e)))
+      return Layer.provide(layerFromSqlClient(options), client)
+    })
+  )
+
+/**
+ * The store on PGlite in this process: persistent in `dataDir`, in memory without one. PGlite is
+ * a single session, so `RefreshLock` is the in-process lock (no other process can share the
+ * database) and does not hold the session while the guarded effect runs.
+ *
+ * @since 0.1.0
+ */
+export const layerEmbedded = (options: EmbeddedOptions = {}): Layer.Layer<Services, Migrations.StartupError> =>
+  Layer.provide(
+    stores(options, RefreshLock.layerMemory),
+    PgliteClient.layer({ dataDir: options.dataDir }).pipe(
+      Layer.mapError((e) => fromSqlError("SqlStore.embedded", e))
+    )
+  )
