@@ -1,0 +1,129 @@
+import { assert, describe, it } from "@effect/vitest"
+import { CredentialRepository, DomainError, type Ids } from "@patchbay/core"
+import { Effect, Exit, Option } from "effect"
+import * as Envelope from "../src/Envelope.js"
+import { Keyring } from "../src/Keyring.js"
+import * as Rotation from "../src/Rotation.js"
+import { aad, credentialId, envelopeOf, freshKey, keyring, newCredential, orgId, text, utf8 } from "./fixtures.js"
+
+const k1 = freshKey()
+const k2 = freshKey()
+const count = 25
+
+/** The repository, failing every `replaceSealed` after the first `after` (a process dying mid-run). */
+const crashingAfter = (repository: CredentialRepository.CredentialRepositoryShape, after: number) => {
+  let calls = 0
+  return CredentialRepository.CredentialRepository.of({
+    ...repository,
+    replaceSealed: (...args) =>
+      Effect.suspend(() =>
+        ++calls > after
+          ? Effect.fail(new DomainError.StorageError({ operation: "replaceSealed", detail: "connection lost" }))
+          : repository.replaceSealed(...args)
+      )
+  })
+}
+
+const rotate = (
+  repository: CredentialRepository.CredentialRepositoryShape,
+  keys: Record<string, string>,
+  primary: string,
+  batchSize: number
+) =>
+  Rotation.run({ batchSize }).pipe(
+    Effect.provideService(Keyring, keyring(keys, primary)),
+    Effect.provideService(Envelope.Envelope, envelopeOf(keys, primary)),
+    Effect.provideService(CredentialRepository.CredentialRepository, repository)
+  )
+
+/** A stored version, which must exist. */
+const getRecord = (repository: CredentialRepository.CredentialRepositoryShape, id: Ids.CredentialId) =>
+  repository.get(orgId, id).pipe(Effect.map(Option.getOrThrow))
+
+/** Opens every stored version with `envelope` and returns the plaintexts in id order. */
+const readAll = (repository: CredentialRepository.CredentialRepositoryShape, envelope: Envelope.EnvelopeShape) =>
+  Effect.forEach(
+    Array.from({ length: count }, (_, i) => credentialId(i + 1)),
+    (id) =>
+      Effect.gen(function* () {
+        const stored = yield* getRecord(repository, id)
+        return text(yield* envelope.open(stored.sealed, aad(id)))
+      })
+  )
+
+const expected = Array.from({ length: count }, (_, i) => `secret number ${i + 1}`)
+
+describe("Rotation", () => {
+  it.effect("re-wraps every data key in batches, survives a crash, and reads keep working throughout", () =>
+    Effect.gen(function* () {
+      const repository = yield* CredentialRepository.CredentialRepository
+      const old = envelopeOf({ k1 }, "k1")
+      for (let i = 1; i <= count; i++) {
+        const sealed = yield* old.seal(utf8(`secret number ${i}`), aad(credentialId(i)))
+        yield* repository.insert(newCredential(credentialId(i), sealed))
+      }
+      const payloads = new Map<string, Uint8Array>()
+      for (let i = 1; i <= count; i++) {
+        payloads.set(credentialId(i), (yield* getRecord(repository, credentialId(i))).sealed.ciphertext)
+      }
+
+      // Step 1: add k2 as primary; rotation crashes after 7 rows.
+      const both = envelopeOf({ k1, k2 }, "k2")
+      const crashed = yield* Effect.exit(rotate(crashingAfter(repository, 7), { k1, k2 }, "k2", 5))
+      assert.isTrue(Exit.isFailure(crashed))
+      assert.deepStrictEqual([...(yield* repository.keyIds)].sort(), ["k1", "k2"])
+      assert.deepStrictEqual(yield* readAll(repository, both), expected)
+      assert.deepStrictEqual(
+        yield* Rotation.retirable.pipe(
+          Effect.provideService(Keyring, keyring({ k1, k2 }, "k2")),
+          Effect.provideService(CredentialRepository.CredentialRepository, repository)
+        ),
+        []
+      )
+
+      // Step 2: the run resumes where it stopped.
+      const resumed = yield* rotate(repository, { k1, k2 }, "k2", 5)
+      assert.strictEqual(resumed.rewrapped, count - 7)
+      assert.deepStrictEqual(resumed.failed, [])
+      assert.deepStrictEqual(yield* repository.keyIds, ["k2"])
+
+      // Step 3: k1 can go; everything opens with k2 alone and the payloads never changed.
+      assert.deepStrictEqual(
+        yield* Rotation.retirable.pipe(
+          Effect.provideService(Keyring, keyring({ k1, k2 }, "k2")),
+          Effect.provideService(CredentialRepository.CredentialRepository, repository)
+        ),
+        ["k1"]
+      )
+      assert.deepStrictEqual(yield* readAll(repository, envelopeOf({ k2 }, "k2")), expected)
+      for (let i = 1; i <= count; i++) {
+        const record = yield* getRecord(repository, credentialId(i))
+        assert.strictEqual(record.sealed.ciphertext, payloads.get(credentialId(i)))
+      }
+
+      // Step 4: idempotent.
+      const again = yield* rotate(repository, { k1, k2 }, "k2", 5)
+      assert.strictEqual(again.rewrapped, 0)
+      assert.strictEqual(again.batches, 0)
+    }).pipe(Effect.provide(CredentialRepository.layerMemory))
+  )
+
+  it.effect("reports rows it cannot open instead of looping on them", () =>
+    Effect.gen(function* () {
+      const repository = yield* CredentialRepository.CredentialRepository
+      const old = envelopeOf({ k1 }, "k1")
+      for (let i = 1; i <= 3; i++) {
+        const sealed = yield* old.seal(utf8(`secret ${i}`), aad(credentialId(i)))
+        // Row 2 is stored under the binding of another row: it can never be opened.
+        yield* repository.insert(newCredential(credentialId(i === 2 ? 99 : i), sealed))
+      }
+      const report = yield* rotate(repository, { k1, k2 }, "k2", 1)
+      assert.strictEqual(report.rewrapped, 2)
+      assert.deepStrictEqual(
+        report.failed.map((f) => f.credentialId),
+        [credentialId(99)]
+      )
+      assert.deepStrictEqual([...(yield* repository.keyIds)].sort(), ["k1", "k2"])
+    }).pipe(Effect.provide(CredentialRepository.layerMemory))
+  )
+})
