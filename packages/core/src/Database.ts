@@ -118,11 +118,13 @@ export class DdlStatement extends Schema.Class<DdlStatement>("@patchbay/core/Ddl
 }) {}
 
 /**
- * The outcome of a preview or an execution.
+ * The outcome of a preview or an execution. `reasonRequired` tells whether a destructive statement
+ * meets a non-empty table, so that executing needs a `reason`.
  *
  * @since 0.1.0
  */
 export class DdlResult extends Schema.Class<DdlResult>("@patchbay/core/DdlResult")({
   executed: Schema.Boolean,
-  statements: Schema.Array(DdlStatement)
+  statements: Schema.Array(DdlStatement),
+  reasonRequired: Schema.optionalWith(Schema.Boolean, { default: () => false })
 }) {}

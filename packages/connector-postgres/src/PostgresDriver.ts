@@ -1,0 +1,305 @@
+/**
+ * The PostgreSQL driver: connection test, health check, Run Query, schema discovery and guarded
+ * DDL, on `pg` through `PostgresPools`.
+ *
+ * @since 0.1.0
+ */
+import { ConnectorDriver, Database, DomainError, DriverError, type EgressPolicy } from "@patchbay/core"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as DdlClassifier from "./DdlClassifier.js"
+import * as Catalog from "./internal/catalog.js"
+import * as Pipeline from "./internal/pipeline.js"
+import * as TypeNames from "./internal/typeNames.js"
+import { type Configuration, type Credentials, descriptor } from "./PostgresDescriptor.js"
+import * as PostgresPools from "./PostgresPools.js"
+
+/**
+ * The driver's context: a PostgreSQL instance, its decoded configuration and credentials.
+ *
+ * @since 0.1.0
+ */
+export type Context = ConnectorDriver.DriverContext<Configuration, Credentials>
+
+/**
+ * The PostgreSQL driver, with every capability the descriptor declares.
+ *
+ * @since 0.1.0
+ */
+export interface PostgresDriver extends ConnectorDriver.ConnectorDriver<Configuration, Credentials> {
+  readonly query: NonNullable<ConnectorDriver.ConnectorDriver<Configuration, Credentials>["query"]>
+  readonly discoverSchema: NonNullable<ConnectorDriver.ConnectorDriver<Configuration, Credentials>["discoverSchema"]>
+  readonly executeDdl: NonNullable<ConnectorDriver.ConnectorDriver<Configuration, Credentials>["executeDdl"]>
+}
+
+/** Added to a call's own timeout before the client gives up on a silent server. */
+const graceMillis = 5_000
+const testTimeoutMillis = 10_000
+const discoveryTimeoutMillis = 120_000
+const unlimitedRows = 2_000_000_000
+
+const backstop =
+  (target: string, millis: number) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DriverError.TimedOut, R> =>
+    Effect.timeoutFail(effect, {
+      duration: Duration.millis(millis + graceMillis),
+      onTimeout: () => new DriverError.TimedOut({ target, afterMillis: millis })
+    })
+
+const targetOf = (context: Context) =>
+  `${context.configuration.host}:${context.configuration.port}/${context.configuration.database}`
+
+/** Names the result's column types, looking up (once per pool) OIDs that are not built in. */
+const columnsOf = (connection: PostgresPools.Connection, fields: ReadonlyArray<Pipeline.FieldInfo>) =>
+  Effect.gen(function* () {
+    const missing = TypeNames.unknownOids(
+      fields.map((f) => f.dataTypeID),
+      connection.typeCache
+    )
+    if (missing.length > 0) {
+      const found = yield* connection
+        .use((client) => client.query<{ oid: number; name: string }>(TypeNames.lookupSql, [missing]), {
+          timeoutMillis: testTimeoutMillis
+        })
+        .pipe(Effect.option)
+      if (Option.isSome(found)) for (const row of found.value.rows) connection.typeCache.set(row.oid, row.name)
+    }
+    return fields.map(
+      (f) => new Database.Column({ name: f.name, type: TypeNames.typeName(f.dataTypeID, connection.typeCache) }, true)
+    )
+  })
+
+interface Measured {
+  readonly name: string
+  readonly rows: number | null
+  /** Exists and may hold rows (non-empty, or not countable). */
+  readonly holdsData: boolean
+}
+
+/**
+ * The driver on the given pools.
+ *
+ * @since 0.1.0
+ */
+export const make = (pools: PostgresPools.PostgresPoolsShape): PostgresDriver => {
+  const test = Effect.fn("Postgres.test")(function* (context: Context) {
+    const target = targetOf(context)
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* pools.connect(context)
+        const result = yield* connection.use((client) => client.query<{ version: string }>("SELECT version()"), {
+          timeoutMillis: testTimeoutMillis
+        })
+        return result.rows[0]?.version ?? "connected"
+      })
+    ).pipe(backstop(target, testTimeoutMillis))
+  })
+
+  const healthCheck = Effect.fn("Postgres.healthCheck")(function* (context: Context) {
+    const target = targetOf(context)
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* pools.acquire(context)
+        yield* connection.use((client) => client.query("SELECT 1"), { timeoutMillis: testTimeoutMillis })
+      })
+    ).pipe(backstop(target, testTimeoutMillis))
+  })
+
+  const query = Effect.fn("Postgres.query")(function* (context: Context, request: Database.QueryRequest) {
+    const target = targetOf(context)
+    const readOnly = context.configuration.read_only
+    const timeout = { text: Catalog.setTimeoutSql, values: [String(request.timeoutMillis)] }
+    const errorContext = { timeoutMillis: request.timeoutMillis, params: request.params }
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* pools.acquire(context)
+        const result = yield* connection
+          .use(
+            (client) =>
+              Pipeline.run(client, {
+                // Read-only: an explicit READ ONLY block, rolled back, so that nothing the statement
+                // does (a data-modifying CTE, a function that writes, a SET) outlives it.
+                before: readOnly ? [{ text: "BEGIN READ ONLY" }, timeout] : [timeout],
+                main: { text: request.sql, values: request.params },
+                maxRows: request.maxRows,
+                after: readOnly ? [{ text: "ROLLBACK" }] : []
+              }),
+            errorContext
+          )
+          .pipe(
+            Effect.tapError(() =>
+              readOnly ? Effect.ignore(connection.use((client) => client.query("ROLLBACK"), errorContext)) : Effect.void
+            )
+          )
+        // The statement itself may have been BEGIN: never hand back a connection inside a transaction.
+        if (result.status !== "I") {
+          yield* connection.use((client) => client.query("ROLLBACK"), errorContext)
+        }
+        const columns = yield* columnsOf(connection, result.fields)
+        const rowCount = result.fields.length > 0 ? result.rows.length : (result.rowCount ?? 0)
+        return new Database.QueryResult({ columns, rows: result.rows, rowCount, truncated: result.truncated }, true)
+      })
+    ).pipe(backstop(target, request.timeoutMillis))
+  })
+
+  const discoverSchema = Effect.fn("Postgres.discoverSchema")(function* (
+    context: Context,
+    request: Database.SchemaRequest
+  ) {
+    const target = targetOf(context)
+    const errorContext = { timeoutMillis: discoveryTimeoutMillis }
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* pools.acquire(context)
+        const result = yield* connection.use(
+          (client) =>
+            Pipeline.run(client, {
+              before: [{ text: Catalog.setTimeoutSql, values: [String(discoveryTimeoutMillis)] }],
+              main: { text: Catalog.discoverSql, values: [request.schemas ?? null] },
+              maxRows: unlimitedRows,
+              after: []
+            }),
+          errorContext
+        )
+        const tables = result.rows.map((row) => {
+          const fields = (row.fields as ReadonlyArray<readonly [string, string, boolean, string | null, boolean]>).map(
+            ([name, type, nullable, defaultValue, primaryKey]) =>
+              new Database.Field({ name, type, nullable, default: defaultValue, primaryKey }, true)
+          )
+          return new Database.Table(
+            {
+              schema: row.schema as string,
+              name: row.name as string,
+              kind: Catalog.tableKinds[row.kind as keyof typeof Catalog.tableKinds],
+              estimatedRows: row.rows as number | null,
+              fields
+            },
+            true
+          )
+        })
+        return new Database.DatabaseSchema({ tables }, true)
+      })
+    ).pipe(backstop(target, discoveryTimeoutMillis))
+  })
+
+  const executeDdl = Effect.fn("Postgres.executeDdl")(function* (context: Context, request: Database.DdlRequest) {
+    const target = targetOf(context)
+    if (context.configuration.read_only) {
+      return yield* new DomainError.DdlRejected({
+        detail: `${target} is configured read_only; DDL is refused on this instance`
+      })
+    }
+    const statements = yield* DdlClassifier.classify(request.sql)
+    const timeoutMillis = request.timeoutMillis
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* pools.acquire(context)
+        const run = (text: string, values?: ReadonlyArray<unknown>, prefix?: string) =>
+          connection.use((client) => client.query(text, values === undefined ? undefined : [...values]), {
+            timeoutMillis,
+            ...(prefix === undefined ? {} : { prefix })
+          })
+
+        const measure = (statement: DdlClassifier.ClassifiedStatement) =>
+          Effect.gen(function* () {
+            const written = statement.tables.map((t) => (t.schema === undefined ? t.name : `${t.schema}.${t.name}`))
+            const refs = statement.tables.map((t) =>
+              t.schema === undefined
+                ? Catalog.quoteIdent(t.name)
+                : `${Catalog.quoteIdent(t.schema)}.${Catalog.quoteIdent(t.name)}`
+            )
+            type Found = {
+              readonly name: string
+              readonly quoted: string
+              readonly kind: string
+              readonly readable: boolean
+            }
+            const resolved = new Map<number, Found>()
+            if (refs.length > 0) {
+              const found = yield* run(Catalog.resolveSql, [refs])
+              for (const row of found.rows as ReadonlyArray<Found & { i: number }>) resolved.set(row.i - 1, row)
+            }
+            const entries: Array<{ readonly name: string; readonly found: Found | undefined }> = written.map(
+              (name, i) => ({ name, found: resolved.get(i) })
+            )
+            if (statement.schemas.length > 0) {
+              const inSchemas = yield* run(Catalog.schemaTablesSql, [statement.schemas])
+              for (const row of inSchemas.rows as ReadonlyArray<Found>) entries.push({ name: row.name, found: row })
+            }
+            const countable = entries.filter(
+              (e) => e.found?.readable && ["r", "p", "m"].includes(e.found.kind)
+            )
+            const counts: Array<unknown> = []
+            if (countable.length > 0) {
+              const select = countable.map((e, i) => `(SELECT count(*) FROM ${e.found!.quoted}) AS c${i}`).join(", ")
+              const counted = yield* run(`SELECT ${select}`)
+              const row = counted.rows[0] as Record<string, unknown>
+              for (let i = 0; i < countable.length; i++) counts.push(row[`c${i}`])
+            }
+            return entries.map((e): Measured => {
+              const index = countable.indexOf(e)
+              const rows = index === -1 ? null : Number(counts[index])
+              const holdsData =
+                e.found !== undefined && ["r", "p", "m", "f"].includes(e.found.kind) && (rows === null || rows > 0)
+              return { name: e.found?.name ?? e.name, rows, holdsData }
+            })
+          })
+
+        const body = Effect.gen(function* () {
+          yield* run(Catalog.setTimeoutSql, [String(timeoutMillis)])
+          const out: Array<Database.DdlStatement> = []
+          const blocking: Array<string> = []
+          for (const [i, statement] of statements.entries()) {
+            const measured = yield* measure(statement)
+            if (statement.destructive) {
+              for (const m of measured) if (m.holdsData) blocking.push(m.name)
+              if (statement.unboundedScope) blocking.push(`objects depending on: ${statement.sql}`)
+            }
+            if (request.confirm && blocking.length > 0 && request.reason === undefined) {
+              return yield* new DomainError.DdlNeedsReason({ tables: [...new Set(blocking)] })
+            }
+            yield* run(statement.sql, undefined, `statement ${i + 1} (${statement.sql.slice(0, 80)}): `)
+            out.push(
+              new Database.DdlStatement({
+                sql: statement.sql,
+                kind: statement.kind,
+                destructive: statement.destructive,
+                tables: measured.map((m) => ({ name: m.name, rows: m.rows }))
+              })
+            )
+          }
+          return { statements: out, reasonRequired: blocking.length > 0 }
+        })
+
+        yield* run("BEGIN")
+        const exit = yield* Effect.exit(body)
+        if (Exit.isSuccess(exit) && request.confirm) {
+          yield* run("COMMIT")
+        } else {
+          yield* Effect.ignore(run("ROLLBACK"))
+        }
+        const { statements: done, reasonRequired } = yield* exit
+        return new Database.DdlResult({ executed: request.confirm, statements: done, reasonRequired })
+      })
+    ).pipe(backstop(target, timeoutMillis * (statements.length * 2 + 2)))
+  })
+
+  return { test, healthCheck, query, discoverSchema, executeDdl }
+}
+
+/**
+ * The PostgreSQL connector (descriptor and driver) for `ConnectorRegistry.layer`. It uses the
+ * `PostgresPools` of the context when there is one (closed with its layer), otherwise pools of its
+ * own on the context's `EgressPolicy`, which close their idle connections by themselves.
+ *
+ * @since 0.1.0
+ */
+export const connector: Effect.Effect<ConnectorDriver.Connector, never, EgressPolicy.EgressPolicy> = Effect.gen(
+  function* () {
+    const provided = yield* Effect.serviceOption(PostgresPools.PostgresPools)
+    const pools = Option.isSome(provided) ? provided.value : yield* PostgresPools.makeFromContext
+    return ConnectorDriver.make(descriptor, make(pools))
+  }
+)
