@@ -1,1 +1,8 @@
-export {}
+/**
+ * @patchbay/connector-http: HTTP API connectors (api key, basic, bearer, OAuth2 bearer) with
+ * connection test, health check, Fetch File and Send SMS.
+ *
+ * @since 0.1.0
+ */
+export * as HttpApiDescriptor from "./HttpApiDescriptor.js"
+export * as HttpConnector from "./HttpConnector.js"

@@ -1,0 +1,275 @@
+/**
+ * The HTTP API driver on @effect/platform's HttpClient (node:http underneath): connection test
+ * and health check on the configured test endpoint, Fetch File (streamed into the caller's sink
+ * under a size limit) and Send SMS (a Twilio-style form POST). Before every request the host of
+ * `base_url` is checked by the `EgressPolicy` and the connection is pinned to the address it
+ * allowed.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpBody from "@effect/platform/HttpBody"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { ConnectorDriver, DriverError, EgressPolicy, Messaging } from "@patchbay/core"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
+import {
+  type Configuration,
+  type Credentials,
+  type HttpApiDescriptor,
+  httpApi,
+  twilioSms
+} from "./HttpApiDescriptor.js"
+import { authorization } from "./internal/auth.js"
+import { fromStatus, fromTransport, safeTarget } from "./internal/errors.js"
+import { pinnedClient } from "./internal/transport.js"
+
+type Context = ConnectorDriver.DriverContext<Configuration, Credentials>
+
+/**
+ * The JSON a Twilio-style API answers an accepted message with (extra fields ignored).
+ *
+ * @since 0.1.0
+ */
+export const SmsResponse = Schema.Struct({ sid: Schema.String, status: Schema.String })
+
+const ErrorBody = Schema.Struct({ message: Schema.optional(Schema.String) })
+
+/** Replaces `{name}` with the URL-encoded value of a non-secret variable. */
+const expand = (path: string, variables: Readonly<Record<string, string>>) =>
+  path.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    variables[name] === undefined ? whole : encodeURIComponent(variables[name])
+  )
+
+/** `path` (with its query) under `base_url`; a path that climbs out of the base path is refused. */
+const resolveUrl = (baseUrl: string, path: string): Effect.Effect<URL, DriverError.RequestRejected> => {
+  const base = new URL(baseUrl)
+  const prefix = base.pathname.replace(/\/+$/, "")
+  const queryAt = path.indexOf("?")
+  const url = new URL(base.href)
+  url.pathname = `${prefix}${queryAt === -1 ? path : path.slice(0, queryAt)}`
+  url.search = queryAt === -1 ? "" : path.slice(queryAt)
+  return url.origin === base.origin && (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`))
+    ? Effect.succeed(url)
+    : Effect.fail(new DriverError.RequestRejected({ target: safeTarget(base), detail: "the path leaves base_url" }))
+}
+
+interface Exchange {
+  readonly response: HttpClientResponse.HttpClientResponse
+  readonly target: string
+  readonly method: string
+}
+
+/**
+ * The HTTP API driver for one descriptor, connecting through the given egress policy.
+ *
+ * @since 0.1.0
+ */
+export const makeDriver = (
+  policy: EgressPolicy.EgressPolicyShape
+): ConnectorDriver.ConnectorDriver<Configuration, Credentials> => {
+  /** Sends one request; the response lives as long as the scope (its socket is closed with it). */
+  const send = (
+    { configuration, credentials, instance }: Context,
+    method: "GET" | "HEAD" | "POST",
+    path: string,
+    body?: HttpBody.HttpBody
+  ): Effect.Effect<Exchange, ConnectorDriver.DriverFailure, Scope.Scope> =>
+    Effect.gen(function* () {
+      const auth = yield* authorization(instance.authType, credentials, configuration.api_key_placement)
+      const url = yield* resolveUrl(configuration.base_url, expand(path, auth.variables))
+      const target = safeTarget(url)
+      yield* Effect.annotateCurrentSpan({ "http.request.method": method, "url.target": target })
+      const address = yield* policy.check(url.hostname)
+      const client = yield* pinnedClient(address)
+      const request = HttpClientRequest.make(method)(url).pipe(
+        HttpClientRequest.setHeaders(configuration.headers),
+        auth.apply,
+        body === undefined ? (request) => request : HttpClientRequest.setBody(body)
+      )
+      const response = yield* client
+        .execute(request)
+        .pipe(
+          Effect.mapError((error: HttpClientError.HttpClientError) =>
+            fromTransport(error.cause, target, configuration.timeout_ms)
+          )
+        )
+      yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
+      return { response, target, method }
+    })
+
+  /** The failure a status other than the expected one (any 2xx when `expected` is undefined) stands for. */
+  const statusFailure = (exchange: Exchange, expected: number | undefined, detail?: string): DriverError.DriverError =>
+    exchange.response.status < 400
+      ? new DriverError.RequestRejected({
+          target: exchange.target,
+          status: exchange.response.status,
+          detail: `${exchange.method} ${exchange.target} answered ${exchange.response.status}, expected ${expected ?? "2xx"}`
+        })
+      : fromStatus({
+          target: exchange.target,
+          method: exchange.method,
+          status: exchange.response.status,
+          headers: exchange.response.headers,
+          now: Date.now(),
+          detail
+        })
+
+  const expectStatus = (exchange: Exchange, expected: number | undefined) => {
+    const status = exchange.response.status
+    const ok = expected === undefined ? status >= 200 && status < 300 : status === expected
+    return ok ? Effect.void : Effect.fail(statusFailure(exchange, expected))
+  }
+
+  const withTimeout =
+    (configuration: Configuration, target: string, millis = configuration.timeout_ms) =>
+    <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.timeoutFail(effect, {
+        duration: millis,
+        onTimeout: () => new DriverError.TimedOut({ target, afterMillis: millis })
+      })
+
+  const probe = (context: Context) => {
+    const endpoint = context.configuration.test_endpoint
+    return Effect.scoped(
+      Effect.gen(function* () {
+        const exchange = yield* send(context, endpoint.method, endpoint.path)
+        yield* expectStatus(exchange, endpoint.expect_status)
+        return exchange
+      })
+    ).pipe(withTimeout(context.configuration, context.configuration.base_url))
+  }
+
+  const test = Effect.fn("HttpConnector.test")(function* (context: Context) {
+    const exchange = yield* probe(context)
+    return `${exchange.method} ${exchange.target} answered ${exchange.response.status} as expected`
+  })
+
+  const healthCheck = Effect.fn("HttpConnector.healthCheck")(function* (context: Context) {
+    yield* probe(context)
+  })
+
+  const fetchFile = <E>(
+    context: Context,
+    request: Messaging.FetchFileRequest,
+    sink: Sink.Sink<unknown, Uint8Array, never, E>
+  ): Effect.Effect<Messaging.FetchedFile, ConnectorDriver.DriverFailure | E> =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const exchange = yield* send(context, "GET", request.path)
+        yield* expectStatus(exchange, undefined)
+        const { response, target } = exchange
+        const tooLarge = (bytes: string) =>
+          new DriverError.RequestRejected({
+            target,
+            status: "too_large",
+            detail: `the file is larger than the limit of ${request.maxBytes} bytes (${bytes})`
+          })
+        const declared = Number(response.headers["content-length"])
+        if (Number.isFinite(declared) && declared > request.maxBytes) {
+          return yield* tooLarge(`Content-Length ${declared}`)
+        }
+        let bytes = 0
+        const limited = response.stream.pipe(
+          Stream.mapError((error) => fromTransport(error.cause, target, request.timeoutMillis)),
+          Stream.mapChunksEffect((chunk) => {
+            const size = Chunk.reduce(chunk, 0, (total, part) => total + part.byteLength)
+            if (bytes + size > request.maxBytes)
+              return Effect.fail(tooLarge(`more than ${bytes + size} bytes received`))
+            bytes += size
+            return Effect.succeed(chunk)
+          })
+        )
+        yield* Stream.run(limited, sink)
+        return Messaging.FetchedFile.make({ contentType: response.headers["content-type"] ?? null, bytes })
+      })
+    ).pipe(
+      withTimeout(context.configuration, context.configuration.base_url, request.timeoutMillis),
+      Effect.withSpan("HttpConnector.fetchFile")
+    )
+
+  const sendSms = Effect.fn("HttpConnector.sendSms")(function* (context: Context, message: Messaging.SmsMessage) {
+    const from = message.from ?? context.configuration.sms_from
+    if (from === undefined) {
+      return yield* new DriverError.RequestRejected({
+        target: context.configuration.base_url,
+        detail: "the message has no sender: set `from` on the message or `sms_from` in the instance configuration"
+      })
+    }
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const exchange = yield* send(
+          context,
+          "POST",
+          context.configuration.sms_path,
+          HttpClientRequest.bodyUrlParams(HttpClientRequest.post(""), {
+            To: message.to,
+            From: from,
+            Body: message.body
+          }).body
+        )
+        const { response, target } = exchange
+        if (response.status < 200 || response.status >= 300) {
+          const said = yield* HttpClientResponse.schemaBodyJson(ErrorBody)(response).pipe(
+            Effect.map((body) => body.message),
+            Effect.orElseSucceed(() => undefined)
+          )
+          return yield* Effect.fail(statusFailure(exchange, undefined, said?.slice(0, 300)))
+        }
+        const body = yield* HttpClientResponse.schemaBodyJson(SmsResponse)(response).pipe(
+          Effect.mapError(
+            (error) =>
+              new DriverError.ProviderFailure({
+                target,
+                status: response.status,
+                detail: `unexpected answer: ${error._tag === "ParseError" ? error.message : error.reason}`
+              })
+          )
+        )
+        return Messaging.SmsReceipt.make({ id: body.sid, status: body.status })
+      })
+    ).pipe(withTimeout(context.configuration, context.configuration.base_url))
+  })
+
+  return { test, healthCheck, fetchFile, sendSms }
+}
+
+/**
+ * The connector of an HTTP API descriptor for `ConnectorRegistry.layer`, built with the host's
+ * `EgressPolicy`. The driver offers only the operations the descriptor declares.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  descriptor: HttpApiDescriptor
+): Effect.Effect<ConnectorDriver.Connector, never, EgressPolicy.EgressPolicy> =>
+  Effect.map(EgressPolicy.EgressPolicy, (policy) => {
+    const { test, healthCheck, fetchFile, sendSms } = makeDriver(policy)
+    return ConnectorDriver.make(descriptor, {
+      test,
+      healthCheck,
+      ...(descriptor.operations.includes("fetch_file") ? { fetchFile } : {}),
+      ...(descriptor.operations.includes("send_sms") ? { sendSms } : {})
+    })
+  })
+
+/**
+ * The generic HTTP API connector (`http-api`).
+ *
+ * @since 0.1.0
+ */
+export const httpApiConnector: Effect.Effect<ConnectorDriver.Connector, never, EgressPolicy.EgressPolicy> =
+  make(httpApi)
+
+/**
+ * The Twilio-style SMS connector (`twilio-sms`).
+ *
+ * @since 0.1.0
+ */
+export const twilioSmsConnector: Effect.Effect<ConnectorDriver.Connector, never, EgressPolicy.EgressPolicy> =
+  make(twilioSms)
