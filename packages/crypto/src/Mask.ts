@@ -29,14 +29,20 @@ const maxShown = 200
  */
 export const secretLike = /pass|secret|token|private|api_?key|apikey|credential|signature/i
 
+/** Fields whose values are passwords: never a suffix, whatever their length. */
+const passwordLike = /pass|pin$/i
+
 /**
  * A secret value's mask: the bullets alone, or for a string of at least 20 characters (an API key,
- * a token) the bullets and its last 4 characters. Neither the length nor more of the value shows.
+ * a token) the bullets and its last 4 characters. Passwords (`suffix: false`) never show a suffix.
+ * Neither the length nor more of the value shows.
  *
  * @since 0.1.0
  */
-export const maskSecret = (value: unknown): string =>
-  typeof value === "string" && value.length >= minimumForSuffix ? `${bullets}${value.slice(-suffixLength)}` : bullets
+export const maskSecret = (value: unknown, options: { readonly suffix?: boolean } = {}): string =>
+  options.suffix !== false && typeof value === "string" && value.length >= minimumForSuffix
+    ? `${bullets}${value.slice(-suffixLength)}`
+    : bullets
 
 /** Strings, numbers and booleans in clear (cut to 200 characters); structures never, as they may nest secrets. */
 const show = (value: unknown): string => {
@@ -70,7 +76,9 @@ export const mask = (
   for (const field of Object.keys(plaintext).sort()) {
     const value = plaintext[field]
     if (value === null || value === undefined) continue
-    masked[field] = isSecretField(descriptor, field) ? maskSecret(value) : show(value)
+    masked[field] = isSecretField(descriptor, field)
+      ? maskSecret(value, { suffix: !passwordLike.test(field) })
+      : show(value)
   }
   return masked
 }

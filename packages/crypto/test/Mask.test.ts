@@ -32,6 +32,10 @@ describe("Mask", () => {
     )
   })
 
+  it("never shows a suffix of a password, however long", () => {
+    assert.deepStrictEqual(mask({ password: "a-very-long-password-of-many-characters" }), { password: Mask.bullets })
+  })
+
   it("masks fields named like secrets even when the descriptor forgets them, and never shows structures", () => {
     assert.deepStrictEqual(
       mask({ refresh_token: "abc", client_secret: "def", settings: { a: 1 }, tokens: ["x"], note: null }),
