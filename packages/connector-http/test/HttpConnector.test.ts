@@ -262,6 +262,30 @@ describe("HttpConnector", () => {
       })
     )
 
+    it.effect("connects to the address the egress policy returned, keeping the name in Host", () =>
+      Effect.gen(function* () {
+        const { port, seen } = yield* ApiServer
+        // a name no DNS knows: only the policy's answer can lead to the server
+        const pinned = Layer.succeed(EgressPolicy.EgressPolicy, {
+          check: (host) => (host === "api.example.test" ? Effect.succeed("127.0.0.1") : EgressPolicy.make().check(host))
+        })
+        const { driver, context } = yield* setup(
+          "bearer",
+          { ...base(port), base_url: `http://api.example.test:${port}` },
+          { token: "tok-1" }
+        ).pipe(Effect.provide(pinned))
+        yield* driver.test(context)
+        assert.strictEqual(seen[seen.length - 1]!.headers.host, `api.example.test:${port}`)
+        const local = yield* setup(
+          "bearer",
+          { ...base(port), base_url: `http://localhost:${port}` },
+          { token: "tok-1" }
+        )
+        yield* local.driver.healthCheck(local.context)
+        assert.strictEqual(seen[seen.length - 1]!.headers.host, `localhost:${port}`)
+      })
+    )
+
     it.effect("api_key in the query string, never in an error", () =>
       Effect.gen(function* () {
         const { port, seen } = yield* ApiServer

@@ -186,6 +186,20 @@ describe("SmtpConnector", () => {
       })
     )
 
+    it.effect("connects to the address the egress policy returned, not to a fresh DNS answer", () =>
+      Effect.gen(function* () {
+        const { port } = yield* MailServer
+        const pinned = Layer.succeed(EgressPolicy.EgressPolicy, {
+          check: (host) =>
+            host === "mail.example.test" ? Effect.succeed("127.0.0.1") : EgressPolicy.make().check(host)
+        })
+        const { driver, context } = yield* setup({ ...config(port), host: "mail.example.test" }).pipe(
+          Effect.provide(pinned)
+        )
+        assert.include(yield* driver.test(context), "mail.example.test")
+      })
+    )
+
     it.effect("test fails with AuthFailed(invalid_credentials) on a wrong password, without the password", () =>
       Effect.gen(function* () {
         const { port } = yield* MailServer

@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import type { SMTPConnectionAuth, SMTPConnectionOptions } from "nodemailer"
 import SMTPConnection from "nodemailer/lib/smtp-connection"
 
-/** Connects (greeting, EHLO, STARTTLS when configured), optionally logs in, then QUITs. */
+/** Connects (greeting, EHLO, STARTTLS when configured), optionally logs in, then QUITs. Every later error event is absorbed. */
 export const session = (
   options: SMTPConnectionOptions,
   auth: SMTPConnectionAuth | undefined
@@ -19,7 +19,7 @@ export const session = (
       done = true
       resume(effect)
     }
-    connection.once("error", (error: unknown) => {
+    connection.on("error", (error: unknown) => {
       finish(Effect.fail(error))
       connection.close()
     })
