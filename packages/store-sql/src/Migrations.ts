@@ -203,7 +203,7 @@ export const current: Effect.Effect<number, DomainError.StorageError, SqlClient.
 )
 
 // An advisory lock key ("patchbay" in ASCII) that serialises concurrent starts against one database.
-const startupLock = "0x7061746368626179"
+const startupLock = "8097881575290724729"
 
 /**
  * Brings the database to `latest` (when `migrate`) or checks that it is there. Concurrent starts

@@ -162,8 +162,8 @@ export const make = (
         // best-ranked scope that has one.
         const ranked = sql.csv(scopes.map((scope, rank) => sql`(${scope.type}::text, ${scope.id}::uuid, ${rank}::int)`))
         const rows = yield* sql`SELECT ${record} FROM patchbay.credentials c
-          JOIN (VALUES ${ranked}) AS s (scope_type, scope_id, rank)
-            ON c.scope_type = s.scope_type AND c.scope_id = s.scope_id
+          JOIN (VALUES ${ranked}) AS s (wanted_type, wanted_id, rank)
+            ON c.scope_type = s.wanted_type AND c.scope_id = s.wanted_id
           WHERE c.org_id = ${orgId} AND c.instance_id = ${instanceId} AND c.revoked_at IS NULL
             AND (c.expires_at IS NULL OR c.expires_at > ${now})
           ORDER BY s.rank, c.version DESC

@@ -19,6 +19,8 @@ const conditions: Record<string, string> = {
   "25P02": "transaction aborted",
   "40001": "serialization failure",
   "40P01": "deadlock detected",
+  "42601": "syntax error",
+  "42702": "ambiguous column",
   "42P01": "undefined table",
   "53300": "too many connections",
   "55P03": "lock not available",

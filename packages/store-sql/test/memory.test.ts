@@ -1,0 +1,22 @@
+import {
+  AuditLog,
+  CredentialRepository,
+  InstanceRepository,
+  PendingAuthorizationRepository,
+  RefreshLock
+} from "@patchbay/core"
+import { Effect, Layer } from "effect"
+import { contract } from "./contract.js"
+
+contract({
+  name: "memory (core layerMemory)",
+  layer: Layer.mergeAll(
+    InstanceRepository.layerMemory,
+    CredentialRepository.layerMemory,
+    AuditLog.layerMemory,
+    PendingAuthorizationRepository.layerMemory,
+    RefreshLock.layerMemory
+  ),
+  otherLock: RefreshLock.RefreshLock.pipe(Effect.map((lock) => lock)),
+  cascades: false
+})
