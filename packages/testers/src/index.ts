@@ -1,1 +1,7 @@
-export {}
+/**
+ * @patchbay/testers: test connection, health check and bulk operations.
+ *
+ * @since 0.1.0
+ */
+export * as Connection from "./Connection.js"
+export * as ConnectionTester from "./ConnectionTester.js"
