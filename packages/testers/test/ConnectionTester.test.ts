@@ -27,7 +27,7 @@ const scripted = ConnectorDriver.make(
     supportsSchemaDiscovery: false
   },
   (() => {
-    const answer = (password: Redacted.Redacted<string>) => {
+    const answer = (password: Redacted.Redacted<string>): Effect.Effect<string, DriverError.DriverError> => {
       switch (Redacted.value(password)) {
         case "good":
           return Effect.succeed("server 1.0")
