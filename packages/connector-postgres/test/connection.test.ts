@@ -1,0 +1,218 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ConnectorDriver, ConnectorInstance, ConnectorRegistry, EgressPolicy, Ids } from "@patchbay/core"
+import { Effect, Exit, Fiber, Layer, Redacted } from "effect"
+import { afterAll, beforeAll } from "vitest"
+import * as PostgresDescriptor from "../src/PostgresDescriptor.js"
+import * as PostgresDriver from "../src/PostgresDriver.js"
+import * as PostgresPools from "../src/PostgresPools.js"
+import { admin, contextFor, createFixture, type Fixture, makeDriver } from "./helpers.js"
+
+let db: Fixture
+const { pools, driver } = makeDriver()
+
+beforeAll(async () => {
+  db = await createFixture("pb_conn")
+})
+afterAll(async () => {
+  await Effect.runPromise(pools.closeAll)
+  await db.drop()
+})
+
+describe("descriptor", () => {
+  it("declares the postgres connector", () => {
+    const d = PostgresDescriptor.descriptor
+    assert.strictEqual(d.key, "postgres")
+    assert.deepStrictEqual(d.accountFields, ["host", "port", "database", "username"])
+    assert.deepStrictEqual(d.secretFields, ["password"])
+    assert.isTrue(d.supportsSchemaDiscovery)
+    assert.deepStrictEqual(d.authProfiles, ["database_password"])
+  })
+
+  it.effect("validates configuration with defaults and refuses a password in it", () =>
+    Effect.gen(function* () {
+      const connector = ConnectorDriver.make(PostgresDescriptor.descriptor, driver)
+      const stored = yield* ConnectorRegistry.validateConfiguration(connector.descriptor, {
+        host: " db.internal ",
+        database: "analytics"
+      })
+      assert.deepStrictEqual(stored, {
+        host: "db.internal",
+        port: 5432,
+        database: "analytics",
+        ssl_mode: "prefer",
+        read_only: false
+      })
+      const misplaced = yield* Effect.flip(
+        ConnectorRegistry.validateConfiguration(connector.descriptor, { host: "h", database: "d", password: "x" })
+      )
+      assert.include(misplaced.detail, "password is a secret")
+      const badPort = yield* Effect.flip(
+        ConnectorRegistry.validateConfiguration(connector.descriptor, { host: "h", database: "d", port: 70000 })
+      )
+      assert.include(badPort.detail, "port must be between 1 and 65535")
+    })
+  )
+})
+
+describe("test and health check", () => {
+  it.effect("test connects and reports the server version", () =>
+    Effect.gen(function* () {
+      const version = yield* driver.test(contextFor(db))
+      assert.match(version, /^PostgreSQL 1\d/)
+    })
+  )
+
+  it.effect("a wrong password is AuthFailed(invalid_credentials) and never shows the password", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(driver.test(contextFor(db, { password: "not-the-password" })))
+      assert.strictEqual(error._tag, "AuthFailed")
+      if (error._tag === "AuthFailed") {
+        assert.strictEqual(error.kind, "invalid_credentials")
+        assert.include(error.detail, "28P01")
+      }
+      assert.notInclude(JSON.stringify(error), "not-the-password")
+      assert.notInclude(error.message, "not-the-password")
+    })
+  )
+
+  it.effect("a closed port is Unreachable", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(driver.test(contextFor(db, { configuration: { port: 1 } })))
+      assert.strictEqual(error._tag, "Unreachable")
+    })
+  )
+
+  it.effect("a metadata address is denied by the egress policy before connecting", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(driver.test(contextFor(db, { configuration: { host: "169.254.169.254" } })))
+      assert.strictEqual(error._tag, "EgressDenied")
+      const viaPool = yield* Effect.flip(driver.healthCheck(contextFor(db, { configuration: { host: "169.254.169.254" } })))
+      assert.strictEqual(viaPool._tag, "EgressDenied")
+    })
+  )
+
+  it.effect("loopback is denied unless the policy allows it", () =>
+    Effect.gen(function* () {
+      const strict = PostgresDriver.make(PostgresPools.make(EgressPolicy.make()))
+      const error = yield* Effect.flip(strict.test(contextFor(db)))
+      assert.strictEqual(error._tag, "EgressDenied")
+    })
+  )
+
+  it.effect("an unknown database is RequestRejected", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(driver.test(contextFor(db, { configuration: { database: "pb_nope" } })))
+      assert.strictEqual(error._tag, "RequestRejected")
+      assert.include(error.message, "3D000")
+    })
+  )
+
+  it.effect("ssl_mode prefer falls back to plain on a server without TLS; require is refused", () =>
+    Effect.gen(function* () {
+      const version = yield* driver.test(contextFor(db, { configuration: { ssl_mode: "prefer" } }))
+      assert.match(version, /^PostgreSQL/)
+      yield* driver.healthCheck(contextFor(db, { configuration: { ssl_mode: "prefer" } }))
+      const error = yield* Effect.flip(driver.test(contextFor(db, { configuration: { ssl_mode: "require" } })))
+      assert.strictEqual(error._tag, "RequestRejected")
+      assert.include(error.message, "SSL")
+    })
+  )
+
+  it.effect("health check is one round trip on a pooled connection", () =>
+    Effect.gen(function* () {
+      const context = contextFor(db)
+      const before = yield* pools.size
+      yield* driver.healthCheck(context)
+      yield* driver.healthCheck(context)
+      assert.strictEqual(yield* pools.size, before + 1)
+    })
+  )
+})
+
+describe("pools", () => {
+  it.effect("a new credential replaces the instance's pool; the old password stops working", () =>
+    Effect.gen(function* () {
+      yield* Effect.promise(() => createFixture("pb_rotate"))
+      const rotate = { name: "pb_rotate", password: "pw-pb_rotate-secret" } as Fixture
+      const id = "0190c000-0000-7000-8000-0000000000ff"
+      const old = contextFor(rotate, { instanceId: id })
+      yield* driver.healthCheck(old)
+      yield* Effect.promise(() => admin(["ALTER ROLE pb_rotate PASSWORD 'rotated-secret'"]))
+      const fresh = contextFor(rotate, { instanceId: id, password: "rotated-secret" })
+      const size = yield* pools.size
+      yield* driver.healthCheck(fresh)
+      assert.strictEqual(yield* pools.size, size, "the instance keeps one pool")
+      const error = yield* Effect.flip(driver.test(old))
+      assert.strictEqual(error._tag, "AuthFailed")
+      yield* Effect.promise(() => admin(["DROP DATABASE pb_rotate WITH (FORCE)", "DROP ROLE pb_rotate"]))
+    })
+  )
+
+  it.live("an interrupted query cancels it server-side and returns no connection to the pool", () =>
+    Effect.gen(function* () {
+      const context = contextFor(db)
+      const fiber = yield* Effect.fork(
+        driver.query(context, { sql: "SELECT pg_sleep(30)", params: [], maxRows: 10, timeoutMillis: 60_000 })
+      )
+      yield* Effect.sleep("300 millis")
+      yield* Fiber.interrupt(fiber)
+      // The backend stops soon after the cancel request.
+      let running = 1
+      for (let i = 0; i < 50 && running > 0; i++) {
+        yield* Effect.sleep("100 millis")
+        const rows = yield* Effect.promise(() =>
+          db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")
+        )
+        running = rows.rows[0].n
+      }
+      assert.strictEqual(running, 0)
+      const result = yield* driver.query(context, { sql: "SELECT 1 AS one", params: [], maxRows: 10, timeoutMillis: 1000 })
+      assert.deepStrictEqual(result.rows, [{ one: 1 }])
+    })
+  )
+
+  it.effect("the registry builds the connector from the context's EgressPolicy and pools", () =>
+    Effect.gen(function* () {
+      const registry = yield* ConnectorRegistry.ConnectorRegistry
+      const connector = yield* registry.get("postgres")
+      const instance = contextFor(db).instance
+      const context = yield* ConnectorRegistry.driverContext(
+        connector,
+        ConnectorInstance.ConnectorInstance.make({ ...instance, id: Ids.InstanceId.make(instance.id) }),
+        { username: db.name, password: db.password }
+      )
+      assert.isTrue(Redacted.isRedacted((context.credentials as { password: unknown }).password))
+      const version = yield* connector.driver.test(context)
+      assert.match(version, /^PostgreSQL/)
+      const pooled = yield* PostgresPools.PostgresPools
+      yield* connector.driver.healthCheck(context)
+      assert.strictEqual(yield* pooled.size, 1)
+    }).pipe(
+      Effect.provide(
+        ConnectorRegistry.layer([PostgresDriver.connector]).pipe(
+          Layer.provideMerge(PostgresPools.layer()),
+          Layer.provideMerge(EgressPolicy.layer({ allowLoopback: true }))
+        )
+      )
+    )
+  )
+
+  it.effect("the pools layer closes its pools when released", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.exit(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const scoped = yield* Layer.build(PostgresPools.layer())
+            const p = scoped.unsafeMap.get(PostgresPools.PostgresPools.key) as PostgresPools.PostgresPoolsShape
+            yield* PostgresDriver.make(p).healthCheck(contextFor(db))
+            assert.strictEqual(yield* p.size, 1)
+            return p
+          })
+        ).pipe(Effect.provide(EgressPolicy.layer({ allowLoopback: true })))
+      )
+      assert.isTrue(Exit.isSuccess(exit))
+      if (Exit.isSuccess(exit)) assert.strictEqual(yield* exit.value.size, 0)
+    })
+  )
+})
+

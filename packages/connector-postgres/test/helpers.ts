@@ -1,0 +1,115 @@
+import { ConnectorInstance, EgressPolicy, Ids } from "@patchbay/core"
+import * as Schema from "effect/Schema"
+import pg from "pg"
+import { inject } from "vitest"
+import * as PostgresDescriptor from "../src/PostgresDescriptor.js"
+import * as PostgresDriver from "../src/PostgresDriver.js"
+import * as PostgresPools from "../src/PostgresPools.js"
+
+export const superuserUrl = inject("databaseUrl")
+export const serverPort = Number(new URL(superuserUrl).port)
+
+/** Runs statements as the superuser, on `database` (default: postgres). */
+export const admin = async (statements: ReadonlyArray<string>, database = "postgres") => {
+  const url = new URL(superuserUrl)
+  url.pathname = `/${database}`
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  try {
+    for (const statement of statements) await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A login role owning a fresh database of the same name. */
+export interface Fixture {
+  readonly name: string
+  readonly password: string
+  /** Runs SQL as the role, on its database. */
+  readonly sql: (text: string, values?: ReadonlyArray<unknown>) => Promise<pg.QueryResult>
+  readonly drop: () => Promise<void>
+}
+
+export const createFixture = async (name: string): Promise<Fixture> => {
+  const password = `pw-${name}-secret`
+  await admin([
+    `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`,
+    `DROP ROLE IF EXISTS ${name}`,
+    `CREATE ROLE ${name} LOGIN PASSWORD '${password}'`,
+    `CREATE DATABASE ${name} OWNER ${name}`
+  ])
+  await admin([`GRANT ALL ON SCHEMA public TO ${name}`, `ALTER SCHEMA public OWNER TO ${name}`], name)
+  const sql = async (text: string, values?: ReadonlyArray<unknown>) => {
+    const client = new pg.Client({ host: "127.0.0.1", port: serverPort, user: name, password, database: name })
+    await client.connect()
+    try {
+      return await client.query(text, values === undefined ? undefined : [...values])
+    } finally {
+      await client.end()
+    }
+  }
+  return {
+    name,
+    password,
+    sql,
+    drop: () => admin([`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, `DROP ROLE IF EXISTS ${name}`])
+  }
+}
+
+let counter = 0
+
+/** A driver context for the fixture's database; `overrides` change configuration or credentials. */
+export const contextFor = (
+  fixture: Fixture,
+  overrides: {
+    readonly configuration?: Record<string, unknown>
+    readonly username?: string
+    readonly password?: string
+    readonly instanceId?: string
+  } = {}
+): PostgresDriver.Context => {
+  const configuration = {
+    host: "127.0.0.1",
+    port: serverPort,
+    database: fixture.name,
+    ssl_mode: "disable",
+    ...overrides.configuration
+  }
+  const now = new Date()
+  counter++
+  const instance = ConnectorInstance.ConnectorInstance.make({
+    id: Ids.InstanceId.make(overrides.instanceId ?? `0190c000-0000-7000-8000-${String(counter).padStart(12, "0")}`),
+    orgId: Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a"),
+    connectorId: PostgresDescriptor.id,
+    connectorKey: "postgres",
+    instanceName: `${fixture.name} ${counter}`,
+    description: null,
+    workspaceId: null,
+    configuration,
+    authType: "database_password",
+    isEnabled: true,
+    lastTestedAt: null,
+    testStatus: "pending",
+    testMessage: null,
+    hasCredentials: true,
+    status: "active",
+    accountFingerprint: null,
+    createdAt: now,
+    updatedAt: now
+  })
+  return {
+    instance,
+    configuration: Schema.decodeUnknownSync(PostgresDescriptor.Configuration)(configuration),
+    credentials: Schema.decodeUnknownSync(PostgresDescriptor.Credentials)({
+      username: overrides.username ?? fixture.name,
+      password: overrides.password ?? fixture.password
+    })
+  }
+}
+
+/** Pools that may reach loopback, as tests need, and the driver on them. */
+export const makeDriver = (options: PostgresPools.PoolOptions = {}) => {
+  const pools = PostgresPools.make(EgressPolicy.make({ allowLoopback: true }), options)
+  return { pools, driver: PostgresDriver.make(pools) }
+}
