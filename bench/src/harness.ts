@@ -77,3 +77,15 @@ export const table = (suite: string, rows: ReadonlyArray<Row>): string => {
   }
   return lines.join("\n")
 }
+
+/** Median wall time in nanoseconds of `runs` sequential runs of a slow async `fn` (seconds, not µs). */
+export const medianOfRuns = async (runs: number, fn: () => Promise<unknown>): Promise<number> => {
+  const samples: Array<number> = []
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint()
+    await fn()
+    samples.push(Number(process.hrtime.bigint() - start))
+  }
+  samples.sort((a, b) => a - b)
+  return samples[Math.floor(samples.length / 2)]!
+}

@@ -149,7 +149,8 @@ export class ConnectionTester extends Context.Tag("@patchbay/testers/ConnectionT
 >() {}
 
 /**
- * Options of the layer: how many instances a bulk operation works on at once (default 25).
+ * Options of the layer: how many instances a bulk operation works on at once (default 50, the
+ * largest batch: a batch is already bounded, and its wall time is then that of its slowest check).
  *
  * @since 0.1.0
  */
@@ -313,7 +314,7 @@ export const layerWith = (
               Effect.either(run(action, instanceId, { timeout: request.timeout })),
               (result): BulkResult => ({ instanceId, action, result })
             ),
-          { concurrency: options.bulkConcurrency ?? 25 }
+          { concurrency: options.bulkConcurrency ?? maxBatchSize }
         )
       })
 
