@@ -228,9 +228,7 @@ export const make = (pools: PostgresPools.PostgresPoolsShape): PostgresDriver =>
               const inSchemas = yield* run(Catalog.schemaTablesSql, [statement.schemas])
               for (const row of inSchemas.rows as ReadonlyArray<Found>) entries.push({ name: row.name, found: row })
             }
-            const countable = entries.filter(
-              (e) => e.found?.readable && ["r", "p", "m"].includes(e.found.kind)
-            )
+            const countable = entries.filter((e) => e.found?.readable && ["r", "p", "m"].includes(e.found.kind))
             const counts: Array<unknown> = []
             if (countable.length > 0) {
               const select = countable.map((e, i) => `(SELECT count(*) FROM ${e.found!.quoted}) AS c${i}`).join(", ")

@@ -86,7 +86,9 @@ describe("test and health check", () => {
     Effect.gen(function* () {
       const error = yield* Effect.flip(driver.test(contextFor(db, { configuration: { host: "169.254.169.254" } })))
       assert.strictEqual(error._tag, "EgressDenied")
-      const viaPool = yield* Effect.flip(driver.healthCheck(contextFor(db, { configuration: { host: "169.254.169.254" } })))
+      const viaPool = yield* Effect.flip(
+        driver.healthCheck(contextFor(db, { configuration: { host: "169.254.169.254" } }))
+      )
       assert.strictEqual(viaPool._tag, "EgressDenied")
     })
   )
@@ -161,12 +163,19 @@ describe("pools", () => {
       for (let i = 0; i < 50 && running > 0; i++) {
         yield* Effect.sleep("100 millis")
         const rows = yield* Effect.promise(() =>
-          db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")
+          db.sql(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'"
+          )
         )
         running = rows.rows[0].n
       }
       assert.strictEqual(running, 0)
-      const result = yield* driver.query(context, { sql: "SELECT 1 AS one", params: [], maxRows: 10, timeoutMillis: 1000 })
+      const result = yield* driver.query(context, {
+        sql: "SELECT 1 AS one",
+        params: [],
+        maxRows: 10,
+        timeoutMillis: 1000
+      })
       assert.deepStrictEqual(result.rows, [{ one: 1 }])
     })
   )
@@ -215,4 +224,3 @@ describe("pools", () => {
     })
   )
 })
-

@@ -1,4 +1,5 @@
 import { ConnectorInstance, EgressPolicy, Ids } from "@patchbay/core"
+import type {} from "@patchbay/testing/globalSetup"
 import * as Schema from "effect/Schema"
 import pg from "pg"
 import { inject } from "vitest"

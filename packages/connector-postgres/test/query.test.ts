@@ -72,7 +72,10 @@ describe("Run Query", () => {
 
   it.effect("caps rows and says so; the server sends no more than maxRows + 1", () =>
     Effect.gen(function* () {
-      const capped = yield* driver.query(contextFor(db), request("SELECT id FROM people ORDER BY id", [], { maxRows: 100 }))
+      const capped = yield* driver.query(
+        contextFor(db),
+        request("SELECT id FROM people ORDER BY id", [], { maxRows: 100 })
+      )
       assert.strictEqual(capped.rows.length, 100)
       assert.strictEqual(capped.rowCount, 100)
       assert.isTrue(capped.truncated)
@@ -206,7 +209,9 @@ describe("read-only instances", () => {
       assert.strictEqual(flip._tag, "RequestRejected")
       const people = yield* Effect.promise(() => db.sql("SELECT count(*)::int AS n FROM people"))
       assert.strictEqual(people.rows[0].n, 2500)
-      const notes = yield* Effect.promise(() => db.sql("SELECT count(*)::int AS n FROM audit WHERE note IN ('ro', 'via function')"))
+      const notes = yield* Effect.promise(() =>
+        db.sql("SELECT count(*)::int AS n FROM audit WHERE note IN ('ro', 'via function')")
+      )
       assert.strictEqual(notes.rows[0].n, 0)
     })
   )
