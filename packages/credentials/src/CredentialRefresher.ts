@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import type { Actor, ConnectorInstance, DomainError, DriverError } from "@patchbay/core"
+import type { ActivityError, Actor, ConnectorInstance, DomainError, DriverError } from "@patchbay/core"
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { ResolvedCredential } from "./CredentialResolver.js"
@@ -13,11 +13,13 @@ import type { ResolvedCredential } from "./CredentialResolver.js"
 /**
  * Why a refresh failed: the token endpoint's answer (`AuthFailed` with `invalid_grant` means the
  * person must reconnect; `Unreachable`, `TimedOut`, 5xx are transient), a token response that does
- * not decode, or storage.
+ * not decode, or storage. A refresher that already knows the person must act (the refresh token
+ * was refused) fails with `ReconnectRequired` itself, carrying a reconnect URL.
  *
  * @since 0.1.0
  */
 export type RefreshError =
+  | ActivityError.ReconnectRequired
   | DriverError.DriverError
   | DomainError.EgressDenied
   | DomainError.InvalidConfiguration
