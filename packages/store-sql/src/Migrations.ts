@@ -198,7 +198,9 @@ export const current: Effect.Effect<number, DomainError.StorageError, SqlClient.
   Effect.catchTags({
     SqlError: (e) => Effect.fail(fromSqlError("Migrations.current", e)),
     ParseError: () =>
-      Effect.fail(new DomainError.StorageError({ operation: "Migrations.current", detail: "unreadable migrations table" }))
+      Effect.fail(
+        new DomainError.StorageError({ operation: "Migrations.current", detail: "unreadable migrations table" })
+      )
   })
 )
 
@@ -211,7 +213,9 @@ const startupLock = "8097881575290724729"
  *
  * @since 0.1.0
  */
-export const ensure = (options: { readonly migrate: boolean }): Effect.Effect<void, StartupError, SqlClient.SqlClient> =>
+export const ensure = (options: {
+  readonly migrate: boolean
+}): Effect.Effect<void, StartupError, SqlClient.SqlClient> =>
   Effect.gen(function* () {
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
     if (!options.migrate) {
@@ -219,7 +223,10 @@ export const ensure = (options: { readonly migrate: boolean }): Effect.Effect<vo
       if (found !== latest) return yield* new SchemaVersionMismatch({ found, expected: latest })
       return
     }
-    yield* transaction(sql, "Migrations.ensure")(
+    yield* transaction(
+      sql,
+      "Migrations.ensure"
+    )(
       Effect.gen(function* () {
         yield* sql.unsafe(`SELECT pg_advisory_xact_lock(${startupLock}::bigint)`)
         const found = yield* current

@@ -89,8 +89,7 @@ export const make = (
           Effect.map(hold(query<ReadonlyArray<unknown>>(sql, params, "array")), (result) => result.rows),
         executeUnprepared: (sql, params, transform) =>
           Effect.map(hold(unprepared(sql, params)), (rows) => (transform === undefined ? rows : transform(rows))),
-        executeStream: (sql, params, transform) =>
-          Stream.fromIterableEffect(execute(sql, params, transform))
+        executeStream: (sql, params, transform) => Stream.fromIterableEffect(execute(sql, params, transform))
       }
     }
 
@@ -100,7 +99,10 @@ export const make = (
     const owned = connection(identity)
     const client = yield* SqlClient.make({
       acquirer: Effect.succeed(shared),
-      transactionAcquirer: Effect.as(Effect.acquireRelease(session.take(1), () => session.release(1)), owned),
+      transactionAcquirer: Effect.as(
+        Effect.acquireRelease(session.take(1), () => session.release(1)),
+        owned
+      ),
       compiler: PgClient.makeCompiler(undefined, false),
       spanAttributes: [
         ["db.system.name", "postgresql"],

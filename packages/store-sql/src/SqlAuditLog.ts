@@ -30,7 +30,9 @@ export const make = (options?: RepositoryOptions): Effect.Effect<AuditLog.AuditL
       append: Effect.fn("AuditLog.append")(function* (event) {
         yield* sql`INSERT INTO patchbay.audit_events (id, org_id, at, actor, action, instance_id, outcome, details)
           VALUES (${event.id}, ${event.orgId}, ${event.at}, ${json(encodeActor(event.actor))}::jsonb, ${event.action},
-            ${event.instanceId}, ${event.outcome}, ${json(event.details)}::jsonb)`.pipe(guard("AuditLog.append", timeout))
+            ${event.instanceId}, ${event.outcome}, ${json(event.details)}::jsonb)`.pipe(
+          guard("AuditLog.append", timeout)
+        )
       }),
       list: Effect.fn("AuditLog.list")(function* (orgId, query) {
         const where = [sql`org_id = ${orgId}`]

@@ -8,8 +8,13 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { ConnectorInstance, type DomainError, type Ids, InstanceRepository } from "@patchbay/core"
-import { DomainError as Errors } from "@patchbay/core"
+import {
+  ConnectorInstance,
+  type DomainError,
+  DomainError as Errors,
+  type Ids,
+  InstanceRepository
+} from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -125,9 +130,10 @@ export const make = (
         yield* updateRow(instance).pipe(guard("InstanceRepository.update", timeout))
       }),
       delete: Effect.fn("InstanceRepository.delete")(function* (orgId: Ids.OrgId, id: Ids.InstanceId) {
-        const rows = yield* sql`DELETE FROM patchbay.instances WHERE org_id = ${orgId} AND id = ${id} RETURNING id`.pipe(
-          guard("InstanceRepository.delete", timeout)
-        )
+        const rows =
+          yield* sql`DELETE FROM patchbay.instances WHERE org_id = ${orgId} AND id = ${id} RETURNING id`.pipe(
+            guard("InstanceRepository.delete", timeout)
+          )
         return rows.length > 0
       })
     })

@@ -108,8 +108,7 @@ const stores = (
  */
 export const layerFromSqlClient = (
   options: Options = {}
-): Layer.Layer<Services, Migrations.StartupError, SqlClient.SqlClient> =>
-  stores(options, SqlRefreshLock.layer(options))
+): Layer.Layer<Services, Migrations.StartupError, SqlClient.SqlClient> => stores(options, SqlRefreshLock.layer(options))
 
 /**
  * The store on a real PostgreSQL through @effect/sql-pg, connecting to `options.url` or
@@ -143,7 +142,5 @@ export const layerPg = (
 export const layerEmbedded = (options: EmbeddedOptions = {}): Layer.Layer<Services, Migrations.StartupError> =>
   Layer.provide(
     stores(options, RefreshLock.layerMemory),
-    PgliteClient.layer({ dataDir: options.dataDir }).pipe(
-      Layer.mapError((e) => fromSqlError("SqlStore.embedded", e))
-    )
+    PgliteClient.layer({ dataDir: options.dataDir }).pipe(Layer.mapError((e) => fromSqlError("SqlStore.embedded", e)))
   )

@@ -13,7 +13,17 @@ import {
 } from "@patchbay/core"
 import { Effect, Either, Exit, type Layer, Option, Ref, Schedule, type Scope } from "effect"
 import type { SqlStore } from "../src/index.js"
-import { auditEvent, connectorB, makeInstance, newCredential, newOrg, newUuid, pending, scope, sealed } from "./fixtures.js"
+import {
+  auditEvent,
+  connectorB,
+  makeInstance,
+  newCredential,
+  newOrg,
+  newUuid,
+  pending,
+  scope,
+  sealed
+} from "./fixtures.js"
 
 /** A store under test. */
 export interface Subject<R = never> {
@@ -24,8 +34,8 @@ export interface Subject<R = never> {
    * store that lives in one process returns its own lock.
    */
   readonly otherLock: Effect.Effect<RefreshLock.RefreshLockShape, unknown, Scope.Scope | SqlStore.Services | R>
-  /** Deleting an instance deletes its credentials and pending authorizations (SQL stores). */
-  readonly cascades: boolean
+  /** A SQL store: deleting an instance deletes its credentials and pending authorizations, and a credential needs its instance. */
+  readonly sql: boolean
 }
 
 const at = (iso: string) => new Date(iso)
@@ -113,8 +123,9 @@ export const contract = <R = never>(subject: Subject<R>): void => {
           Effect.gen(function* () {
             const repo = yield* InstanceRepository.InstanceRepository
             const orgId = yield* newOrg
-            const candidates = yield* Effect.forEach(["Shared", "shared", " SHARED", "Shared ", "sHaReD", "shared"], (name) =>
-              makeInstance(orgId, { instanceName: name })
+            const candidates = yield* Effect.forEach(
+              ["Shared", "shared", " SHARED", "Shared ", "sHaReD", "shared"],
+              (name) => makeInstance(orgId, { instanceName: name })
             )
             const results = yield* Effect.all(
               candidates.map((c) => Effect.either(repo.insert(c))),
@@ -134,13 +145,19 @@ export const contract = <R = never>(subject: Subject<R>): void => {
             const orgId = yield* newOrg
             const first = yield* makeInstance(orgId, { accountFingerprint: "fp-shared" })
             yield* repo.insert(first)
-            const error = yield* Effect.flip(repo.insert(yield* makeInstance(orgId, { accountFingerprint: "fp-shared" })))
+            const error = yield* Effect.flip(
+              repo.insert(yield* makeInstance(orgId, { accountFingerprint: "fp-shared" }))
+            )
             assert.deepStrictEqual(error._tag === "DuplicateAccount" ? error.existingInstanceId : error._tag, first.id)
             // No fingerprint never clashes; other connectors and organizations may hold the account.
             yield* repo.insert(yield* makeInstance(orgId))
             yield* repo.insert(yield* makeInstance(orgId))
             yield* repo.insert(
-              yield* makeInstance(orgId, { accountFingerprint: "fp-shared", connectorId: connectorB, connectorKey: "smtp" })
+              yield* makeInstance(orgId, {
+                accountFingerprint: "fp-shared",
+                connectorId: connectorB,
+                connectorKey: "smtp"
+              })
             )
             yield* repo.insert(yield* makeInstance(yield* newOrg, { accountFingerprint: "fp-shared" }))
             const concurrent = yield* Effect.all(
@@ -175,11 +192,15 @@ export const contract = <R = never>(subject: Subject<R>): void => {
 
             const renamed = yield* Effect.flip(repo.update(yield* makeInstance(orgId, { ...a, instanceName: "BETA" })))
             assert.strictEqual(renamed._tag, "NameTaken")
-            const sameAccount = yield* Effect.flip(repo.update(yield* makeInstance(orgId, { ...a, accountFingerprint: "fp-b" })))
+            const sameAccount = yield* Effect.flip(
+              repo.update(yield* makeInstance(orgId, { ...a, accountFingerprint: "fp-b" }))
+            )
             assert.strictEqual(sameAccount._tag, "DuplicateAccount")
             const missing = yield* Effect.flip(repo.update(yield* makeInstance(orgId)))
             assert.strictEqual(missing._tag, "InstanceNotFound")
-            const foreign = yield* Effect.flip(repo.update(yield* makeInstance(yield* newOrg, { ...a, orgId: yield* newOrg })))
+            const foreign = yield* Effect.flip(
+              repo.update(yield* makeInstance(yield* newOrg, { ...a, orgId: yield* newOrg }))
+            )
             assert.strictEqual(foreign._tag, "InstanceNotFound")
             assert.deepStrictEqual(yield* repo.get(orgId, a.id), Option.some(changed))
 
@@ -203,7 +224,9 @@ export const contract = <R = never>(subject: Subject<R>): void => {
             yield* instances.insert(instance)
             const org = scope("organization", orgId)
             const user = scope("user", yield* newUuid)
-            const v1 = yield* repo.insert(yield* newCredential(instance, org, { expiresAt: at("2030-01-01T00:00:00Z") }))
+            const v1 = yield* repo.insert(
+              yield* newCredential(instance, org, { expiresAt: at("2030-01-01T00:00:00Z") })
+            )
             const v2 = yield* repo.insert(yield* newCredential(instance, org, { seed: 2 }))
             const u1 = yield* repo.insert(yield* newCredential(instance, user, { seed: 3 }))
             assert.deepStrictEqual([v1.metadata.version, v2.metadata.version, u1.metadata.version], [1, 2, 1])
@@ -245,7 +268,10 @@ export const contract = <R = never>(subject: Subject<R>): void => {
             const org = scope("organization", orgId)
             const precedence = [agent, user, workspace, org]
             const newest = (scopes = precedence) =>
-              Effect.map(repo.newestValid(orgId, instance.id, scopes, now), Option.map((r) => r.metadata.id))
+              Effect.map(
+                repo.newestValid(orgId, instance.id, scopes, now),
+                Option.map((r) => r.metadata.id)
+              )
 
             assert.isTrue(Option.isNone(yield* newest()))
             const orgV1 = yield* repo.insert(yield* newCredential(instance, org))
@@ -254,7 +280,9 @@ export const contract = <R = never>(subject: Subject<R>): void => {
             // A workspace credential outranks the organization's; an expired one does not count.
             yield* repo.insert(yield* newCredential(instance, workspace, { expiresAt: at("2025-12-31T23:59:59Z") }))
             assert.deepStrictEqual(yield* newest(), Option.some(orgV2.metadata.id))
-            const ws2 = yield* repo.insert(yield* newCredential(instance, workspace, { expiresAt: at("2026-01-01T00:00:01Z") }))
+            const ws2 = yield* repo.insert(
+              yield* newCredential(instance, workspace, { expiresAt: at("2026-01-01T00:00:01Z") })
+            )
             assert.deepStrictEqual(yield* newest(), Option.some(ws2.metadata.id))
             // Expiring exactly now is expired.
             const exactly = yield* repo.insert(yield* newCredential(instance, user, { expiresAt: now }))
@@ -302,9 +330,15 @@ export const contract = <R = never>(subject: Subject<R>): void => {
             assert.deepStrictEqual(yield* repo.list(yield* newOrg, instance.id), [])
 
             const first = yield* repo.revoke(orgId, a.metadata.id, at("2025-04-01T00:00:00Z"))
-            assert.deepStrictEqual(Option.map(first, (m) => m.revokedAt), Option.some(at("2025-04-01T00:00:00Z")))
+            assert.deepStrictEqual(
+              Option.map(first, (m) => m.revokedAt),
+              Option.some(at("2025-04-01T00:00:00Z"))
+            )
             const again = yield* repo.revoke(orgId, a.metadata.id, at("2025-05-01T00:00:00Z"))
-            assert.deepStrictEqual(Option.map(again, (m) => m.revokedAt), Option.some(at("2025-04-01T00:00:00Z")))
+            assert.deepStrictEqual(
+              Option.map(again, (m) => m.revokedAt),
+              Option.some(at("2025-04-01T00:00:00Z"))
+            )
             assert.isTrue(Option.isNone(yield* repo.revoke(yield* newOrg, b.metadata.id, at("2025-04-01T00:00:00Z"))))
             assert.isNull(Option.getOrThrow(yield* repo.get(orgId, b.metadata.id)).metadata.revokedAt)
           })
@@ -391,7 +425,7 @@ export const contract = <R = never>(subject: Subject<R>): void => {
           })
         )
 
-        if (subject.cascades) {
+        if (subject.sql) {
           it.effect("deleting an instance deletes its credentials and pending authorizations", () =>
             Effect.gen(function* () {
               const instances = yield* InstanceRepository.InstanceRepository
@@ -407,6 +441,28 @@ export const contract = <R = never>(subject: Subject<R>): void => {
               assert.isTrue(Option.isNone(yield* repo.get(orgId, v1.metadata.id)))
               assert.deepStrictEqual(yield* repo.list(orgId, instance.id), [])
               assert.isTrue(Option.isNone(yield* pendings.take(state, at("2025-01-01T00:00:00Z"))))
+            })
+          )
+
+          it.effect("refuses a credential of an unknown instance with a StorageError that quotes no value", () =>
+            Effect.gen(function* () {
+              const repo = yield* CredentialRepository.CredentialRepository
+              const orgId = yield* newOrg
+              const ghost = yield* makeInstance(orgId)
+              const credential = yield* newCredential(ghost, scope("organization", orgId))
+              const error = yield* Effect.flip(
+                repo.insert({
+                  ...credential,
+                  metadata: {
+                    ...credential.metadata,
+                    labels: { note: "hunter2-label" },
+                    accountFingerprint: "fp-hunter2"
+                  }
+                })
+              )
+              assert.strictEqual(error._tag, "StorageError")
+              assert.include(error.message, "23503")
+              for (const value of ["hunter2", ghost.id, orgId]) assert.notInclude(error.message, value)
             })
           )
         }
@@ -525,10 +581,9 @@ export const contract = <R = never>(subject: Subject<R>): void => {
                 Ref.set(mine, true),
                 Effect.repeat(Ref.get(theirs), { until: (x) => x, schedule: Schedule.spaced("5 millis") })
               )
-            yield* Effect.all(
-              [one.withLock(`${key}-a`, meet(a, b)), two.withLock(`${key}-b`, meet(b, a))],
-              { concurrency: "unbounded" }
-            ).pipe(Effect.timeout("10 seconds"))
+            yield* Effect.all([one.withLock(`${key}-a`, meet(a, b)), two.withLock(`${key}-b`, meet(b, a))], {
+              concurrency: "unbounded"
+            }).pipe(Effect.timeout("10 seconds"))
           })
         )
 

@@ -7,5 +7,5 @@ contract({
   layer: SqlStore.layerEmbedded(),
   // One process owns a PGlite database: its lock is the in-process one.
   otherLock: RefreshLock.RefreshLock,
-  cascades: true
+  sql: true
 })

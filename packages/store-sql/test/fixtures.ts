@@ -84,7 +84,10 @@ export const newCredential = (
   }))
 
 /** An audit event of an organization. */
-export const auditEvent = (orgId: Ids.OrgId, fields: Partial<ConstructorParameters<typeof AuditLog.AuditEvent>[0]> = {}) =>
+export const auditEvent = (
+  orgId: Ids.OrgId,
+  fields: Partial<ConstructorParameters<typeof AuditLog.AuditEvent>[0]> = {}
+) =>
   Effect.map(Ids.make(Ids.AuditEventId), (id) =>
     AuditLog.AuditEvent.make({
       id,

@@ -18,5 +18,5 @@ contract({
     RefreshLock.layerMemory
   ),
   otherLock: RefreshLock.RefreshLock.pipe(Effect.map((lock) => lock)),
-  cascades: false
+  sql: false
 })

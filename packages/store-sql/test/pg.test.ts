@@ -22,5 +22,5 @@ contract({
     )
     return Context.get(context, RefreshLock.RefreshLock)
   }),
-  cascades: true
+  sql: true
 })

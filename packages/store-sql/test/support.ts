@@ -1,10 +1,11 @@
 /**
  * PostgreSQL test support: a fresh database per store under test on the run's server.
  */
+
+import type {} from "@patchbay/testing/globalSetup"
 import { Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 import { inject } from "vitest"
-import type {} from "@patchbay/testing/globalSetup"
 import { SqlStore } from "../src/index.js"
 
 /** The run's server (see packages/testing/src/globalSetup.ts). */
@@ -38,9 +39,20 @@ export const freshDatabase = (url: string = serverUrl()) =>
       )
   )
 
-/** Runs SQL as the superuser against a database. */
+/** Runs SQL as the superuser against a database; the driver's error on failure. */
 export const query = (url: string, sql: string, params: ReadonlyArray<unknown> = []) =>
-  admin(url, (client) => client.query(sql, [...params]))
+  Effect.tryPromise({
+    try: async () => {
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      try {
+        return await client.query(sql, [...params])
+      } finally {
+        await client.end()
+      }
+    },
+    catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause)))
+  })
 
 /** `layerPg` on a fresh database of the run's server. */
 export const layerPgFresh = (options: SqlStore.PgOptions = {}) =>

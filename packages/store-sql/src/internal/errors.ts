@@ -99,8 +99,7 @@ export const guard =
   ): Effect.Effect<A, Exclude<E, Extract<E, Handled>> | DomainError.StorageError, R> =>
     effect.pipe(
       Effect.catchIf(
-        (e): e is Extract<E, Handled> =>
-          Predicate.isTagged(e, "SqlError") || Predicate.isTagged(e, "ParseError"),
+        (e): e is Extract<E, Handled> => Predicate.isTagged(e, "SqlError") || Predicate.isTagged(e, "ParseError"),
         (e) =>
           Effect.fail(
             isSqlFailure(e)

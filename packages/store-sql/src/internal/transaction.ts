@@ -29,7 +29,9 @@ export const transaction =
                   Effect.mapError((e) => fromSqlError(operation, e))
                 )
                 // The effect's own failure is what matters; a dead connection is discarded by the pool.
-                const rollback = conn.executeUnprepared("ROLLBACK", [], undefined).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+                const rollback = conn
+                  .executeUnprepared("ROLLBACK", [], undefined)
+                  .pipe(Effect.timeout("5 seconds"), Effect.ignore)
                 const exit = yield* Effect.exit(
                   restore(Effect.provideService(effect, SqlClient.TransactionConnection, [conn, 0] as const))
                 )
