@@ -13,13 +13,15 @@ import type { ResolvedCredential } from "./CredentialResolver.js"
 /**
  * Why a refresh failed: the token endpoint's answer (`AuthFailed` with `invalid_grant` means the
  * person must reconnect; `Unreachable`, `TimedOut`, 5xx are transient), a token response that does
- * not decode, or storage. A refresher that already knows the person must act (the refresh token
- * was refused) fails with `ReconnectRequired` itself, carrying a reconnect URL.
+ * not decode, a newer version that does not decrypt, or storage. A refresher that already knows
+ * the person must act (the refresh token was refused) fails with `ReconnectRequired` itself,
+ * carrying a reconnect URL.
  *
  * @since 0.1.0
  */
 export type RefreshError =
   | ActivityError.ReconnectRequired
+  | DomainError.CredentialCorrupted
   | DriverError.DriverError
   | DomainError.EgressDenied
   | DomainError.InvalidConfiguration
