@@ -100,6 +100,17 @@ const parseSecrets = (
   return Effect.fail(new DomainError.CredentialCorrupted({ credentialId, detail: "the payload is not a credential" }))
 }
 
+/** An actor's scopes, computed once per actor value (hosts provide one per request or run). */
+const actorScopes = new WeakMap<Actor.ActorInfo, ReadonlyArray<CredentialScope.CredentialScope>>()
+const scopesOf = (actor: Actor.ActorInfo): ReadonlyArray<CredentialScope.CredentialScope> => {
+  let scopes = actorScopes.get(actor)
+  if (scopes === undefined) {
+    scopes = CredentialScope.forActor(actor)
+    actorScopes.set(actor, scopes)
+  }
+  return scopes
+}
+
 const isOAuth2 = (instance: ConnectorInstance.ConnectorInstance) =>
   instance.authType === "oauth2_authorization_code" || instance.authType === "oauth2_client_credentials"
 
@@ -155,7 +166,7 @@ export const layer: Layer.Layer<
       if (instance.orgId !== actor.orgId) return yield* new DomainError.InstanceNotFound({ instanceId: instance.id })
       let scopes: ReadonlyArray<CredentialScope.CredentialScope>
       if (options?.scope === undefined) {
-        scopes = CredentialScope.forActor(actor)
+        scopes = scopesOf(actor)
       } else {
         const scope = yield* decodeScope(options.scope).pipe(
           Effect.mapError((error) => new DomainError.InvalidInput({ detail: `scope ${describe(error)}` }))

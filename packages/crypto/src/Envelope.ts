@@ -83,16 +83,20 @@ const formatVersion = 1
 const wrappedLength = 1 + nonceLength + dataKeyLength + tagLength
 const trusted = { disableValidation: true } as const
 
-const payloadAad = (aad: Aad): Buffer =>
-  Buffer.from(JSON.stringify(["patchbay.payload.v1", aad.credentialId, aad.instanceId, aad.scopeType, aad.scopeId]))
+/** The row's fields as one unambiguous JSON array, shared by both authenticated layers. */
+const bindingOf = (aad: Aad): string => JSON.stringify([aad.credentialId, aad.instanceId, aad.scopeType, aad.scopeId])
 
-const wrapAad = (keyId: string, aad: Aad): Buffer =>
-  Buffer.from(JSON.stringify(["patchbay.wrap.v1", keyId, aad.credentialId, aad.instanceId, aad.scopeType, aad.scopeId]))
+/** What the payload layer authenticates: the format tag and the row. */
+const payloadAad = (binding: string): Buffer => Buffer.from(`patchbay.payload.v1${binding}`)
 
-const wrap = (kek: Uint8Array, keyId: string, dataKey: Uint8Array, aad: Aad): Uint8Array => {
+/** What the key-wrapping layer authenticates: the format tag, the key id and the row. */
+const wrapAad = (keyId: string, binding: string): Buffer =>
+  Buffer.from(`patchbay.wrap.v1${JSON.stringify(keyId)}${binding}`)
+
+const wrap = (kek: Uint8Array, keyId: string, dataKey: Uint8Array, binding: string): Uint8Array => {
   const nonce = randomBytes(nonceLength)
-  const cipher = createCipheriv(algorithm, kek, nonce, { authTagLength: tagLength })
-  cipher.setAAD(wrapAad(keyId, aad))
+  const cipher = createCipheriv(algorithm, kek, nonce)
+  cipher.setAAD(wrapAad(keyId, binding))
   const out = Buffer.allocUnsafe(wrappedLength)
   out[0] = formatVersion
   nonce.copy(out, 1)
@@ -103,9 +107,9 @@ const wrap = (kek: Uint8Array, keyId: string, dataKey: Uint8Array, aad: Aad): Ui
 }
 
 /** Throws when authentication fails: callers turn that into `CredentialCorrupted`. */
-const unwrap = (kek: Uint8Array, keyId: string, wrapped: Uint8Array, aad: Aad): Buffer => {
+const unwrap = (kek: Uint8Array, keyId: string, wrapped: Uint8Array, binding: string): Buffer => {
   const decipher = createDecipheriv(algorithm, kek, wrapped.subarray(1, 1 + nonceLength), { authTagLength: tagLength })
-  decipher.setAAD(wrapAad(keyId, aad))
+  decipher.setAAD(wrapAad(keyId, binding))
   decipher.setAuthTag(wrapped.subarray(1 + nonceLength + dataKeyLength))
   const dataKey = decipher.update(wrapped.subarray(1 + nonceLength, 1 + nonceLength + dataKeyLength))
   decipher.final()
@@ -132,7 +136,8 @@ export const fromKeyring = (keyring: Keyring["Type"]): EnvelopeShape => {
   /** The data key of a sealed secret, after checking its shape and key id. */
   const dataKeyOf = (
     sealed: Credential.SealedSecret,
-    aad: Aad
+    aad: Aad,
+    binding: string
   ): Either.Either<Buffer, DomainError.CredentialCorrupted> => {
     const kek = keks.get(sealed.keyId)
     if (kek === undefined) return corrupted(aad, `sealed under key ${sealed.keyId}, which the keyring does not hold`)
@@ -141,7 +146,7 @@ export const fromKeyring = (keyring: Keyring["Type"]): EnvelopeShape => {
       return corrupted(aad, "unknown envelope format")
     }
     try {
-      return Either.right(unwrap(kek, sealed.keyId, wrapped, aad))
+      return Either.right(unwrap(kek, sealed.keyId, wrapped, binding))
     } catch {
       return corrupted(aad, "the data key failed authentication")
     }
@@ -154,11 +159,12 @@ export const fromKeyring = (keyring: Keyring["Type"]): EnvelopeShape => {
     if (sealed.nonce.length !== nonceLength || sealed.ciphertext.length < tagLength) {
       return corrupted(aad, "unknown envelope format")
     }
-    const dataKey = dataKeyOf(sealed, aad)
+    const binding = bindingOf(aad)
+    const dataKey = dataKeyOf(sealed, aad, binding)
     if (Either.isLeft(dataKey)) return Either.left(dataKey.left)
     try {
       const decipher = createDecipheriv(algorithm, dataKey.right, sealed.nonce, { authTagLength: tagLength })
-      decipher.setAAD(payloadAad(aad))
+      decipher.setAAD(payloadAad(binding))
       const split = sealed.ciphertext.length - tagLength
       decipher.setAuthTag(sealed.ciphertext.subarray(split))
       const plaintext = decipher.update(sealed.ciphertext.subarray(0, split))
@@ -174,12 +180,13 @@ export const fromKeyring = (keyring: Keyring["Type"]): EnvelopeShape => {
   const seal = (plaintext: Redacted.Redacted<Uint8Array>, aad: Aad): Credential.SealedSecret => {
     const dataKey = randomBytes(dataKeyLength)
     const nonce = randomBytes(nonceLength)
-    const cipher = createCipheriv(algorithm, dataKey, nonce, { authTagLength: tagLength })
-    cipher.setAAD(payloadAad(aad))
+    const binding = bindingOf(aad)
+    const cipher = createCipheriv(algorithm, dataKey, nonce)
+    cipher.setAAD(payloadAad(binding))
     const body = cipher.update(Redacted.value(plaintext))
     cipher.final()
     const ciphertext = Buffer.concat([body, cipher.getAuthTag()])
-    const wrappedKey = wrap(primary, primaryId, dataKey, aad)
+    const wrappedKey = wrap(primary, primaryId, dataKey, binding)
     dataKey.fill(0)
     return new Credential.SealedSecret({ keyId: primaryId, wrappedKey, nonce, ciphertext }, trusted)
   }
@@ -189,9 +196,10 @@ export const fromKeyring = (keyring: Keyring["Type"]): EnvelopeShape => {
     aad: Aad
   ): Either.Either<Credential.SealedSecret, DomainError.CredentialCorrupted> => {
     if (sealed.keyId === primaryId) return Either.right(sealed)
-    const dataKey = dataKeyOf(sealed, aad)
+    const binding = bindingOf(aad)
+    const dataKey = dataKeyOf(sealed, aad, binding)
     if (Either.isLeft(dataKey)) return Either.left(dataKey.left)
-    const wrappedKey = wrap(primary, primaryId, dataKey.right, aad)
+    const wrappedKey = wrap(primary, primaryId, dataKey.right, binding)
     dataKey.right.fill(0)
     return Either.right(
       new Credential.SealedSecret(
