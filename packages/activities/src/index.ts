@@ -1,1 +1,8 @@
-export {}
+/**
+ * @patchbay/activities: Send Email, Run Query, Fetch File, Send SMS, Get Schema and Execute DDL
+ * with typed outcomes.
+ *
+ * @since 0.1.0
+ */
+export * as Activities from "./Activities.js"
+export * as ActivityFailure from "./ActivityFailure.js"

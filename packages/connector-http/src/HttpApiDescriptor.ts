@@ -273,7 +273,9 @@ export const define = (definition: Definition): HttpApiDescriptor => {
     accountFields: definition.accountFields ?? [
       "base_url",
       ...(definition.auth.includes("basic") ? ["username"] : []),
-      ...(definition.auth.includes("api_key") ? ["api_key"] : [])
+      ...(definition.auth.includes("api_key") ? ["api_key"] : []),
+      // A bearer token identifies its account as an API key does (fingerprints are keyed HMACs).
+      ...(definition.auth.includes("bearer") ? ["token"] : [])
     ],
     testEndpoint: ConnectorDescriptor.TestEndpoint.make(testEndpoint),
     supportsSchemaDiscovery: false

@@ -1,1 +1,2 @@
+export * as MailServer from "./MailServer.js"
 export * as PostgresServer from "./PostgresServer.js"

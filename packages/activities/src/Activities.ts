@@ -1,0 +1,265 @@
+/**
+ * The activities a workflow calls: Send Email, Run Query, Fetch File, Send SMS, Get Schema and
+ * Execute DDL. Each takes an instance id (and optionally a credential scope), uses the `Actor` in
+ * context, and fails only with `ReconnectRequired`, `TransientFailure` or `ActivityRejected`.
+ *
+ * A `ReconnectRequired` marks the instance `reconnect_required` (audited); the next success marks
+ * it `active` again. Every DDL preview, execution and refusal is audited.
+ *
+ * @since 0.1.0
+ */
+import {
+  ActivityError,
+  type Actor,
+  AuditLog,
+  type ConnectorDescriptor,
+  ConnectorInstances,
+  ConnectorRegistry,
+  CredentialScope,
+  Database,
+  DomainError,
+  Ids,
+  Messaging
+} from "@patchbay/core"
+import type { CredentialResolver } from "@patchbay/credentials"
+import { Connection } from "@patchbay/testers"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Sink from "effect/Sink"
+import { classify, type Failure, type InstanceRef } from "./ActivityFailure.js"
+
+/**
+ * Which instance an activity uses and, optionally, which credential scope (the actor must belong
+ * to it); without a scope the actor's precedence applies (agent → user → workspace → organization).
+ *
+ * @since 0.1.0
+ */
+export const Target = Schema.Struct({
+  instanceId: Schema.String,
+  scope: Schema.optional(CredentialScope.CredentialScope)
+})
+/** @since 0.1.0 */
+export type Target = typeof Target.Encoded
+
+/**
+ * @since 0.1.0
+ */
+export interface ActivitiesShape {
+  readonly sendEmail: (
+    input: Target & typeof Messaging.EmailMessage.Encoded
+  ) => Effect.Effect<Messaging.EmailReceipt, ActivityError.ActivityError, Actor.Actor>
+  readonly runQuery: (
+    input: Target & typeof Database.QueryRequest.Encoded
+  ) => Effect.Effect<Database.QueryResult, ActivityError.ActivityError, Actor.Actor>
+  readonly getSchema: (
+    input: Target & typeof Database.SchemaRequest.Encoded
+  ) => Effect.Effect<Database.DatabaseSchema, ActivityError.ActivityError, Actor.Actor>
+  readonly executeDdl: (
+    input: Target & typeof Database.DdlRequest.Encoded
+  ) => Effect.Effect<Database.DdlResult, ActivityError.ActivityError, Actor.Actor>
+  readonly sendSms: (
+    input: Target & typeof Messaging.SmsMessage.Encoded
+  ) => Effect.Effect<Messaging.SmsReceipt, ActivityError.ActivityError, Actor.Actor>
+  /** Streams the file into `sink`; the sink's own failures pass through unchanged. */
+  readonly fetchFile: <E>(
+    input: Target & typeof Messaging.FetchFileRequest.Encoded,
+    sink: Sink.Sink<unknown, Uint8Array, never, E>
+  ) => Effect.Effect<Messaging.FetchedFile, ActivityError.ActivityError | E, Actor.Actor>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class Activities extends Context.Tag("@patchbay/activities/Activities")<Activities, ActivitiesShape>() {}
+
+const isInstanceId = Schema.is(Ids.InstanceId)
+const decodeOptions = { errors: "all", onExcessProperty: "ignore" } as const
+
+const describeParseError = (error: ParseResult.ParseError) =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`))
+    .join("; ")
+
+/** The target and the operation's request, or why the input is invalid. */
+const decodeRequest = <A, I>(schema: Schema.Schema<A, I>, input: unknown) =>
+  Effect.all({
+    target: Schema.decodeUnknown(Target, decodeOptions)(input),
+    request: Schema.decodeUnknown(schema, decodeOptions)(input)
+  }).pipe(
+    Effect.mapError(
+      (error) =>
+        new DomainError.InvalidInput({
+          detail: describeParseError(error)
+        })
+    )
+  )
+
+/** A sink's own failure, carried through classification untouched. */
+class SinkFailed<E> {
+  readonly _tag = "SinkFailed"
+  readonly message = "the sink failed"
+  constructor(readonly error: E) {}
+}
+
+const isSinkFailed = (error: unknown): error is SinkFailed<unknown> => error instanceof SinkFailed
+
+type Services =
+  | ConnectorInstances.ConnectorInstances
+  | ConnectorRegistry.ConnectorRegistry
+  | CredentialResolver.CredentialResolver
+  | AuditLog.AuditLog
+
+/**
+ * The activities on `ConnectorInstances`, `ConnectorRegistry`, `CredentialResolver` and `AuditLog`.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
+  Activities,
+  Effect.gen(function* () {
+    const context = yield* Effect.context<Services>()
+    const instances = Context.get(context, ConnectorInstances.ConnectorInstances)
+    const registry = Context.get(context, ConnectorRegistry.ConnectorRegistry)
+
+    /** The outcome of a failure: classified, and the instance flagged when it needs a reconnect. */
+    const settle = (
+      instance: InstanceRef,
+      failure: Failure
+    ): Effect.Effect<never, ActivityError.ActivityError | SinkFailed<unknown>, Actor.Actor> => {
+      if (failure instanceof SinkFailed) return Effect.fail(failure)
+      const outcome = classify(instance, failure)
+      if (outcome._tag !== "ReconnectRequired" || !isInstanceId(instance.id)) return Effect.fail(outcome)
+      return instances
+        .setStatus(instance.id, "reconnect_required", outcome.reason)
+        .pipe(Effect.ignore, Effect.zipRight(Effect.fail(outcome)))
+    }
+
+    /**
+     * Runs one operation on an instance: usable instance, declared operation, resolved credential,
+     * driver call; failures classified, and the instance's status kept in step with the outcome.
+     */
+    const perform = <A>(
+      operation: ConnectorDescriptor.Operation,
+      target: typeof Target.Type,
+      use: (connection: Connection.Connection) => Effect.Effect<A, Failure> | undefined
+    ): Effect.Effect<A, ActivityError.ActivityError | SinkFailed<unknown>, Actor.Actor> => {
+      const unknownInstance: InstanceRef = {
+        id: target.instanceId,
+        instanceName: target.instanceId,
+        connectorKey: "unknown",
+        authType: "basic"
+      }
+      return Effect.gen(function* () {
+        const instance = yield* instances.getUsable(target.instanceId)
+        const unsupported = new DomainError.OperationUnsupported({ connector: instance.connectorKey, operation })
+        const connector = yield* registry.get(instance.connectorId)
+        if (!connector.descriptor.operations.includes(operation)) return yield* unsupported
+        const options = target.scope === undefined ? undefined : { scope: target.scope }
+        return yield* Connection.open(instance, options).pipe(
+          Effect.flatMap((connection): Effect.Effect<A, Failure> => use(connection) ?? Effect.fail(unsupported)),
+          Effect.tap(() =>
+            instance.status === "reconnect_required"
+              ? instances.setStatus(instance.id, "active", `${operation} succeeded`)
+              : Effect.void
+          ),
+          Effect.catchAll((failure: Failure) => settle(instance, failure))
+        )
+      }).pipe(
+        Effect.catchAll((failure: Failure) => settle(unknownInstance, failure)),
+        Effect.provide(context)
+      )
+    }
+
+    const rejectInput = (input: unknown) => (error: DomainError.InvalidInput) =>
+      Effect.fail(
+        new ActivityError.ActivityRejected({
+          instanceId: String(
+            typeof input === "object" && input !== null && "instanceId" in input ? input.instanceId : "unknown"
+          ),
+          reason: error.message
+        })
+      )
+
+    const activity =
+      <A, I, R, E extends Failure>(
+        operation: ConnectorDescriptor.Operation,
+        schema: Schema.Schema<A, I>,
+        call: (connection: Connection.Connection, request: A) => Effect.Effect<R, E> | undefined
+      ) =>
+      (input: unknown): Effect.Effect<R, ActivityError.ActivityError, Actor.Actor> =>
+        decodeRequest(schema, input).pipe(
+          Effect.catchAll(rejectInput(input)),
+          Effect.flatMap(({ target, request }) =>
+            perform(operation, target, (connection) => call(connection, request))
+          ),
+          Effect.catchIf(isSinkFailed, Effect.die)
+        )
+
+    const executeDdl = (input: Target & typeof Database.DdlRequest.Encoded) =>
+      decodeRequest(Database.DdlRequest, input).pipe(
+        Effect.catchAll(rejectInput(input)),
+        Effect.flatMap(({ target, request }) => {
+          const audit = (outcome: AuditLog.AuditOutcome, details: Record<string, unknown>) =>
+            AuditLog.record(request.confirm ? "ddl.executed" : "ddl.previewed", {
+              instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
+              outcome,
+              details: { sql: request.sql, reason: request.reason ?? null, ...details }
+            }).pipe(Effect.provide(context), Effect.ignore)
+          return perform("execute_ddl", target, (c) => c.connector.driver.executeDdl?.(c.context, request)).pipe(
+            Effect.catchIf(isSinkFailed, Effect.die),
+            Effect.tap((result) =>
+              audit("success", {
+                executed: result.executed,
+                statements: result.statements.map((s) => ({
+                  sql: s.sql,
+                  kind: s.kind,
+                  destructive: s.destructive,
+                  tables: s.tables
+                }))
+              })
+            ),
+            Effect.tapError((error) =>
+              audit(error._tag === "ActivityRejected" ? "refused" : "failure", { error: error.message })
+            )
+          )
+        })
+      )
+
+    return Activities.of({
+      sendEmail: Effect.fn("Activities.sendEmail")(
+        activity("send_email", Messaging.EmailMessage, (c, message) =>
+          c.connector.driver.sendEmail?.(c.context, message)
+        )
+      ),
+      runQuery: Effect.fn("Activities.runQuery")(
+        activity("run_query", Database.QueryRequest, (c, request) => c.connector.driver.query?.(c.context, request))
+      ),
+      getSchema: Effect.fn("Activities.getSchema")(
+        activity("get_schema", Database.SchemaRequest, (c, request) =>
+          c.connector.driver.discoverSchema?.(c.context, request)
+        )
+      ),
+      executeDdl: Effect.fn("Activities.executeDdl")(executeDdl),
+      sendSms: Effect.fn("Activities.sendSms")(
+        activity("send_sms", Messaging.SmsMessage, (c, message) => c.connector.driver.sendSms?.(c.context, message))
+      ),
+      fetchFile: <E>(
+        input: Target & typeof Messaging.FetchFileRequest.Encoded,
+        sink: Sink.Sink<unknown, Uint8Array, never, E>
+      ): Effect.Effect<Messaging.FetchedFile, ActivityError.ActivityError | E, Actor.Actor> => {
+        const tagged = Sink.mapError(sink, (error) => new SinkFailed(error))
+        return decodeRequest(Messaging.FetchFileRequest, input).pipe(
+          Effect.catchAll(rejectInput(input)),
+          Effect.flatMap(({ target, request }) =>
+            perform("fetch_file", target, (c) => c.connector.driver.fetchFile?.(c.context, request, tagged))
+          ),
+          Effect.catchIf(isSinkFailed, (failed) => Effect.fail(failed.error as E)),
+          Effect.withSpan("Activities.fetchFile")
+        )
+      }
+    })
+  })
+)
