@@ -158,7 +158,7 @@ export const layer: Layer.Layer<
         })
       })
 
-    const resolve = Effect.fn("CredentialResolver.resolve")(function* (
+    const resolveUntraced = Effect.fnUntraced(function* (
       instance: ConnectorInstance.ConnectorInstance,
       options?: ResolveOptions
     ) {
@@ -188,6 +188,13 @@ export const layer: Layer.Layer<
       const resolved: ResolvedCredential = { metadata, secrets: yield* parseSecrets(metadata.id, plaintext) }
       return refresher !== undefined && isOAuth2(instance) ? yield* refresher.refresh(instance, resolved) : resolved
     })
+
+    // The hot path: the span is named like `Effect.fn` would, without capturing a call-site stack
+    // on every call (which costs more than the decryption).
+    const resolve = (instance: ConnectorInstance.ConnectorInstance, options?: ResolveOptions) =>
+      resolveUntraced(instance, options).pipe(
+        Effect.withSpan("CredentialResolver.resolve", { captureStackTrace: false })
+      )
 
     return CredentialResolver.of({ resolve })
   })
