@@ -94,7 +94,7 @@ export interface KeyInput {
 }
 
 /**
- * Options of `make` and `layer`.
+ * Options of `build` and `layer`.
  *
  * @since 0.1.0
  */
