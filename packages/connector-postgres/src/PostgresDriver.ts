@@ -40,6 +40,16 @@ const testTimeoutMillis = 10_000
 const discoveryTimeoutMillis = 120_000
 const unlimitedRows = 2_000_000_000
 
+const beginReadOnly = { text: "BEGIN READ ONLY", name: "patchbay_begin_ro" }
+const rollback = { text: "ROLLBACK", name: "patchbay_rollback" }
+const localTimeout = { text: Catalog.setTimeoutSql, name: "patchbay_local_timeout" }
+const sessionTimeout = {
+  text: "SELECT pg_catalog.set_config('statement_timeout', $1, false)",
+  name: "patchbay_session_timeout"
+}
+/** The statement timeout each pooled connection's session has, as last set by `query`. */
+const sessionTimeouts = new WeakMap<object, number>()
+
 const backstop =
   (target: string, millis: number) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DriverError.TimedOut, R> =>
@@ -52,24 +62,23 @@ const targetOf = (context: Context) =>
   `${context.configuration.host}:${context.configuration.port}/${context.configuration.database}`
 
 /** Names the result's column types, looking up (once per pool) OIDs that are not built in. */
-const columnsOf = (connection: PostgresPools.Connection, fields: ReadonlyArray<Pipeline.FieldInfo>) =>
-  Effect.gen(function* () {
-    const missing = TypeNames.unknownOids(
-      fields.map((f) => f.dataTypeID),
-      connection.typeCache
-    )
-    if (missing.length > 0) {
-      const found = yield* connection
-        .use((client) => client.query<{ oid: number; name: string }>(TypeNames.lookupSql, [missing]), {
-          timeoutMillis: testTimeoutMillis
-        })
-        .pipe(Effect.option)
-      if (Option.isSome(found)) for (const row of found.value.rows) connection.typeCache.set(row.oid, row.name)
-    }
-    return fields.map(
-      (f) => new Database.Column({ name: f.name, type: TypeNames.typeName(f.dataTypeID, connection.typeCache) }, true)
-    )
-  })
+const columnsOf = async (
+  client: Pipeline.Queryable & { query: (text: string, values: Array<unknown>) => Promise<{ rows: Array<unknown> }> },
+  typeCache: Map<number, string>,
+  fields: ReadonlyArray<Pipeline.FieldInfo>
+): Promise<Array<Database.Column>> => {
+  const missing = TypeNames.unknownOids(
+    fields.map((f) => f.dataTypeID),
+    typeCache
+  )
+  if (missing.length > 0) {
+    const found = await client.query(TypeNames.lookupSql, [missing]).catch(() => ({ rows: [] }))
+    for (const row of found.rows as ReadonlyArray<{ oid: number; name: string }>) typeCache.set(row.oid, row.name)
+  }
+  return fields.map(
+    (f) => new Database.Column({ name: f.name, type: TypeNames.typeName(f.dataTypeID, typeCache) }, true)
+  )
+}
 
 interface Measured {
   readonly name: string
@@ -98,50 +107,61 @@ export const make = (pools: PostgresPools.PostgresPoolsShape): PostgresDriver =>
   })
 
   const healthCheck = Effect.fn("Postgres.healthCheck")(function* (context: Context) {
-    const target = targetOf(context)
-    yield* Effect.scoped(
-      Effect.gen(function* () {
-        const connection = yield* pools.acquire(context)
-        yield* connection.use((client) => client.query("SELECT 1"), { timeoutMillis: testTimeoutMillis })
-      })
-    ).pipe(backstop(target, testTimeoutMillis))
+    yield* pools.run(context, (client) => client.query("SELECT 1"), {
+      timeoutMillis: testTimeoutMillis,
+      backstopMillis: testTimeoutMillis
+    })
   })
 
   const query = Effect.fn("Postgres.query")(function* (context: Context, request: Database.QueryRequest) {
-    const target = targetOf(context)
     const readOnly = context.configuration.read_only
-    const timeout = { text: Catalog.setTimeoutSql, values: [String(request.timeoutMillis)] }
-    const errorContext = { timeoutMillis: request.timeoutMillis, params: request.params }
-    return yield* Effect.scoped(
-      Effect.gen(function* () {
-        const connection = yield* pools.acquire(context)
-        const result = yield* connection
-          .use(
-            (client) =>
-              Pipeline.run(client, {
-                // Read-only: an explicit READ ONLY block, rolled back, so that nothing the statement
-                // does (a data-modifying CTE, a function that writes, a SET) outlives it.
-                before: readOnly ? [{ text: "BEGIN READ ONLY" }, timeout] : [timeout],
-                main: { text: request.sql, values: request.params },
-                maxRows: request.maxRows,
-                after: readOnly ? [{ text: "ROLLBACK" }] : []
-              }),
-            errorContext
-          )
-          .pipe(
-            Effect.tapError(() =>
-              readOnly ? Effect.ignore(connection.use((client) => client.query("ROLLBACK"), errorContext)) : Effect.void
-            )
-          )
-        // The statement itself may have been BEGIN: never hand back a connection inside a transaction.
-        if (result.status !== "I") {
-          yield* connection.use((client) => client.query("ROLLBACK"), errorContext)
+    const millis = String(request.timeoutMillis)
+    const main = { text: request.sql, values: request.params }
+    const { result, columns } = yield* pools.run(
+      context,
+      async (client, typeCache) => {
+        let options: Parameters<typeof Pipeline.run>[1]
+        if (readOnly) {
+          // An explicit READ ONLY block, rolled back, so that nothing the statement does (a
+          // data-modifying CTE, a function that writes, a SET) outlives it; the timeout is LOCAL.
+          options = {
+            before: [beginReadOnly, { ...localTimeout, values: [millis] }],
+            main,
+            maxRows: request.maxRows,
+            after: [rollback]
+          }
+        } else {
+          // One implicit transaction. The timeout is a session setting, sent only when this
+          // connection's differs: a SET in the statement or a failure forgets what was sent.
+          const current = sessionTimeouts.get(client)
+          options = {
+            before: current === request.timeoutMillis ? [] : [{ ...sessionTimeout, values: [millis] }],
+            main,
+            maxRows: request.maxRows,
+            after: []
+          }
         }
-        const columns = yield* columnsOf(connection, result.fields)
-        const rowCount = result.fields.length > 0 ? result.rows.length : (result.rowCount ?? 0)
-        return new Database.QueryResult({ columns, rows: result.rows, rowCount, truncated: result.truncated }, true)
-      })
-    ).pipe(backstop(target, request.timeoutMillis))
+        const result = await Pipeline.run(client, options).catch(async (cause: unknown) => {
+          sessionTimeouts.delete(client)
+          if (readOnly) await client.query("ROLLBACK").catch(() => undefined)
+          throw cause
+        })
+        if (!readOnly) {
+          if (result.command === "SET" || result.command === "RESET") sessionTimeouts.delete(client)
+          else sessionTimeouts.set(client, request.timeoutMillis)
+        }
+        // The statement itself may have been BEGIN: never hand back a connection inside a transaction.
+        if (result.status !== "I") await client.query("ROLLBACK")
+        return { result, columns: await columnsOf(client, typeCache, result.fields) }
+      },
+      {
+        timeoutMillis: request.timeoutMillis,
+        backstopMillis: request.timeoutMillis + graceMillis,
+        params: request.params
+      }
+    )
+    const rowCount = result.fields.length > 0 ? result.rows.length : (result.rowCount ?? 0)
+    return new Database.QueryResult({ columns, rows: result.rows, rowCount, truncated: result.truncated }, true)
   })
 
   const discoverSchema = Effect.fn("Postgres.discoverSchema")(function* (

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { type ConnectorDriver, type DriverError, EgressPolicy } from "@patchbay/core"
+import { type ConnectorDriver, type DriverError, DriverError as DriverErrors, EgressPolicy } from "@patchbay/core"
 import * as EffectContext from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
@@ -70,6 +70,20 @@ export interface Connection {
 export interface PostgresPoolsShape {
   /** A pooled connection for the call, returned (or destroyed when broken or interrupted) with the scope. */
   readonly acquire: (context: Context) => Effect.Effect<Connection, ConnectorDriver.DriverFailure, Scope.Scope>
+  /**
+   * Runs one promise-returning call on a pooled client: checkout, call and return (or destroy, when
+   * the connection broke, the call was interrupted or `backstopMillis` passed — then the server is
+   * asked to cancel the statement) in a single asynchronous step, for calls on the hot path.
+   */
+  readonly run: <A>(
+    context: Context,
+    call: (client: pg.ClientBase, typeCache: Map<number, string>) => Promise<A>,
+    options: {
+      readonly timeoutMillis: number
+      readonly backstopMillis: number
+      readonly params?: ReadonlyArray<unknown> | undefined
+    }
+  ) => Effect.Effect<A, ConnectorDriver.DriverFailure>
   /** A fresh, unpooled connection (connection tests authenticate anew), closed with the scope. */
   readonly connect: (context: Context) => Effect.Effect<Connection, ConnectorDriver.DriverFailure, Scope.Scope>
   /** The number of open pools. */
@@ -272,6 +286,84 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
       })
     )
 
+  const checkoutPromise = (entry: Entry, context: Context): Promise<pg.PoolClient> =>
+    entry.pool.connect().catch((cause: unknown) => {
+      if (context.configuration.ssl_mode === "prefer" && !entry.plain && noSsl(cause)) {
+        end(entry.pool)
+        entry.pool = newPool(context, entry.address, true)
+        entry.plain = true
+        return entry.pool.connect()
+      }
+      throw cause
+    })
+
+  const cancel = (client: pg.ClientBase, address: string, port: number) => {
+    const keys = client as unknown as { processID?: unknown; secretKey?: unknown }
+    if (typeof keys.processID === "number" && typeof keys.secretKey === "number") {
+      sendCancel(address, port, keys.processID, keys.secretKey)
+    }
+  }
+
+  const run: PostgresPoolsShape["run"] = (context, call, options) =>
+    Effect.flatMap(entryFor(context), (entry) =>
+      Effect.async((resume) => {
+        const target = targetOf(context.configuration)
+        let settled = false
+        let broken = false
+        let client: pg.PoolClient | undefined
+        const settle = () => {
+          settled = true
+          clearTimeout(timer)
+          if (client !== undefined) {
+            client.removeListener("error", ignore)
+            entry.lastUsed = Date.now()
+            client.release(broken ? true : undefined)
+          }
+        }
+        const abandon = () => {
+          broken = true
+          if (client !== undefined) cancel(client, entry.address, context.configuration.port)
+          settle()
+        }
+        const timer = setTimeout(() => {
+          if (settled) return
+          abandon()
+          resume(Effect.fail(new DriverErrors.TimedOut({ target, afterMillis: options.timeoutMillis })))
+        }, options.backstopMillis)
+        checkoutPromise(entry, context).then(
+          (checkedOut) => {
+            if (settled) {
+              checkedOut.release()
+              return
+            }
+            client = checkedOut
+            checkedOut.on("error", ignore)
+            return call(checkedOut, entry.typeCache).then(
+              (value) => {
+                if (settled) return
+                settle()
+                resume(Effect.succeed(value))
+              },
+              (cause: unknown) => {
+                if (settled) return
+                if (isConnectionBroken(cause)) broken = true
+                settle()
+                resume(Effect.fail(toDriverError(cause, { target, connectTimeoutMillis, ...options })))
+              }
+            )
+          },
+          (cause: unknown) => {
+            if (settled) return
+            settle()
+            resume(Effect.fail(connectError(context)(cause)))
+          }
+        )
+        return Effect.sync(() => {
+          if (!settled) abandon()
+        })
+      })
+    )
+
   const acquire: PostgresPoolsShape["acquire"] = (context) =>
     Effect.gen(function* () {
       const entry = yield* entryFor(context)
@@ -319,6 +411,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
 
   return {
     acquire,
+    run,
     connect,
     size: Effect.sync(() => entries.size),
     closeAll: Effect.promise(() => {

@@ -85,7 +85,7 @@ export const toDriverError = (cause: unknown, context: ErrorContext): DriverErro
     if (state === "42501") return new DriverError.AuthFailed({ kind: "insufficient_permissions", detail })
     if (state === "57014") return new DriverError.TimedOut({ target, afterMillis: context.timeoutMillis })
     if (state === "53300") return new DriverError.RateLimited({ target })
-    if (state.startsWith("08")) return new DriverError.Unreachable({ target, detail })
+    if (state.startsWith("08") && state !== "08P01") return new DriverError.Unreachable({ target, detail })
     const klass = state.slice(0, 2)
     if (["53", "57", "58", "XX", "40", "55"].includes(klass)) {
       return new DriverError.ProviderFailure({ target, detail })

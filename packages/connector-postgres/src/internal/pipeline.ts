@@ -7,10 +7,14 @@
  */
 import pg from "pg"
 
-/** A statement with bound values. */
+/**
+ * A statement with bound values. A `name` makes it a prepared statement parsed once per
+ * connection (for the driver's own fixed statements, never for callers' SQL).
+ */
 export interface Step {
   readonly text: string
   readonly values?: ReadonlyArray<unknown> | undefined
+  readonly name?: string | undefined
 }
 
 /** A result column as the server described it. */
@@ -41,8 +45,8 @@ interface Message {
 /** The part of pg's Connection this module writes to. */
 interface Wire {
   readonly stream: { cork?: () => void; uncork?: () => void }
-  parse(message: { text: string }): void
-  bind(message: { values: ReadonlyArray<unknown>; valueMapper: (value: unknown) => unknown }): void
+  parse(message: { text: string; name?: string }): void
+  bind(message: { statement?: string; values: ReadonlyArray<unknown>; valueMapper: (value: unknown) => unknown }): void
   describe(message: { type: "P"; name: string }): void
   execute(message: { portal: string; rows: number }): void
   sync(): void
@@ -62,6 +66,12 @@ const prepareValue: (value: unknown) => unknown = (() => {
 })()
 
 const noValues: ReadonlyArray<unknown> = []
+
+/** Named statements already parsed on each connection. */
+const prepared = new WeakMap<object, Set<string>>()
+
+/** Statements that drop prepared statements on the server. */
+const dropsPrepared = new Set(["DEALLOCATE", "DISCARD"])
 const tagPattern = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/
 
 class Pipeline implements Submittable {
@@ -86,8 +96,11 @@ class Pipeline implements Submittable {
     private readonly reject: (cause: unknown) => void
   ) {}
 
+  private wire: Wire | undefined
+
   submit(connection: unknown): void {
     const wire = connection as Wire
+    this.wire = wire
     wire.prependOnceListener("readyForQuery", (message) => {
       this.status = message.status ?? "I"
     })
@@ -103,8 +116,21 @@ class Pipeline implements Submittable {
   }
 
   private write(wire: Wire, step: Step, rows: number, describe: boolean) {
-    wire.parse({ text: step.text })
-    wire.bind({ values: step.values ?? noValues, valueMapper: prepareValue })
+    if (step.name === undefined) {
+      wire.parse({ text: step.text })
+      wire.bind({ values: step.values ?? noValues, valueMapper: prepareValue })
+    } else {
+      let names = prepared.get(wire)
+      if (names === undefined) {
+        names = new Set()
+        prepared.set(wire, names)
+      }
+      if (!names.has(step.name)) {
+        wire.parse({ text: step.text, name: step.name })
+        names.add(step.name)
+      }
+      wire.bind({ statement: step.name, values: step.values ?? noValues, valueMapper: prepareValue })
+    }
     if (describe) wire.describe({ type: "P", name: "" })
     wire.execute({ portal: "", rows })
   }
@@ -152,6 +178,7 @@ class Pipeline implements Submittable {
       const match = tagPattern.exec(message.text ?? "")
       if (match) {
         this.command = match[1] ?? null
+        if (this.command !== null && dropsPrepared.has(this.command) && this.wire) prepared.delete(this.wire)
         const count = match[3] ?? match[2]
         this.rowCount = count === undefined ? null : Number(count)
       }
@@ -175,6 +202,8 @@ class Pipeline implements Submittable {
   handleCopyData(): void {}
 
   handleError(cause: unknown): void {
+    // A prepared statement of ours went missing (DEALLOCATE in a function…): parse them again next time.
+    if (this.wire && (cause as { code?: unknown }).code === "26000") prepared.delete(this.wire)
     if (this.failed) return
     this.failed = true
     this.reject(cause)
