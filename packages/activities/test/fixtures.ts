@@ -1,6 +1,6 @@
 import { HttpConnector } from "@patchbay/connector-http"
 import { SmtpConnector } from "@patchbay/connector-smtp"
-import { Actor, ConnectorInstances, EgressPolicy } from "@patchbay/core"
+import { Actor, type ConnectorDriver, ConnectorInstances, EgressPolicy } from "@patchbay/core"
 import { Credentials, CredentialVault } from "@patchbay/credentials"
 import { Effect, Layer } from "effect"
 import * as Activities from "../src/Activities.js"
@@ -15,7 +15,7 @@ export const connectors = Effect.runSync(
 )
 
 /** Activities on memory stores with the given connectors, as an actor of `orgId`. */
-export const activitiesLayer = (list = connectors) =>
+export const activitiesLayer = (list: ReadonlyArray<ConnectorDriver.Connector> = connectors) =>
   Activities.layer.pipe(Layer.provideMerge(Credentials.layerMemory(list)), Layer.provideMerge(Actor.layer({ orgId })))
 
 /** Creates an instance and, when `credentials` are given, an organization credential for it. */
