@@ -18,12 +18,13 @@ import {
 } from "@patchbay/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import { fromSqlError } from "./internal/errors.js"
 import type { RepositoryOptions } from "./internal/options.js"
+import { makePool } from "./internal/pool.js"
 import * as Migrations from "./Migrations.js"
 import * as PgliteClient from "./PgliteClient.js"
 import * as SqlAuditLog from "./SqlAuditLog.js"
@@ -122,11 +123,18 @@ export const layerPg = (
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const url = options.url ?? (yield* Config.redacted("PATCHBAY_DATABASE_URL"))
-      const client = PgClient.layer({
-        url,
-        maxConnections: options.maxConnections ?? 10,
-        connectTimeout: options.connectTimeout ?? "5 seconds",
-        applicationName: options.applicationName ?? "patchbay"
+      const client = PgClient.layerFromPool({
+        acquire: Effect.acquireRelease(
+          Effect.sync(() =>
+            makePool({
+              connectionString: Redacted.value(url),
+              max: options.maxConnections ?? 10,
+              connectionTimeoutMillis: Duration.toMillis(options.connectTimeout ?? "5 seconds"),
+              applicationName: options.applicationName ?? "patchbay"
+            })
+          ),
+          (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+        )
       }).pipe(Layer.mapError((e) => fromSqlError("SqlStore.connect", e)))
       return Layer.provide(layerFromSqlClient(options), client)
     })

@@ -107,12 +107,15 @@ export const guard =
               : new DomainError.StorageError({ operation, detail: "a stored row does not have the expected shape" })
           )
       ),
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () =>
-          new DomainError.StorageError({
-            operation,
-            detail: `the database did not answer within ${Duration.format(timeout)}`
-          })
-      })
+      (bounded) =>
+        Duration.isFinite(timeout)
+          ? Effect.timeoutFail(bounded, {
+              duration: timeout,
+              onTimeout: () =>
+                new DomainError.StorageError({
+                  operation,
+                  detail: `the database did not answer within ${Duration.format(timeout)}`
+                })
+            })
+          : bounded
     )

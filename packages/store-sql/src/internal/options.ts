@@ -2,7 +2,10 @@ import * as Duration from "effect/Duration"
 
 /** Options every SQL repository takes. */
 export interface RepositoryOptions {
-  /** Longest one operation may take before it fails with `StorageError` (default 10 seconds). */
+  /**
+   * Longest one operation may take before it fails with `StorageError` (default 10 seconds);
+   * `Duration.infinity` leaves timeouts to the client.
+   */
   readonly operationTimeout?: Duration.DurationInput | undefined
 }
 
