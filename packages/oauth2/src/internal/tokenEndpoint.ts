@@ -48,7 +48,10 @@ const statusFailure = (target: string, response: Response): TokenFailure => {
 }
 
 /** Maps an OAuth error response (RFC 6749 §5.2) onto a driver error. */
-const fromErrorResponse = (target: string, error: oauth.ResponseBodyError): TokenFailure => {
+const fromErrorResponse = (
+  target: string,
+  error: { readonly status: number; readonly error: string; readonly error_description?: string | undefined }
+): TokenFailure => {
   const detail = `${error.error}${error.error_description === undefined ? "" : `: ${error.error_description}`}`
   if (error.status >= 500) return new DriverError.ProviderFailure({ target, status: error.status, detail })
   if (error.status === 429) return new DriverError.RateLimited({ target })
@@ -70,6 +73,15 @@ const fromErrorResponse = (target: string, error: oauth.ResponseBodyError): Toke
 const classify = (target: string, error: unknown): TokenFailure => {
   if (error instanceof Response) return statusFailure(target, error)
   if (error instanceof oauth.ResponseBodyError) return fromErrorResponse(target, error)
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    // A 401 with a challenge: the client authentication failed (RFC 6749 §5.2 invalid_client).
+    const parameters = error.cause[0]?.parameters
+    return fromErrorResponse(target, {
+      status: error.status,
+      error: parameters?.error ?? (error.status === 401 ? "invalid_client" : "invalid_request"),
+      error_description: parameters?.error_description
+    })
+  }
   if (error instanceof oauth.OperationProcessingError) {
     if (error.code === oauth.HTTP_REQUEST_FORBIDDEN || error.code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
       return new DomainError.InvalidConfiguration({ connector: target, detail: describe(error) })

@@ -1,0 +1,403 @@
+import { afterAll, assert, beforeAll, beforeEach, describe, it } from "@effect/vitest"
+import { ActivityError, type ConnectorInstance, ConnectorInstances } from "@patchbay/core"
+import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
+import { Chunk, Duration, Effect, Exit, Layer, Redacted, Stream, TestClock } from "effect"
+import { OAuth2 } from "../src/index.js"
+import { authorizeInBrowser, machineClient, redirectUri, start, type TestProvider } from "./support/provider.js"
+import { actor, createInstance, memory } from "./support/stack.js"
+
+let server: TestProvider
+beforeAll(async () => {
+  server = await start()
+})
+afterAll(() => server.close())
+beforeEach(() => server.reset())
+
+const count = (grant: string) => server.counts[grant] ?? 0
+const secretsOf = (resolved: CredentialResolver.ResolvedCredential) =>
+  Redacted.value(resolved.secrets) as Readonly<Record<string, unknown>>
+
+/** Starts at the real time, so token expiries read naturally; TestClock moves it on. */
+const realTime = TestClock.setTime(Date.now())
+
+const resolve = (instance: ConnectorInstance.ConnectorInstance) =>
+  Effect.flatMap(CredentialResolver.CredentialResolver, (resolver) => resolver.resolve(instance))
+
+/** Runs the whole authorization-code flow over HTTP and returns the connected instance. */
+const connect = (name = "code flow") =>
+  Effect.gen(function* () {
+    const oauth2 = yield* OAuth2.OAuth2
+    const instance = yield* createInstance(server.issuer, "oauth2_authorization_code", name)
+    const { url } = yield* oauth2.startAuthorization({ instanceId: instance.id, redirectUri })
+    const callback = yield* Effect.promise(() => authorizeInBrowser(url))
+    const metadata = yield* oauth2.completeAuthorization(callback)
+    return { instance, metadata, callback, url }
+  })
+
+const run = <A, E>(
+  effect: Effect.Effect<A, E, Layer.Layer.Success<ReturnType<typeof memory>> | import("@patchbay/core").Actor.Actor>,
+  options: OAuth2.Options = {}
+) => effect.pipe(Effect.provide(Layer.merge(memory(options), actor)))
+
+describe("authorization code", () => {
+  it.effect("drives the flow with PKCE and stores the token set as a version", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance, metadata, url } = yield* connect()
+        const params = new URL(url).searchParams
+        assert.strictEqual(params.get("code_challenge_method"), "S256")
+        assert.isTrue((params.get("code_challenge") ?? "").length >= 43)
+        assert.isTrue((params.get("state") ?? "").length >= 20)
+        assert.strictEqual(metadata.version, 1)
+        assert.strictEqual(metadata.labels.oauth2_grant, "authorization_code")
+        const resolved = yield* resolve(instance)
+        const secrets = secretsOf(resolved)
+        assert.notStrictEqual(metadata.masked.access_token, secrets.access_token)
+        assert.notInclude(JSON.stringify(metadata), secrets.refresh_token as string)
+        assert.isString(secrets.access_token)
+        assert.isString(secrets.refresh_token)
+        assert.isNumber(secrets.expires_at)
+        assert.strictEqual(resolved.metadata.id, metadata.id)
+        const stored = yield* (yield* ConnectorInstances.ConnectorInstances).getInstance(instance.id)
+        assert.strictEqual(stored.status, "active")
+        assert.isTrue(stored.hasCredentials)
+        assert.strictEqual(count("authorization_code"), 1)
+        assert.strictEqual(count("refresh_token"), 0)
+      })
+    )
+  )
+
+  it.effect("refuses a replayed callback without a second token request", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { callback } = yield* connect()
+        const oauth2 = yield* OAuth2.OAuth2
+        const replay = yield* Effect.flip(oauth2.completeAuthorization(callback))
+        assert.strictEqual(replay._tag, "AuthorizationStateRejected")
+        assert.strictEqual(count("authorization_code"), 1)
+      })
+    )
+  )
+
+  it.effect("refuses an expired authorization", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const oauth2 = yield* OAuth2.OAuth2
+        const instance = yield* createInstance(server.issuer, "oauth2_authorization_code")
+        const { url } = yield* oauth2.startAuthorization({ instanceId: instance.id, redirectUri })
+        const callback = yield* Effect.promise(() => authorizeInBrowser(url))
+        yield* TestClock.adjust(Duration.minutes(11))
+        const error = yield* Effect.flip(oauth2.completeAuthorization(callback))
+        assert.strictEqual(error._tag, "AuthorizationStateRejected")
+        assert.strictEqual(count("authorization_code"), 0)
+      })
+    )
+  )
+
+  it.effect("reports a callback the person declined", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const oauth2 = yield* OAuth2.OAuth2
+        const instance = yield* createInstance(server.issuer, "oauth2_authorization_code")
+        const { url } = yield* oauth2.startAuthorization({ instanceId: instance.id, redirectUri })
+        const state = new URL(url).searchParams.get("state")!
+        const callback = `${redirectUri}?error=access_denied&state=${state}&iss=${encodeURIComponent(server.issuer)}`
+        const error = yield* Effect.flip(oauth2.completeAuthorization(callback))
+        assert.strictEqual(error._tag, "AuthorizationDenied")
+      })
+    )
+  )
+})
+
+describe("refresh", () => {
+  it.effect("adds nothing while the token is fresh", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance, metadata } = yield* connect()
+        for (let i = 0; i < 20; i++) {
+          assert.strictEqual((yield* resolve(instance)).metadata.id, metadata.id)
+        }
+        assert.strictEqual(count("refresh_token"), 0)
+      })
+    )
+  )
+
+  it.effect("refreshes within the skew, storing the rotated refresh token as a new version", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance } = yield* connect()
+        const before = secretsOf(yield* resolve(instance))
+        yield* TestClock.adjust(Duration.seconds(3600 - 59))
+        const after = yield* resolve(instance)
+        const secrets = secretsOf(after)
+        assert.strictEqual(count("refresh_token"), 1)
+        assert.strictEqual(after.metadata.version, 2)
+        assert.notStrictEqual(secrets.access_token, before.access_token)
+        assert.notStrictEqual(secrets.refresh_token, before.refresh_token)
+        assert.isTrue((secrets.expires_at as number) > (before.expires_at as number))
+        // The new version is what the next resolution reads: no second request.
+        assert.strictEqual((yield* resolve(instance)).metadata.id, after.metadata.id)
+        assert.strictEqual(count("refresh_token"), 1)
+      })
+    )
+  )
+
+  it.effect("honours a configured skew", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance } = yield* connect()
+        yield* TestClock.adjust(Duration.seconds(3600 - 300))
+        assert.strictEqual((yield* resolve(instance)).metadata.version, 1)
+        yield* TestClock.adjust(Duration.seconds(290))
+        assert.strictEqual((yield* resolve(instance)).metadata.version, 1)
+        assert.strictEqual(count("refresh_token"), 0)
+      }),
+      { skew: "5 seconds" }
+    )
+  )
+
+  it.effect("100 concurrent resolutions of an expired token make exactly one token request", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance } = yield* connect()
+        yield* TestClock.adjust(Duration.hours(2))
+        const results = yield* Effect.all(
+          Array.from({ length: 100 }, () => resolve(instance)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(count("refresh_token"), 1)
+        const tokens = new Set(results.map((r) => secretsOf(r).access_token))
+        assert.strictEqual(tokens.size, 1)
+        assert.isTrue(results.every((r) => r.metadata.version === 2))
+        const versions = yield* (yield* CredentialVault.CredentialVault).list(instance.id)
+        assert.strictEqual(versions.length, 2)
+      })
+    )
+  )
+
+  it.effect("an already rotated refresh token ends in ReconnectRequired with a reconnect URL", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance } = yield* connect()
+        const first = yield* resolve(instance)
+        yield* TestClock.adjust(Duration.hours(2))
+        const second = yield* resolve(instance)
+        assert.strictEqual(count("refresh_token"), 1)
+        // Someone stores the old token set again (a restored backup, a buggy import).
+        const vault = yield* CredentialVault.CredentialVault
+        yield* vault.supersede(second.metadata, { credentials: secretsOf(first), reason: "restore" })
+        yield* TestClock.adjust(Duration.hours(2))
+        const error = yield* Effect.flip(resolve(instance))
+        assert.strictEqual(count("refresh_token"), 2)
+        assert.instanceOf(error, ActivityError.ReconnectRequired)
+        if (error._tag !== "ReconnectRequired") return
+        assert.strictEqual(error.action, "reconnect")
+        assert.include(error.reason, "invalid_grant")
+        assert.isTrue(error.reconnectUrl?.startsWith(`${server.issuer}/auth?`))
+        assert.strictEqual(new URL(error.reconnectUrl!).searchParams.get("code_challenge_method"), "S256")
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        assert.strictEqual((yield* instances.getInstance(instance.id)).status, "reconnect_required")
+
+        // Following the reconnect link makes the instance active again.
+        const callback = yield* Effect.promise(() => authorizeInBrowser(error.reconnectUrl!))
+        const reconnected = yield* (yield* OAuth2.OAuth2).completeAuthorization(callback)
+        assert.strictEqual((yield* instances.getInstance(instance.id)).status, "active")
+        assert.strictEqual((yield* resolve(instance)).metadata.id, reconnected.id)
+      })
+    )
+  )
+
+  it.effect("a revoked refresh token ends in ReconnectRequired", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance } = yield* connect()
+        const secrets = secretsOf(yield* resolve(instance))
+        yield* Effect.promise(() => server.revoke(secrets.refresh_token as string))
+        yield* TestClock.adjust(Duration.hours(2))
+        const exit = yield* Effect.exit(resolve(instance))
+        assert.isTrue(Exit.isFailure(exit))
+        const error = yield* Effect.flip(resolve(instance))
+        assert.strictEqual(error._tag, "ReconnectRequired")
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        assert.strictEqual((yield* instances.getInstance(instance.id)).status, "reconnect_required")
+      })
+    )
+  )
+
+  it.effect("a 5xx keeps the old version: returned while valid, a transient failure once expired", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance, metadata } = yield* connect()
+        yield* TestClock.adjust(Duration.seconds(3600 - 30))
+        server.failNext(1)
+        const kept = yield* resolve(instance)
+        assert.strictEqual(kept.metadata.id, metadata.id)
+
+        yield* TestClock.adjust(Duration.seconds(60))
+        server.failNext(1, 502)
+        const error = yield* Effect.flip(resolve(instance))
+        assert.strictEqual(error._tag, "ProviderFailure")
+        assert.isTrue(error.retryable)
+        const vault = yield* CredentialVault.CredentialVault
+        assert.strictEqual((yield* vault.list(instance.id)).length, 1)
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        assert.strictEqual((yield* instances.getInstance(instance.id)).status, "active")
+
+        // The outage passes: the same refresh token still works.
+        const refreshed = yield* resolve(instance)
+        assert.strictEqual(refreshed.metadata.version, 2)
+        assert.strictEqual(count("refresh_token"), 1)
+      })
+    )
+  )
+})
+
+describe("client credentials", () => {
+  it.effect("fetches a token, stores it with its client, and fetches a new one near expiry", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        server.ttl.clientCredentials = 300
+        const oauth2 = yield* OAuth2.OAuth2
+        const instance = yield* createInstance(server.issuer, "oauth2_client_credentials")
+        const metadata = yield* oauth2.connectClientCredentials({
+          instanceId: instance.id,
+          clientId: machineClient.id,
+          clientSecret: Redacted.make(machineClient.secret)
+        })
+        assert.strictEqual(metadata.labels.oauth2_grant, "client_credentials")
+        assert.strictEqual(count("client_credentials"), 1)
+        const first = secretsOf(yield* resolve(instance))
+        assert.strictEqual(first.client_id, machineClient.id)
+        assert.isUndefined(first.refresh_token)
+
+        yield* TestClock.adjust(Duration.seconds(250))
+        const second = yield* resolve(instance)
+        assert.strictEqual(count("client_credentials"), 2)
+        assert.strictEqual(second.metadata.version, 2)
+        assert.notStrictEqual(secretsOf(second).access_token, first.access_token)
+        assert.strictEqual(secretsOf(second).client_secret, machineClient.secret)
+      })
+    )
+  )
+
+  it.effect("a rejected client secret is AuthFailed when connecting, ReconnectRequired when refreshing", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const oauth2 = yield* OAuth2.OAuth2
+        const instance = yield* createInstance(server.issuer, "oauth2_client_credentials")
+        const error = yield* Effect.flip(
+          oauth2.connectClientCredentials({
+            instanceId: instance.id,
+            clientId: machineClient.id,
+            clientSecret: "wrong"
+          })
+        )
+        assert.strictEqual(error._tag, "AuthFailed")
+
+        // The client's secret is rotated at the provider after the token was stored.
+        yield* oauth2.connectClientCredentials({
+          instanceId: instance.id,
+          clientId: machineClient.id,
+          clientSecret: machineClient.secret
+        })
+        const vault = yield* CredentialVault.CredentialVault
+        const current = yield* resolve(instance)
+        yield* vault.supersede(current.metadata, {
+          credentials: { ...secretsOf(current), client_secret: "rotated-away" },
+          reason: "test"
+        })
+        yield* TestClock.adjust(Duration.hours(2))
+        const refused = yield* Effect.flip(resolve(instance))
+        assert.strictEqual(refused._tag, "ReconnectRequired")
+        if (refused._tag !== "ReconnectRequired") return
+        assert.strictEqual(refused.action, "replace_credentials")
+        assert.isUndefined(refused.reconnectUrl)
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        assert.strictEqual((yield* instances.getInstance(instance.id)).status, "reconnect_required")
+      })
+    )
+  )
+})
+
+describe("sweep", () => {
+  it.effect("refreshes expiring tokens, touches idle ones, leaves fresh ones, per instance", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const oauth2 = yield* OAuth2.OAuth2
+        server.ttl.accessToken = 48 * 3600
+        const idle = (yield* connect("idle")).instance
+        yield* TestClock.adjust(Duration.hours(25))
+        server.ttl.clientCredentials = 8 * 60
+        const expiring = yield* createInstance(server.issuer, "oauth2_client_credentials", "expiring")
+        yield* oauth2.connectClientCredentials({
+          instanceId: expiring.id,
+          clientId: machineClient.id,
+          clientSecret: machineClient.secret
+        })
+        server.ttl.accessToken = 3600
+        server.ttl.clientCredentials = 3600
+        const fresh = (yield* connect("fresh")).instance
+
+        const results = Chunk.toReadonlyArray(yield* Stream.runCollect(oauth2.sweep({ withinMinutes: 10 })))
+        const byName = new Map(results.map((r) => [r.instanceName, r]))
+        assert.strictEqual(results.length, 3)
+        assert.deepStrictEqual(
+          { reason: byName.get("idle")?.reason, outcome: byName.get("idle")?.outcome },
+          { reason: "idle", outcome: "refreshed" }
+        )
+        assert.deepStrictEqual(
+          { reason: byName.get("expiring")?.reason, outcome: byName.get("expiring")?.outcome },
+          { reason: "expiring", outcome: "refreshed" }
+        )
+        assert.deepStrictEqual(
+          { reason: byName.get("fresh")?.reason, outcome: byName.get("fresh")?.outcome },
+          { reason: "fresh", outcome: "skipped" }
+        )
+        assert.strictEqual(count("refresh_token"), 1)
+        assert.strictEqual(count("client_credentials"), 2)
+        assert.strictEqual((yield* resolve(idle)).metadata.version, 2)
+        assert.strictEqual((yield* resolve(expiring)).metadata.version, 2)
+        assert.strictEqual((yield* resolve(fresh)).metadata.version, 1)
+
+        // Right after, nothing is due.
+        const again = Chunk.toReadonlyArray(yield* Stream.runCollect(oauth2.sweep({ withinMinutes: 10 })))
+        assert.deepStrictEqual(
+          again.map((r) => r.outcome),
+          ["skipped", "skipped", "skipped"]
+        )
+        assert.strictEqual(count("refresh_token"), 1)
+      })
+    )
+  )
+
+  it.effect("reports a refused refresh token as ReconnectRequired and marks the instance", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const oauth2 = yield* OAuth2.OAuth2
+        const { instance } = yield* connect()
+        const secrets = secretsOf(yield* resolve(instance))
+        yield* Effect.promise(() => server.revoke(secrets.refresh_token as string))
+        const [result] = Chunk.toReadonlyArray(yield* Stream.runCollect(oauth2.sweep({ withinMinutes: 120 })))
+        assert.strictEqual(result?.outcome, "failed")
+        assert.strictEqual(result?.error?._tag, "ReconnectRequired")
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        assert.strictEqual((yield* instances.getInstance(instance.id)).status, "reconnect_required")
+      })
+    )
+  )
+})
