@@ -601,6 +601,30 @@ export const make = (
         })
       })
 
+    const dueWithin =
+      (windowMillis: number) =>
+      (current: Current, nowMillis: number): boolean => {
+        const expiresAt = TokenSet.expiresAtMillis(Redacted.value(current.secrets))
+        return expiresAt !== undefined && expiresAt - windowMillis <= nowMillis
+      }
+    const expired = dueWithin(0)
+
+    /**
+     * When a resolution refreshes: `skew` before expiry, but never earlier than half the token's
+     * lifetime (counted from the version's creation), so a provider whose tokens live shorter than
+     * the skew does not get a token request on every resolution.
+     */
+    const refreshAt = (current: Current): number | undefined => {
+      const expiresAt = TokenSet.expiresAtMillis(Redacted.value(current.secrets))
+      if (expiresAt === undefined) return undefined
+      const lifetime = expiresAt - current.metadata.createdAt.getTime()
+      return expiresAt - Math.min(skewMillis, Math.max(0, lifetime / 2))
+    }
+    const dueForResolve = (current: Current, nowMillis: number): boolean => {
+      const at = refreshAt(current)
+      return at !== undefined && at <= nowMillis
+    }
+
     /**
      * The refresh protocol for one credential: shared in process, locked across processes, the
      * newest version re-read under the lock and refreshed only if `due` still says so.
@@ -619,7 +643,10 @@ export const make = (
             Effect.gen(function* () {
               const current = yield* reread(instance, seen)
               const at = yield* Clock.currentTimeMillis
-              if (!due(current, at)) return { _tag: "Current", current } as const
+              // Another caller or process wrote a newer version since `seen` was read: use it
+              // unless its access token has actually expired.
+              const changed = current.metadata.id !== seen.metadata.id
+              if (changed ? !expired(current, at) : !due(current, at)) return { _tag: "Current", current } as const
               const response = yield* Effect.either(requestTokens(instance, current))
               if (Either.isLeft(response)) return { _tag: "Failed", error: response.left, current } as const
               const tokens = nextTokenSet(response.right, Redacted.value(current.secrets), at, {})
@@ -634,14 +661,6 @@ export const make = (
         }).pipe(Effect.withSpan("OAuth2.refresh", { attributes: { instanceId: instance.id } }))
       )
     }
-
-    const dueWithin =
-      (windowMillis: number) =>
-      (current: Current, nowMillis: number): boolean => {
-        const expiresAt = TokenSet.expiresAtMillis(Redacted.value(current.secrets))
-        return expiresAt !== undefined && expiresAt - windowMillis <= nowMillis
-      }
-    const dueForResolve = dueWithin(skewMillis)
 
     const refreshResolved = (
       instance: ConnectorInstance.ConnectorInstance,
@@ -666,10 +685,10 @@ export const make = (
       instance: ConnectorInstance.ConnectorInstance,
       resolved: Current
     ): Effect.Effect<Current, CredentialRefresher.RefreshError, Actor.Actor> => {
-      const expiresAt = TokenSet.expiresAtMillis(Redacted.value(resolved.secrets))
-      if (expiresAt === undefined || !isOAuth2(instance)) return Effect.succeed(resolved)
+      const due = refreshAt(resolved)
+      if (due === undefined || !isOAuth2(instance)) return Effect.succeed(resolved)
       return Effect.flatMap(Clock.currentTimeMillis, (at) =>
-        expiresAt - skewMillis > at ? Effect.succeed(resolved) : refreshResolved(instance, resolved)
+        due > at ? Effect.succeed(resolved) : refreshResolved(instance, resolved)
       )
     }
 

@@ -163,6 +163,24 @@ describe("refresh", () => {
     )
   )
 
+  it.effect("a token that lives shorter than the skew is refreshed at half its lifetime, not on every resolution", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        server.ttl.accessToken = 30
+        const { instance } = yield* connect()
+        server.ttl.accessToken = 3600
+        assert.strictEqual((yield* resolve(instance)).metadata.version, 1)
+        yield* TestClock.adjust(Duration.seconds(10))
+        assert.strictEqual((yield* resolve(instance)).metadata.version, 1)
+        assert.strictEqual(count("refresh_token"), 0)
+        yield* TestClock.adjust(Duration.seconds(6))
+        assert.strictEqual((yield* resolve(instance)).metadata.version, 2)
+        assert.strictEqual(count("refresh_token"), 1)
+      })
+    )
+  )
+
   it.effect("100 concurrent resolutions of an expired token make exactly one token request", () =>
     run(
       Effect.gen(function* () {
