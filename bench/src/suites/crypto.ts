@@ -38,13 +38,15 @@ const suite: Suite = {
     const sealOpen = Effect.flatMap(envelope.seal(plaintext, aad), (sealed) => envelope.open(sealed, aad))
     if (!Buffer.from(Redacted.value(Effect.runSync(sealOpen))).equals(raw())) throw new Error("round trip differs")
 
-    // Interleaved twice, the lower median of each: the machine is shared, and a burst of load
+    // Interleaved three times, the lowest median of each: the machine is shared, and a burst of load
     // during one measurement should not decide the ratio either way.
     const envelopeRun = () => Effect.runSync(sealOpen)
-    const rawMedians = [await median(raw)]
-    const envelopeMedians = [await median(envelopeRun)]
-    rawMedians.push(await median(raw))
-    envelopeMedians.push(await median(envelopeRun))
+    const rawMedians: Array<number> = []
+    const envelopeMedians: Array<number> = []
+    for (let round = 0; round < 3; round++) {
+      rawMedians.push(await median(raw, { minMillis: 500 }))
+      envelopeMedians.push(await median(envelopeRun, { minMillis: 500 }))
+    }
     const baseline = { name: "raw AES-256-GCM seal + open", median: Math.min(...rawMedians) }
     const subject = Math.min(...envelopeMedians)
     return [ratioRow("Envelope.seal + Envelope.open", subject, baseline, 2)]
