@@ -158,7 +158,9 @@ export const layer: Layer.Layer<
         })
       })
 
-    const resolveUntraced = Effect.fnUntraced(function* (
+    // The hot path (microseconds per activity call) is deliberately not a span of its own: a
+    // span costs about as much as the decryption. Its outcome shows in the caller's span.
+    const resolve = Effect.fnUntraced(function* (
       instance: ConnectorInstance.ConnectorInstance,
       options?: ResolveOptions
     ) {
@@ -188,13 +190,6 @@ export const layer: Layer.Layer<
       const resolved: ResolvedCredential = { metadata, secrets: yield* parseSecrets(metadata.id, plaintext) }
       return refresher !== undefined && isOAuth2(instance) ? yield* refresher.refresh(instance, resolved) : resolved
     })
-
-    // The hot path: the span is named like `Effect.fn` would, without capturing a call-site stack
-    // on every call (which costs more than the decryption).
-    const resolve = (instance: ConnectorInstance.ConnectorInstance, options?: ResolveOptions) =>
-      resolveUntraced(instance, options).pipe(
-        Effect.withSpan("CredentialResolver.resolve", { captureStackTrace: false })
-      )
 
     return CredentialResolver.of({ resolve })
   })
