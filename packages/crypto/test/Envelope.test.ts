@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Credential } from "@patchbay/core"
 import { Cause, Effect, Exit, FastCheck as fc, Redacted } from "effect"
 import * as Envelope from "../src/Envelope.js"
-import { aad, credentialId, envelopeOf, freshKey, text, utf8 } from "./fixtures.js"
+import { aad, credentialId, envelopeOf, freshKey, keyring, text, utf8 } from "./fixtures.js"
 
 const k1 = freshKey()
 const k2 = freshKey()
@@ -65,6 +65,39 @@ describe("Envelope", () => {
         }
       }
       assert.strictEqual(checked, 61 + 12 + Buffer.byteLength(secret) + 16)
+    })
+  )
+
+  it.effect("still refuses tampering and moved rows once the data key is cached", () =>
+    Effect.gen(function* () {
+      const binding = aad(credentialId(11))
+      const sealed = yield* envelope.seal(utf8(secret), binding)
+      assert.strictEqual(text(yield* envelope.open(sealed, binding)), secret)
+      for (const field of ["nonce", "ciphertext"] as const) {
+        for (let i = 0; i < sealed[field].length; i += 7) {
+          yield* corrupted(
+            envelope.open(Credential.SealedSecret.make({ ...sealed, [field]: flip(sealed[field], i) }), binding)
+          )
+        }
+      }
+      yield* corrupted(envelope.open(sealed, aad(credentialId(12))))
+      yield* corrupted(envelope.open(Credential.SealedSecret.make({ ...sealed, keyId: "k2" }), binding))
+      assert.strictEqual(text(yield* envelope.open(sealed, binding)), secret)
+    })
+  )
+
+  it.effect("works the same without the data-key cache, and evicts beyond its size", () =>
+    Effect.gen(function* () {
+      for (const size of [0, 2]) {
+        const small = Envelope.fromKeyring(keyring({ k1, k2 }, "k1"), { dataKeyCache: size })
+        const sealed = yield* Effect.forEach([1, 2, 3, 4], (n) => small.seal(utf8(`secret ${n}`), aad(credentialId(n))))
+        for (let round = 0; round < 2; round++) {
+          for (const [i, s] of sealed.entries()) {
+            assert.strictEqual(text(yield* small.open(s, aad(credentialId(i + 1)))), `secret ${i + 1}`)
+          }
+        }
+        yield* corrupted(small.open(sealed[0]!, aad(credentialId(2))))
+      }
     })
   )
 
