@@ -1,68 +1,21 @@
 import { createServer, type Server, type Socket } from "node:net"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConnectorInstance, ConnectorRegistry, EgressPolicy, Ids, Messaging } from "@patchbay/core"
+import { MailServer as MailServerPeer } from "@patchbay/testing"
 import { Context, Effect, Exit, Layer } from "effect"
-import { SMTPServer } from "smtp-server"
 import { SmtpConnector } from "../src/index.js"
 
-interface Received {
-  readonly from: string
-  readonly to: ReadonlyArray<string>
-  readonly user: string | undefined
-  readonly raw: string
-}
-
-/** smtp-server on 127.0.0.1 requiring AUTH (plain text, no STARTTLS), keeping what it accepts. */
-class MailServer extends Context.Tag("test/MailServer")<
-  MailServer,
-  { readonly port: number; readonly received: Array<Received> }
->() {}
+/** smtp-server on 127.0.0.1 requiring AUTH (plain text, no STARTTLS), refusing one recipient. */
+class MailServer extends Context.Tag("test/MailServer")<MailServer, MailServerPeer.MailServer>() {}
 
 const rejected = "blocked@example.com"
 
 const MailServerLive = Layer.scoped(
   MailServer,
   Effect.acquireRelease(
-    Effect.async<{ readonly server: SMTPServer; readonly port: number; readonly received: Array<Received> }>(
-      (resume) => {
-        const received: Array<Received> = []
-        const server = new SMTPServer({
-          authOptional: false,
-          allowInsecureAuth: true,
-          disabledCommands: ["STARTTLS"],
-          disableReverseLookup: true,
-          logger: false,
-          onAuth(auth, _session, callback) {
-            if (auth.username === "mailer" && auth.password === "s3cret") callback(null, { user: auth.username })
-            else callback(new Error("Invalid username or password"))
-          },
-          onRcptTo(address, _session, callback) {
-            if (address.address === rejected) {
-              callback(Object.assign(new Error("mailbox unavailable"), { responseCode: 550 }))
-            } else callback()
-          },
-          onData(stream, session, callback) {
-            const chunks: Array<Buffer> = []
-            stream.on("data", (chunk: Buffer) => chunks.push(chunk))
-            stream.on("end", () => {
-              received.push({
-                from: session.envelope.mailFrom === false ? "" : session.envelope.mailFrom.address,
-                to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-                user: typeof session.user === "string" ? session.user : undefined,
-                raw: Buffer.concat(chunks).toString("utf8")
-              })
-              callback()
-            })
-          }
-        })
-        const listener = server.listen(0, "127.0.0.1", () => {
-          const address = listener.address()
-          resume(Effect.succeed({ server, port: typeof address === "object" && address ? address.port : 0, received }))
-        })
-      }
-    ),
-    ({ server }) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
-  ).pipe(Effect.map(({ port, received }) => ({ port, received })))
+    Effect.promise(() => MailServerPeer.start({ mailer: "s3cret" }, { rejectRecipients: [rejected] })),
+    (server) => Effect.promise(() => server.close())
+  )
 )
 
 /** A TCP server that accepts connections and never says a word (no SMTP greeting). */

@@ -20,9 +20,16 @@ export interface MailServer {
   readonly close: () => Promise<void>
 }
 
+/** Options of `start`. */
+export interface Options {
+  /** Recipients answered with 550 (mailbox unavailable) at RCPT TO; every other one is accepted. */
+  readonly rejectRecipients?: ReadonlyArray<string> | undefined
+}
+
 /** Starts a server on a free port accepting AUTH PLAIN/LOGIN for `users` (name → password). */
-export const start = (users: Readonly<Record<string, string>>): Promise<MailServer> =>
+export const start = (users: Readonly<Record<string, string>>, options: Options = {}): Promise<MailServer> =>
   new Promise((resolve) => {
+    const rejected = new Set(options.rejectRecipients)
     const received: Array<ReceivedMail> = []
     const accounts = new Map(Object.entries(users))
     const server = new SMTPServer({
@@ -36,6 +43,13 @@ export const start = (users: Readonly<Record<string, string>>): Promise<MailServ
           callback(null, { user: auth.username })
         } else {
           callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }))
+        }
+      },
+      onRcptTo(address, _session, callback) {
+        if (rejected.has(address.address)) {
+          callback(Object.assign(new Error("mailbox unavailable"), { responseCode: 550 }))
+        } else {
+          callback()
         }
       },
       onData(stream, session, callback) {
