@@ -30,6 +30,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
 import { classify, type Failure, type InstanceRef } from "./ActivityFailure.js"
+import { redactSql } from "./internal/redactSql.js"
 
 /**
  * Which instance an activity uses and, optionally, which credential scope (the actor must belong
@@ -206,7 +207,7 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
             AuditLog.record(request.confirm ? "ddl.executed" : "ddl.previewed", {
               instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
               outcome,
-              details: { sql: request.sql, reason: request.reason ?? null, ...details }
+              details: { sql: redactSql(request.sql), reason: request.reason ?? null, ...details }
             }).pipe(Effect.provide(context), Effect.ignore)
           return perform("execute_ddl", target, (c) => c.connector.driver.executeDdl?.(c.context, request)).pipe(
             Effect.catchIf(isSinkFailed, Effect.die),
@@ -214,7 +215,7 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
               audit("success", {
                 executed: result.executed,
                 statements: result.statements.map((s) => ({
-                  sql: s.sql,
+                  sql: redactSql(s.sql),
                   kind: s.kind,
                   destructive: s.destructive,
                   tables: s.tables
@@ -222,7 +223,7 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
               })
             ),
             Effect.tapError((error) =>
-              audit(error._tag === "ActivityRejected" ? "refused" : "failure", { error: error.message })
+              audit(error._tag === "ActivityRejected" ? "refused" : "failure", { error: redactSql(error.message) })
             )
           )
         })

@@ -135,6 +135,16 @@ describe("database activities on a real PostgreSQL", () => {
         const audit = yield* AuditLog.AuditLog
         const [dropped] = yield* audit.list(Ids.OrgId.make(orgId), { action: "ddl.executed", limit: 1 })
         assert.strictEqual(dropped!.details.reason, "retired pipeline")
+
+        // A refused statement is audited as written, except for the password it carries.
+        const role = yield* Effect.flip(
+          activities.executeDdl({ instanceId, sql: "CREATE ROLE intruder PASSWORD 'hunter2-secret'", confirm: false })
+        )
+        assert.strictEqual(role._tag, "ActivityRejected")
+        const [refusedRole] = yield* audit.list(Ids.OrgId.make(orgId), { action: "ddl.previewed", limit: 1 })
+        assert.strictEqual(refusedRole!.outcome, "refused")
+        assert.include(String(refusedRole!.details.sql), "CREATE ROLE intruder PASSWORD '***'")
+        assert.notInclude(JSON.stringify(refusedRole!.details), "hunter2-secret")
       })
     )
 
