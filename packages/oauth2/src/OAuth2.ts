@@ -159,6 +159,9 @@ export type CompleteError =
 export type ConnectError = DomainError.InstanceDisabled | CredentialVault.CreateError | TokenEndpoint.TokenFailure
 
 /**
+ * The OAuth2 operations: connect an instance (authorization code or client credentials), keep its
+ * token set fresh for the resolver, and sweep an organization's token sets.
+ *
  * @since 0.1.0
  */
 export interface OAuth2Shape {
@@ -199,6 +202,8 @@ export interface OAuth2Shape {
 }
 
 /**
+ * The OAuth2 service.
+ *
  * @since 0.1.0
  */
 export class OAuth2 extends Context.Tag("@patchbay/oauth2/OAuth2")<OAuth2, OAuth2Shape>() {}
@@ -289,16 +294,11 @@ const nextTokenSet = (
 }
 
 /**
- * Builds the service on its ports. Refreshes run in fibers of the current scope (the layer's), so
- * an interrupted caller never abandons a refresh whose rotated token must still be stored.
+ * The ports and services the OAuth2 service is built on (`EgressPolicy` is used when present).
  *
  * @since 0.1.0
  */
-export const make = (
-  options: Options = {}
-): Effect.Effect<
-  OAuth2Shape,
-  never,
+export type Requirements =
   | CredentialRepository.CredentialRepository
   | Envelope.Envelope
   | CredentialVault.CredentialVault
@@ -306,8 +306,14 @@ export const make = (
   | PendingAuthorizationRepository.PendingAuthorizationRepository
   | RefreshLock.RefreshLock
   | OAuth2Clients
-  | Scope.Scope
-> =>
+
+/**
+ * Builds the service on its ports. Refreshes run in fibers of the current scope (the layer's), so
+ * an interrupted caller never abandons a refresh whose rotated token must still be stored.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: Options = {}): Effect.Effect<OAuth2Shape, never, Requirements | Scope.Scope> =>
   Effect.gen(function* () {
     const repository = yield* CredentialRepository.CredentialRepository
     const envelope = yield* Envelope.Envelope
@@ -713,15 +719,15 @@ export const make = (
       metadata: Credential.CredentialMetadata,
       settings: SweepOptions,
       nowMillis: number
-    ): Effect.Effect<SweepResult> =>
-      Effect.gen(function* () {
+    ): Effect.Effect<SweepResult> => {
+      const base = {
+        instanceId: instance.id,
+        instanceName: instance.instanceName,
+        connector: instance.connectorKey,
+        scope: metadata.scope
+      }
+      return Effect.gen(function* () {
         const owner = ownerOf(instance.orgId, metadata.scope)
-        const base = {
-          instanceId: instance.id,
-          instanceName: instance.instanceName,
-          connector: instance.connectorKey,
-          scope: metadata.scope
-        }
         const result = (
           reason: SweepReason,
           outcome: SweepResult["outcome"],
@@ -773,10 +779,7 @@ export const make = (
         Effect.catchAll((error) =>
           Effect.succeed(
             SweepResult.make({
-              instanceId: instance.id,
-              instanceName: instance.instanceName,
-              connector: instance.connectorKey,
-              scope: metadata.scope,
+              ...base,
               reason: "expiring",
               outcome: "failed",
               credentialId: metadata.id,
@@ -786,6 +789,7 @@ export const make = (
           )
         )
       )
+    }
 
     const sweep = (input: typeof SweepOptions.Encoded) =>
       Stream.unwrap(
@@ -824,19 +828,8 @@ export const make = (
  *
  * @since 0.1.0
  */
-export const layer = (
-  options: Options = {}
-): Layer.Layer<
-  OAuth2,
-  never,
-  | CredentialRepository.CredentialRepository
-  | Envelope.Envelope
-  | CredentialVault.CredentialVault
-  | ConnectorInstances.ConnectorInstances
-  | PendingAuthorizationRepository.PendingAuthorizationRepository
-  | RefreshLock.RefreshLock
-  | OAuth2Clients
-> => Layer.scoped(OAuth2, make(options))
+export const layer = (options: Options = {}): Layer.Layer<OAuth2, never, Requirements> =>
+  Layer.scoped(OAuth2, make(options))
 
 /**
  * The `CredentialRefresher` that `CredentialResolver.layer` picks up: every resolution of an OAuth2
@@ -857,14 +850,5 @@ export const layerRefresher: Layer.Layer<CredentialRefresher.CredentialRefresher
  */
 export const layerWithResolver = (
   options: Options = {}
-): Layer.Layer<
-  OAuth2 | CredentialResolver.CredentialResolver,
-  never,
-  | CredentialRepository.CredentialRepository
-  | Envelope.Envelope
-  | CredentialVault.CredentialVault
-  | ConnectorInstances.ConnectorInstances
-  | PendingAuthorizationRepository.PendingAuthorizationRepository
-  | RefreshLock.RefreshLock
-  | OAuth2Clients
-> => CredentialResolver.layer.pipe(Layer.provide(layerRefresher), Layer.provideMerge(layer(options)))
+): Layer.Layer<OAuth2 | CredentialResolver.CredentialResolver, never, Requirements> =>
+  CredentialResolver.layer.pipe(Layer.provide(layerRefresher), Layer.provideMerge(layer(options)))

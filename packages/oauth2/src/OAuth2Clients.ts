@@ -95,6 +95,8 @@ export const InstanceClientConfiguration = Schema.Struct({
 export type InstanceClientConfiguration = typeof InstanceClientConfiguration.Type
 
 /**
+ * Looks up the OAuth2 client an instance uses.
+ *
  * @since 0.1.0
  */
 export interface OAuth2ClientsShape {
@@ -105,6 +107,8 @@ export interface OAuth2ClientsShape {
 }
 
 /**
+ * The registered OAuth2 clients.
+ *
  * @since 0.1.0
  */
 export class OAuth2Clients extends Context.Tag("@patchbay/oauth2/OAuth2Clients")<OAuth2Clients, OAuth2ClientsShape>() {}

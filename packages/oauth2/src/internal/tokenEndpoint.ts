@@ -21,6 +21,7 @@ export interface Endpoint {
   readonly target: string
 }
 
+/** How requests to authorization servers are made: plain http allowed, timeout, egress policy. */
 export interface Settings {
   readonly allowInsecureRequests: boolean
   readonly timeout: Duration.Duration
@@ -98,6 +99,7 @@ const classify = (target: string, error: unknown): TokenFailure => {
   return new DriverError.ProviderFailure({ target, detail: describe(error) })
 }
 
+/** The requests to authorization servers, sharing one discovery cache. */
 export const make = (settings: Settings) => {
   const servers = new Map<string, oauth.AuthorizationServer>()
   const timeoutMillis = Duration.toMillis(settings.timeout)
