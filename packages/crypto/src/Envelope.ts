@@ -123,8 +123,8 @@ const unwrap = (kek: Uint8Array, keyId: string, wrapped: Uint8Array, binding: st
  */
 export interface EnvelopeOptions {
   /**
-   * How many data keys `open` keeps unwrapped, least recently used first out (default 1024; 0
-   * turns the cache off). A hit saves one AES-GCM operation on the resolver's hot path. Entries
+   * How many data keys `open` keeps unwrapped (default 1024; 0 turns the cache off); when full,
+   * the cache is emptied and refills with the keys in use. A hit saves one AES-GCM operation on the resolver's hot path. Entries
    * are keyed by key id, wrapped key and binding, so a changed or moved row never hits; they hold
    * nothing the key-encryption keys in the same process would not reveal.
    */
@@ -138,8 +138,8 @@ export interface EnvelopeOptions {
  */
 export const fromKeyring = (keyring: Keyring["Type"], options: EnvelopeOptions = {}): EnvelopeShape => {
   const cacheSize = Math.max(0, Math.floor(options.dataKeyCache ?? 1024))
-  /** Unwrapped data keys by `keyId`, wrapped key and binding; iteration order is recency. */
-  const cache = new Map<string, Buffer>()
+  /** Unwrapped data keys by key id, wrapped key and binding. */
+  const cache = new Map<string, { readonly keyId: string; readonly binding: string; readonly key: Buffer }>()
   const keks = new Map<string, Uint8Array>()
   for (const id of keyring.ids) {
     const key = keyring.key(id)
@@ -184,26 +184,26 @@ export const fromKeyring = (keyring: Keyring["Type"], options: EnvelopeOptions =
       return corrupted(aad, "unknown envelope format")
     }
     const binding = bindingOf(aad)
+    // Keyed by the wrapped key (unique per version: it holds a random nonce and a tag); the key id
+    // and binding are compared on a hit, so a moved or relabelled row never uses a cached key.
     const cacheKey =
-      cacheSize === 0
-        ? ""
-        : `${sealed.keyId}\u0000${Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).toString("latin1")}${binding}`
-    let dataKey = cacheSize === 0 ? undefined : cache.get(cacheKey)
+      cacheSize === 0 ? "" : Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).toString("latin1")
+    const entry = cacheSize === 0 ? undefined : cache.get(cacheKey)
+    let dataKey =
+      entry !== undefined && entry.keyId === sealed.keyId && entry.binding === binding ? entry.key : undefined
     if (dataKey === undefined) {
       const unwrapped = dataKeyOf(sealed, aad, binding)
       if (Either.isLeft(unwrapped)) return Either.left(unwrapped.left)
       dataKey = unwrapped.right
       if (cacheSize > 0) {
+        // Emptied when full rather than evicted one by one: deleting from the front of a Map
+        // leaves holes that make every later eviction slower.
         if (cache.size >= cacheSize) {
-          const [oldest, key] = cache.entries().next().value!
-          key.fill(0)
-          cache.delete(oldest)
+          for (const cached of cache.values()) cached.key.fill(0)
+          cache.clear()
         }
-        cache.set(cacheKey, dataKey)
+        cache.set(cacheKey, { keyId: sealed.keyId, binding, key: dataKey })
       }
-    } else {
-      cache.delete(cacheKey)
-      cache.set(cacheKey, dataKey)
     }
     try {
       const decipher = createDecipheriv(algorithm, dataKey, sealed.nonce, { authTagLength: tagLength })
