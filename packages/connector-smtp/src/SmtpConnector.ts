@@ -119,7 +119,7 @@ export const makeDriver = (
   const connect = (configuration: Configuration) =>
     policy.check(configuration.host).pipe(Effect.map((address) => connectionOptions(configuration, address)))
 
-  const test = Effect.fn("Smtp.test")(function* ({ configuration, credentials }: Context) {
+  const test = Effect.fn("SmtpConnector.test")(function* ({ configuration, credentials }: Context) {
     const target = targetOf(configuration)
     const options = yield* connect(configuration)
     const { authenticated } = yield* session(options, loginOf(credentials)).pipe(
@@ -130,14 +130,14 @@ export const makeDriver = (
       : `${target} answered but offers no AUTH: the credentials were not checked`
   })
 
-  const healthCheck = Effect.fn("Smtp.healthCheck")(function* ({ configuration }: Context) {
+  const healthCheck = Effect.fn("SmtpConnector.healthCheck")(function* ({ configuration }: Context) {
     const options = yield* connect(configuration)
     yield* session(options, undefined).pipe(
       Effect.mapError((cause) => classify(cause, targetOf(configuration), configuration.timeout_ms))
     )
   })
 
-  const sendEmail = Effect.fn("Smtp.sendEmail")(function* (
+  const sendEmail = Effect.fn("SmtpConnector.sendEmail")(function* (
     { configuration, credentials }: Context,
     message: Messaging.EmailMessage
   ) {
@@ -154,7 +154,7 @@ export const makeDriver = (
       Effect.sync(() =>
         nodemailer.createTransport({
           ...options,
-          auth: { user: credentials.username, pass: Redacted.value(credentials.password) }
+          auth: loginOf(credentials).credentials
         })
       ),
       (transport) =>
