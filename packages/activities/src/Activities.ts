@@ -46,6 +46,8 @@ export const Target = Schema.Struct({
 export type Target = typeof Target.Encoded
 
 /**
+ * The activities, each failing only with an `ActivityError` (see `ActivityFailure.classify`).
+ *
  * @since 0.1.0
  */
 export interface ActivitiesShape {
@@ -72,6 +74,8 @@ export interface ActivitiesShape {
 }
 
 /**
+ * The activities service.
+ *
  * @since 0.1.0
  */
 export class Activities extends Context.Tag("@patchbay/activities/Activities")<Activities, ActivitiesShape>() {}

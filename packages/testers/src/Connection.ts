@@ -17,6 +17,8 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 
 /**
+ * An opened connection: the instance, its connector, the credential version in use and the driver context.
+ *
  * @since 0.1.0
  */
 export interface Connection {

@@ -117,6 +117,8 @@ export interface BulkResult {
 }
 
 /**
+ * Connection tests, health checks, credential refreshes and bulk operations on instances.
+ *
  * @since 0.1.0
  */
 export interface ConnectionTesterShape {
@@ -141,6 +143,8 @@ export interface ConnectionTesterShape {
 }
 
 /**
+ * The connection tester service.
+ *
  * @since 0.1.0
  */
 export class ConnectionTester extends Context.Tag("@patchbay/testers/ConnectionTester")<
