@@ -220,6 +220,8 @@ describe("refresh", () => {
         if (error._tag !== "ReconnectRequired") return
         assert.strictEqual(error.action, "reconnect")
         assert.include(error.reason, "invalid_grant")
+        assert.notInclude(JSON.stringify(error), secretsOf(first).refresh_token as string)
+        assert.notInclude(error.message, secretsOf(first).refresh_token as string)
         assert.isTrue(error.reconnectUrl?.startsWith(`${server.issuer}/auth?`))
         assert.strictEqual(new URL(error.reconnectUrl!).searchParams.get("code_challenge_method"), "S256")
         const instances = yield* ConnectorInstances.ConnectorInstances
@@ -320,10 +322,11 @@ describe("client credentials", () => {
           oauth2.connectClientCredentials({
             instanceId: instance.id,
             clientId: machineClient.id,
-            clientSecret: "wrong"
+            clientSecret: "wrong-client-secret"
           })
         )
         assert.strictEqual(error._tag, "AuthFailed")
+        assert.notInclude(JSON.stringify(error), "wrong-client-secret")
 
         // The client's secret is rotated at the provider after the token was stored.
         yield* oauth2.connectClientCredentials({
@@ -343,6 +346,8 @@ describe("client credentials", () => {
         if (refused._tag !== "ReconnectRequired") return
         assert.strictEqual(refused.action, "replace_credentials")
         assert.isUndefined(refused.reconnectUrl)
+        assert.notInclude(JSON.stringify(refused), "rotated-away")
+        assert.notInclude(refused.message, "rotated-away")
         const instances = yield* ConnectorInstances.ConnectorInstances
         assert.strictEqual((yield* instances.getInstance(instance.id)).status, "reconnect_required")
       })
