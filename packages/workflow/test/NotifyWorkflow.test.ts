@@ -61,6 +61,7 @@ beforeAll(async () => {
     smsRequests.set(account, seen)
     if (account === "AC-revoked") return response.writeHead(401).end()
     if (account === "AC-flaky" && seen <= 2) return response.writeHead(503).end()
+    if (account === "AC-down") return response.writeHead(503).end()
     response
       .writeHead(201, { "content-type": "application/json" })
       .end(JSON.stringify({ sid: `SM-${account}`, status: "queued" }))
@@ -126,6 +127,17 @@ describe("Notify workflow on WorkflowEngine.layerMemory", () => {
         const result = yield* Notify.execute({ ...ids, phone: "+15551234567", message: "flaky provider" })
         assert.strictEqual(result.smsId, "SM-AC-flaky")
         assert.strictEqual(smsRequests.get("AC-flaky"), 3)
+      })
+    )
+
+    it.effect("gives up after the configured retries with the TransientFailure", () =>
+      Effect.gen(function* () {
+        const ids = yield* setup("AC-down")
+        const error = yield* Effect.flip(Notify.execute({ ...ids, phone: "+15551234567", message: "provider down" }))
+        assert.strictEqual(error._tag, "TransientFailure")
+        assert.isTrue(error.retryable)
+        // the first attempt and `times: 3` retries
+        assert.strictEqual(smsRequests.get("AC-down"), 4)
       })
     )
 
