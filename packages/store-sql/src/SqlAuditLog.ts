@@ -23,8 +23,9 @@ const encodeActor = Schema.encodeSync(Actor.ActorInfo)
  */
 export const make = (options?: RepositoryOptions): Effect.Effect<AuditLog.AuditLogShape, never, SqlClient.SqlClient> =>
   Effect.gen(function* () {
-    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const timeout = operationTimeout(options)
+    const client = yield* SqlClient.SqlClient
+    const sql = client.withoutTransforms()
+    const timeout = operationTimeout(options, client)
     const select = sql.literal(columns)
     return AuditLog.AuditLog.of({
       append: Effect.fn("AuditLog.append")(function* (event) {

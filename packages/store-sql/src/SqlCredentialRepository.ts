@@ -98,9 +98,126 @@ const RecordFromRow = Schema.transform(RecordRow, Credential.CredentialRecord, {
   })
 })
 
-const decodeMetadata = Schema.decodeUnknown(Schema.Array(MetadataFromRow))
-const decodeRecords = Schema.decodeUnknown(Schema.Array(RecordFromRow))
+const decodeMetadataRows = Schema.decodeUnknown(Schema.Array(MetadataFromRow))
+const decodeRecordRows = Schema.decodeUnknown(Schema.Array(RecordFromRow))
+
+// Rows of the exact stored shape skip the Schema decoders: the checks below are those of the
+// row and domain schemas (the same UUID pattern, scope types, safe integers, `Date`s, string
+// records, byte arrays), and the domain classes are then built without validating twice. A row
+// that fails any check goes through the Schema decoders, which say what is wrong.
+const trusted = { disableValidation: true } as const
+const uuid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+const scopeTypes: ReadonlySet<unknown> = new Set<unknown>(CredentialScope.ScopeType.literals)
+type Row = Readonly<Record<string, unknown>>
+const isRow = (u: unknown): u is Row => typeof u === "object" && u !== null && !Array.isArray(u)
+const isPlainRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && Object.getPrototypeOf(u) === Object.prototype
+const isStringRecord = (u: unknown): u is Readonly<Record<string, string>> => {
+  if (!isPlainRecord(u)) return false
+  for (const key in u) if (typeof u[key] !== "string") return false
+  return true
+}
+const isUuid = (u: unknown): u is string => typeof u === "string" && uuid.test(u)
+const isDateOrNull = (u: unknown): u is Date | null => u === null || u instanceof Date
+const isBytes = (u: unknown): u is Uint8Array => u instanceof Uint8Array
+
+/** The metadata of a row of the stored shape, or `undefined` to leave the row to Schema. */
+const fastMetadata = (row: Row): Credential.CredentialMetadata | undefined => {
+  const { id, org_id, instance_id, scope_type, scope_id, version, labels, masked } = row
+  const { account_fingerprint, expires_at, revoked_at, created_at } = row
+  if (
+    !isUuid(id) ||
+    !isUuid(org_id) ||
+    !isUuid(instance_id) ||
+    !scopeTypes.has(scope_type) ||
+    !isUuid(scope_id) ||
+    typeof version !== "number" ||
+    !Number.isSafeInteger(version) ||
+    !isPlainRecord(labels) ||
+    !isStringRecord(masked) ||
+    (account_fingerprint !== null && typeof account_fingerprint !== "string") ||
+    !isDateOrNull(expires_at) ||
+    !isDateOrNull(revoked_at) ||
+    !(created_at instanceof Date)
+  ) {
+    return undefined
+  }
+  return new Credential.CredentialMetadata(
+    {
+      id: Ids.CredentialId.make(id, trusted),
+      orgId: Ids.OrgId.make(org_id, trusted),
+      instanceId: Ids.InstanceId.make(instance_id, trusted),
+      scope: new CredentialScope.CredentialScope(
+        { type: scope_type as CredentialScope.ScopeType, id: scope_id },
+        trusted
+      ),
+      version,
+      labels,
+      masked,
+      accountFingerprint: account_fingerprint,
+      expiresAt: expires_at,
+      revokedAt: revoked_at,
+      createdAt: created_at
+    },
+    trusted
+  )
+}
+
+/** A row of the stored shape as a record, or `undefined` to leave the row to Schema. */
+const fastRecord = (row: Row): Credential.CredentialRecord | undefined => {
+  const { key_id, wrapped_key, nonce, ciphertext } = row
+  if (typeof key_id !== "string" || !isBytes(wrapped_key) || !isBytes(nonce) || !isBytes(ciphertext)) return undefined
+  const metadata = fastMetadata(row)
+  if (metadata === undefined) return undefined
+  const sealed = new Credential.SealedSecret(
+    { keyId: key_id, wrappedKey: bytes(wrapped_key), nonce: bytes(nonce), ciphertext: bytes(ciphertext) },
+    trusted
+  )
+  return new Credential.CredentialRecord({ metadata, sealed }, trusted)
+}
+
+/** Decodes rows with `fast`, or all of them with `slow` as soon as one is not of the stored shape. */
+const decodeWith =
+  <A, E>(fast: (row: Row) => A | undefined, slow: (rows: unknown) => Effect.Effect<ReadonlyArray<A>, E>) =>
+  (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, E> => {
+    const out: Array<A> = []
+    for (const row of rows) {
+      const decoded = isRow(row) ? fast(row) : undefined
+      if (decoded === undefined) return slow(rows)
+      out.push(decoded)
+    }
+    return Effect.succeed(out)
+  }
+
+const decodeMetadata = decodeWith(fastMetadata, decodeMetadataRows)
+const decodeRecords = decodeWith(fastRecord, decodeRecordRows)
 const KeyIdRows = Schema.decodeUnknown(Schema.Array(Schema.Struct({ key_id: Schema.String })))
+
+/**
+ * The newest valid version of the best-ranked scope that has one, in one statement: the scopes as
+ * a ranked VALUES list (parameters 1 to 2n: type and id of each), then organization, instance and
+ * the instant of validity. By number of scopes.
+ */
+const newestValidTexts = new Map<number, string>()
+const newestValidText = (scopes: number): string => {
+  let text = newestValidTexts.get(scopes)
+  if (text === undefined) {
+    const ranked = Array.from(
+      { length: scopes },
+      (_, rank) => `($${2 * rank + 1}::text, $${2 * rank + 2}::uuid, ${rank})`
+    )
+    const at = 2 * scopes
+    text = `SELECT ${recordColumns} FROM patchbay.credentials c
+  JOIN (VALUES ${ranked.join(", ")}) AS s (wanted_type, wanted_id, rank)
+    ON c.scope_type = s.wanted_type AND c.scope_id = s.wanted_id
+  WHERE c.org_id = $${at + 1} AND c.instance_id = $${at + 2} AND c.revoked_at IS NULL
+    AND (c.expires_at IS NULL OR c.expires_at > $${at + 3})
+  ORDER BY s.rank, c.version DESC
+  LIMIT 1`
+    newestValidTexts.set(scopes, text)
+  }
+  return text
+}
 
 /** How many times an insert that lost the race for a version number is tried again. */
 const versionAttempts = 20
@@ -114,8 +231,9 @@ export const make = (
   options?: RepositoryOptions
 ): Effect.Effect<CredentialRepository.CredentialRepositoryShape, never, SqlClient.SqlClient> =>
   Effect.gen(function* () {
-    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const timeout = operationTimeout(options)
+    const client = yield* SqlClient.SqlClient
+    const sql = client.withoutTransforms()
+    const timeout = operationTimeout(options, client)
     const metadata = sql.literal(metadataColumns)
     const record = sql.literal(recordColumns)
 
@@ -156,20 +274,20 @@ export const make = (
         )
         return Option.fromNullable(rows[0])
       }),
-      newestValid: Effect.fn("CredentialRepository.newestValid")(function* (orgId, instanceId, scopes, now) {
-        if (scopes.length === 0) return Option.none()
-        // One statement: the scopes as a ranked VALUES list, the newest valid version of the
-        // best-ranked scope that has one.
-        const ranked = sql.csv(scopes.map((scope, rank) => sql`(${scope.type}::text, ${scope.id}::uuid, ${rank}::int)`))
-        const rows = yield* sql`SELECT ${record} FROM patchbay.credentials c
-          JOIN (VALUES ${ranked}) AS s (wanted_type, wanted_id, rank)
-            ON c.scope_type = s.wanted_type AND c.scope_id = s.wanted_id
-          WHERE c.org_id = ${orgId} AND c.instance_id = ${instanceId} AND c.revoked_at IS NULL
-            AND (c.expires_at IS NULL OR c.expires_at > ${now})
-          ORDER BY s.rank, c.version DESC
-          LIMIT 1`.pipe(Effect.flatMap(decodeRecords), guard("CredentialRepository.newestValid", timeout))
-        return Option.fromNullable(rows[0])
-      }),
+      // The hot path of every credential resolution: no span of its own (the statement's
+      // `sql.execute` span shows it, and a span costs as much as the decoding), and its statement
+      // text is built once per number of scopes rather than compiled from fragments each call.
+      newestValid: (orgId, instanceId, scopes, now) => {
+        if (scopes.length === 0) return Effect.succeedNone
+        const params: Array<unknown> = []
+        for (const scope of scopes) params.push(scope.type, scope.id)
+        params.push(orgId, instanceId, now)
+        return sql.unsafe(newestValidText(scopes.length), params).pipe(
+          Effect.flatMap(decodeRecords),
+          Effect.map((rows) => Option.fromNullable(rows[0])),
+          guard("CredentialRepository.newestValid", timeout)
+        )
+      },
       list: Effect.fn("CredentialRepository.list")(function* (orgId, instanceId) {
         return yield* sql`SELECT ${metadata} FROM patchbay.credentials
           WHERE org_id = ${orgId} AND instance_id = ${instanceId}

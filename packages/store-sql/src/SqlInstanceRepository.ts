@@ -40,8 +40,9 @@ export const make = (
   options?: RepositoryOptions
 ): Effect.Effect<InstanceRepository.InstanceRepositoryShape, never, SqlClient.SqlClient> =>
   Effect.gen(function* () {
-    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const timeout = operationTimeout(options)
+    const client = yield* SqlClient.SqlClient
+    const sql = client.withoutTransforms()
+    const timeout = operationTimeout(options, client)
     const select = sql.literal(columns)
 
     // A unique violation says which index refused the row; the clashing instance is looked up for

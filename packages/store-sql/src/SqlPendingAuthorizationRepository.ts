@@ -76,8 +76,9 @@ export const make = (
   options?: RepositoryOptions
 ): Effect.Effect<PendingAuthorizationRepository.PendingAuthorizationRepositoryShape, never, SqlClient.SqlClient> =>
   Effect.gen(function* () {
-    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const timeout = operationTimeout(options)
+    const client = yield* SqlClient.SqlClient
+    const sql = client.withoutTransforms()
+    const timeout = operationTimeout(options, client)
     const select = sql.literal(columns)
     return PendingAuthorizationRepository.PendingAuthorizationRepository.of({
       insert: Effect.fn("PendingAuthorizationRepository.insert")(function* (pending) {

@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { guard } from "./internal/errors.js"
 import { lockKey } from "./internal/lockKey.js"
+import { boundOf } from "./internal/options.js"
 import { transaction } from "./internal/transaction.js"
 
 /**
@@ -33,8 +34,9 @@ export const make = (
   options?: RefreshLockOptions
 ): Effect.Effect<RefreshLock.RefreshLockShape, never, SqlClient.SqlClient> =>
   Effect.gen(function* () {
-    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const wait = Duration.decode(options?.lockTimeout ?? "60 seconds")
+    const client = yield* SqlClient.SqlClient
+    const sql = client.withoutTransforms()
+    const wait = boundOf(client, options?.lockTimeout ?? "60 seconds")
     return RefreshLock.RefreshLock.of({
       withLock: (key, effect) =>
         transaction(

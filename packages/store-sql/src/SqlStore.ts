@@ -7,8 +7,8 @@
  *
  * @since 0.1.0
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
-import * as PgClient from "@effect/sql-pg/PgClient"
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
 import {
   type AuditLog,
   type CredentialRepository,
@@ -24,6 +24,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { fromSqlError } from "./internal/errors.js"
 import type { RepositoryOptions } from "./internal/options.js"
+import * as PoolClient from "./internal/pgClient.js"
 import { makePool } from "./internal/pool.js"
 import * as Migrations from "./Migrations.js"
 import * as PgliteClient from "./PgliteClient.js"
@@ -111,6 +112,24 @@ export const layerFromSqlClient = (
   options: Options = {}
 ): Layer.Layer<Services, Migrations.StartupError, SqlClient.SqlClient> => stores(options, SqlRefreshLock.layer(options))
 
+/** The OpenTelemetry attributes of the statements' spans, as `PgClient` sets them. */
+const spanAttributesOf = (url: string): ReadonlyArray<readonly [string, unknown]> => {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  const database = parsed === undefined ? "" : decodeURIComponent(parsed.pathname.slice(1))
+  const username = parsed === undefined ? "" : decodeURIComponent(parsed.username)
+  return [
+    ["db.system.name", "postgresql"],
+    ["db.namespace", database || username || "postgres"],
+    ["server.address", parsed?.hostname || "localhost"],
+    ["server.port", parsed?.port ? Number(parsed.port) : 5432]
+  ]
+}
+
 /**
  * The store on a real PostgreSQL through @effect/sql-pg, connecting to `options.url` or
  * `PATCHBAY_DATABASE_URL`. Many processes may share one database.
@@ -123,19 +142,21 @@ export const layerPg = (
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const url = options.url ?? (yield* Config.redacted("PATCHBAY_DATABASE_URL"))
-      const client = PgClient.layerFromPool({
-        acquire: Effect.acquireRelease(
-          Effect.sync(() =>
-            makePool({
-              connectionString: Redacted.value(url),
-              max: options.maxConnections ?? 10,
-              connectionTimeoutMillis: Duration.toMillis(options.connectTimeout ?? "5 seconds"),
-              applicationName: options.applicationName ?? "patchbay"
-            })
-          ),
-          (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
-        )
-      }).pipe(Layer.mapError((e) => fromSqlError("SqlStore.connect", e)))
+      const pool = Effect.acquireRelease(
+        Effect.sync(() =>
+          makePool({
+            connectionString: Redacted.value(url),
+            max: options.maxConnections ?? 10,
+            connectionTimeoutMillis: Duration.toMillis(options.connectTimeout ?? "5 seconds"),
+            applicationName: options.applicationName ?? "patchbay"
+          })
+        ),
+        (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+      )
+      const client = Layer.scoped(
+        SqlClient.SqlClient,
+        Effect.flatMap(pool, (pool) => PoolClient.make(pool, spanAttributesOf(Redacted.value(url))))
+      ).pipe(Layer.provide(Reactivity.layer))
       return Layer.provide(layerFromSqlClient(options), client)
     })
   )

@@ -6,6 +6,8 @@ import { DomainError } from "@patchbay/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
+import { currentDeadline, DeadlineExceeded } from "./deadline.js"
+import type { Bound } from "./options.js"
 
 /** Condition names of the SQLSTATE codes an operator is most likely to meet. */
 const conditions: Record<string, string> = {
@@ -88,34 +90,41 @@ export const fromSqlError = (operation: string, error: SqlFailure): DomainError.
 /** The failures `guard` turns into `StorageError`. */
 type Handled = { readonly _tag: "SqlError" | "ParseError" }
 
+const timedOut = (operation: string, timeout: Duration.Duration) =>
+  new DomainError.StorageError({
+    operation,
+    detail: `the database did not answer within ${Duration.format(timeout)}`
+  })
+
 /**
  * Bounds an operation in time and turns its `SqlError` and `ParseError` failures (a stored row
- * that does not decode) into `StorageError`s; other failures pass through.
+ * that does not decode) into `StorageError`s; other failures pass through. On a client that
+ * enforces deadlines (`layerPg`'s) the bound is the operation's deadline, which every statement
+ * of the operation honours; on any other client it is `Effect.timeoutFail`.
  */
 export const guard =
-  (operation: string, timeout: Duration.Duration) =>
+  (operation: string, bound: Bound) =>
   <A, E, R>(
     effect: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, Exclude<E, Extract<E, Handled>> | DomainError.StorageError, R> =>
-    effect.pipe(
-      Effect.catchIf(
-        (e): e is Extract<E, Handled> => Predicate.isTagged(e, "SqlError") || Predicate.isTagged(e, "ParseError"),
-        (e) =>
-          Effect.fail(
-            isSqlFailure(e)
-              ? fromSqlError(operation, e)
-              : new DomainError.StorageError({ operation, detail: "a stored row does not have the expected shape" })
-          )
-      ),
-      (bounded) =>
-        Duration.isFinite(timeout)
-          ? Effect.timeoutFail(bounded, {
-              duration: timeout,
-              onTimeout: () =>
-                new DomainError.StorageError({
-                  operation,
-                  detail: `the database did not answer within ${Duration.format(timeout)}`
-                })
-            })
-          : bounded
+  ): Effect.Effect<A, Exclude<E, Extract<E, Handled>> | DomainError.StorageError, R> => {
+    const timeout = bound.duration
+    const handled = Effect.catchIf(
+      effect,
+      (e): e is Extract<E, Handled> => Predicate.isTagged(e, "SqlError") || Predicate.isTagged(e, "ParseError"),
+      (e) =>
+        Effect.fail(
+          isSqlFailure(e)
+            ? e.cause instanceof DeadlineExceeded
+              ? timedOut(operation, timeout)
+              : fromSqlError(operation, e)
+            : new DomainError.StorageError({ operation, detail: "a stored row does not have the expected shape" })
+        )
     )
+    if (!Duration.isFinite(timeout)) return handled
+    if (bound.byClient) {
+      const millis = Duration.toMillis(timeout)
+      // An enclosing operation's earlier deadline still applies.
+      return Effect.locallyWith(handled, currentDeadline, (outer) => Math.min(outer, Date.now() + millis))
+    }
+    return Effect.timeoutFail(handled, { duration: timeout, onTimeout: () => timedOut(operation, timeout) })
+  }

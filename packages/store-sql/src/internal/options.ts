@@ -1,4 +1,6 @@
+import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Duration from "effect/Duration"
+import { isEnforcingDeadlines } from "./deadline.js"
 
 /** Options every SQL repository takes. */
 export interface RepositoryOptions {
@@ -9,9 +11,21 @@ export interface RepositoryOptions {
   readonly operationTimeout?: Duration.DurationInput | undefined
 }
 
-/** The operation timeout of some options. */
-export const operationTimeout = (options: RepositoryOptions | undefined): Duration.Duration =>
-  Duration.decode(options?.operationTimeout ?? "10 seconds")
+/** How long an operation may take, and whether the client enforces it (see `deadline.ts`). */
+export interface Bound {
+  readonly duration: Duration.Duration
+  readonly byClient: boolean
+}
+
+/** A bound of `duration` for operations on `client`. */
+export const boundOf = (client: SqlClient.SqlClient, duration: Duration.DurationInput): Bound => ({
+  duration: Duration.decode(duration),
+  byClient: isEnforcingDeadlines(client)
+})
+
+/** The operation timeout of some options, for operations on `client`. */
+export const operationTimeout = (options: RepositoryOptions | undefined, client: SqlClient.SqlClient): Bound =>
+  boundOf(client, options?.operationTimeout ?? "10 seconds")
 
 /** A parameter for a `jsonb` column: JSON text, so node-postgres and PGlite treat it alike. */
 export const json = (value: unknown): string => JSON.stringify(value)
