@@ -89,10 +89,30 @@ const suite: Suite = {
     const check = await Effect.runPromise(driver.query(context, many))
     if (check.rows.length !== 10_000 || check.truncated) throw new Error("expected 10k rows")
 
-    const rawOne = { name: "pg Pool.query", median: await median(() => raw.query(oneSql, [42])) }
-    const oursOne = await median(() => Effect.runPromise(driver.query(context, one)))
-    const rawMany = { name: "pg Pool.query", median: await median(() => raw.query(manySql, [10_000])) }
-    const oursMany = await median(() => Effect.runPromise(driver.query(context, many)))
+    // Interleaved three times, the lowest median of each: the machine is shared (two cores, other
+    // suites and the server itself), and a burst of load during one measurement should not decide
+    // the ratio either way. Both sides run the same SQL with the same parameters on a pool of 4,
+    // each reusing its warm connection; the driver is measured through its public `query`.
+    const rawOneRun = () => raw.query(oneSql, [42])
+    const oursOneRun = () => Effect.runPromise(driver.query(context, one))
+    const rawManyRun = () => raw.query(manySql, [10_000])
+    const oursManyRun = () => Effect.runPromise(driver.query(context, many))
+    const medians = {
+      rawOne: [] as Array<number>,
+      oursOne: [] as Array<number>,
+      rawMany: [] as Array<number>,
+      oursMany: [] as Array<number>
+    }
+    for (let round = 0; round < 3; round++) {
+      medians.rawOne.push(await median(rawOneRun, { minMillis: 500 }))
+      medians.oursOne.push(await median(oursOneRun, { minMillis: 500 }))
+      medians.rawMany.push(await median(rawManyRun, { minMillis: 1_000 }))
+      medians.oursMany.push(await median(oursManyRun, { minMillis: 1_000 }))
+    }
+    const rawOne = { name: "pg Pool.query", median: Math.min(...medians.rawOne) }
+    const oursOne = Math.min(...medians.oursOne)
+    const rawMany = { name: "pg Pool.query", median: Math.min(...medians.rawMany) }
+    const oursMany = Math.min(...medians.oursMany)
 
     const schema = await Effect.runPromise(driver.discoverSchema(schemaContext, Database.SchemaRequest.make({})))
     if (schema.tables.length !== 10_000) throw new Error(`expected 10k tables, got ${schema.tables.length}`)

@@ -61,23 +61,107 @@ const backstop =
 const targetOf = (context: Context) =>
   `${context.configuration.host}:${context.configuration.port}/${context.configuration.database}`
 
-/** Names the result's column types, looking up (once per pool) OIDs that are not built in. */
-const columnsOf = async (
-  client: Pipeline.Queryable & { query: (text: string, values: Array<unknown>) => Promise<{ rows: Array<unknown> }> },
-  typeCache: Map<number, string>,
-  fields: ReadonlyArray<Pipeline.FieldInfo>
-): Promise<Array<Database.Column>> => {
-  const missing = TypeNames.unknownOids(
-    fields.map((f) => f.dataTypeID),
-    typeCache
+type Client = Pipeline.Queryable & {
+  query: (text: string, values?: Array<unknown>) => Promise<{ rows: Array<unknown> }>
+}
+
+const toColumns = (fields: ReadonlyArray<Pipeline.FieldInfo>, typeCache: ReadonlyMap<number, string>) =>
+  fields.map((f) => new Database.Column({ name: f.name, type: TypeNames.typeName(f.dataTypeID, typeCache) }, true))
+
+const resultOf = (result: Pipeline.PipelineResult, columns: Array<Database.Column>) =>
+  new Database.QueryResult(
+    {
+      columns,
+      rows: result.rows,
+      rowCount: result.fields.length > 0 ? result.rows.length : (result.rowCount ?? 0),
+      truncated: result.truncated
+    },
+    true
   )
-  if (missing.length > 0) {
-    const found = await client.query(TypeNames.lookupSql, [missing]).catch(() => ({ rows: [] }))
-    for (const row of found.rows as ReadonlyArray<{ oid: number; name: string }>) typeCache.set(row.oid, row.name)
+
+/**
+ * Run Query on a checked-out client: one round trip in the usual case (the session's statement
+ * timeout already set). It receives the pipeline's outcome itself (an object with methods, not
+ * closures or promises made per call), so a short query costs no extra ticks.
+ */
+class QueryRun implements Pipeline.Receiver<Pipeline.PipelineResult> {
+  constructor(
+    private readonly client: Client,
+    private readonly typeCache: Map<number, string>,
+    private readonly request: Database.QueryRequest,
+    private readonly readOnly: boolean,
+    private readonly callbacks: PostgresPools.Callbacks<Database.QueryResult>
+  ) {}
+
+  start(): void {
+    const request = this.request
+    const main = { text: request.sql, values: request.params }
+    let options: Pipeline.Options
+    if (this.readOnly) {
+      // An explicit READ ONLY block, rolled back, so that nothing the statement does (a
+      // data-modifying CTE, a function that writes, a SET) outlives it; the timeout is LOCAL.
+      options = {
+        before: [beginReadOnly, { ...localTimeout, values: [String(request.timeoutMillis)] }],
+        main,
+        maxRows: request.maxRows,
+        after: [rollback]
+      }
+    } else {
+      // One implicit transaction. The timeout is a session setting, sent only when this
+      // connection's differs: a SET in the statement or a failure forgets what was sent.
+      options = {
+        before:
+          sessionTimeouts.get(this.client) === request.timeoutMillis
+            ? []
+            : [{ ...sessionTimeout, values: [String(request.timeoutMillis)] }],
+        main,
+        maxRows: request.maxRows,
+        after: []
+      }
+    }
+    Pipeline.submit(this.client, options, this)
   }
-  return fields.map(
-    (f) => new Database.Column({ name: f.name, type: TypeNames.typeName(f.dataTypeID, typeCache) }, true)
-  )
+
+  onSuccess(result: Pipeline.PipelineResult): void {
+    if (!this.readOnly) {
+      if (result.command === "SET" || result.command === "RESET") sessionTimeouts.delete(this.client)
+      else sessionTimeouts.set(this.client, this.request.timeoutMillis)
+    }
+    // The statement itself may have been BEGIN: never hand back a connection inside a transaction.
+    if (result.status === "I") this.finish(result)
+    else
+      this.client.query("ROLLBACK").then(
+        () => this.finish(result),
+        (cause: unknown) => this.callbacks.onFailure(cause)
+      )
+  }
+
+  onFailure(cause: unknown): void {
+    sessionTimeouts.delete(this.client)
+    if (!this.readOnly) return this.callbacks.onFailure(cause)
+    const fail = () => this.callbacks.onFailure(cause)
+    this.client.query("ROLLBACK").then(fail, fail)
+  }
+
+  /** Names the columns (looking up, once per pool, OIDs that are not built in) and hands back the result. */
+  private finish(result: Pipeline.PipelineResult): void {
+    const missing = TypeNames.unknownOids(
+      result.fields.map((f) => f.dataTypeID),
+      this.typeCache
+    )
+    if (missing.length === 0)
+      return this.callbacks.onSuccess(resultOf(result, toColumns(result.fields, this.typeCache)))
+    this.client
+      .query(TypeNames.lookupSql, [missing])
+      .catch(() => ({ rows: [] }))
+      .then((found) => {
+        for (const row of found.rows as ReadonlyArray<{ oid: number; name: string }>) {
+          this.typeCache.set(row.oid, row.name)
+        }
+        this.callbacks.onSuccess(resultOf(result, toColumns(result.fields, this.typeCache)))
+      })
+      .catch((cause: unknown) => this.callbacks.onFailure(cause))
+  }
 }
 
 interface Measured {
@@ -107,62 +191,33 @@ export const make = (pools: PostgresPools.PostgresPoolsShape): PostgresDriver =>
   })
 
   const healthCheck = Effect.fn("Postgres.healthCheck")(function* (context: Context) {
-    yield* pools.run(context, (client) => client.query("SELECT 1"), {
-      timeoutMillis: testTimeoutMillis,
-      backstopMillis: testTimeoutMillis
-    })
+    yield* pools.run(
+      context,
+      (client, _, callbacks) =>
+        client.query("SELECT 1").then(
+          (result) => callbacks.onSuccess(result),
+          (cause: unknown) => callbacks.onFailure(cause)
+        ),
+      {
+        timeoutMillis: testTimeoutMillis,
+        backstopMillis: testTimeoutMillis
+      }
+    )
   })
 
-  const query = Effect.fn("Postgres.query")(function* (context: Context, request: Database.QueryRequest) {
-    const readOnly = context.configuration.read_only
-    const millis = String(request.timeoutMillis)
-    const main = { text: request.sql, values: request.params }
-    const { result, columns } = yield* pools.run(
+  // No span of its own: Run Query is traced by its caller (the activity's span), and on a 1-row
+  // query a span and the call-site capture of `Effect.fn` cost as much as the driver's own work.
+  const query: PostgresDriver["query"] = (context, request) =>
+    pools.run(
       context,
-      async (client, typeCache) => {
-        let options: Parameters<typeof Pipeline.run>[1]
-        if (readOnly) {
-          // An explicit READ ONLY block, rolled back, so that nothing the statement does (a
-          // data-modifying CTE, a function that writes, a SET) outlives it; the timeout is LOCAL.
-          options = {
-            before: [beginReadOnly, { ...localTimeout, values: [millis] }],
-            main,
-            maxRows: request.maxRows,
-            after: [rollback]
-          }
-        } else {
-          // One implicit transaction. The timeout is a session setting, sent only when this
-          // connection's differs: a SET in the statement or a failure forgets what was sent.
-          const current = sessionTimeouts.get(client)
-          options = {
-            before: current === request.timeoutMillis ? [] : [{ ...sessionTimeout, values: [millis] }],
-            main,
-            maxRows: request.maxRows,
-            after: []
-          }
-        }
-        const result = await Pipeline.run(client, options).catch(async (cause: unknown) => {
-          sessionTimeouts.delete(client)
-          if (readOnly) await client.query("ROLLBACK").catch(() => undefined)
-          throw cause
-        })
-        if (!readOnly) {
-          if (result.command === "SET" || result.command === "RESET") sessionTimeouts.delete(client)
-          else sessionTimeouts.set(client, request.timeoutMillis)
-        }
-        // The statement itself may have been BEGIN: never hand back a connection inside a transaction.
-        if (result.status !== "I") await client.query("ROLLBACK")
-        return { result, columns: await columnsOf(client, typeCache, result.fields) }
-      },
+      (client, typeCache, callbacks) =>
+        new QueryRun(client, typeCache, request, context.configuration.read_only, callbacks).start(),
       {
         timeoutMillis: request.timeoutMillis,
         backstopMillis: request.timeoutMillis + graceMillis,
         params: request.params
       }
     )
-    const rowCount = result.fields.length > 0 ? result.rows.length : (result.rowCount ?? 0)
-    return new Database.QueryResult({ columns, rows: result.rows, rowCount, truncated: result.truncated }, true)
-  })
 
   const discoverSchema = Effect.fn("Postgres.discoverSchema")(function* (
     context: Context,

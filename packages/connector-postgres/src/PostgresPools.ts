@@ -65,19 +65,31 @@ export interface Connection {
 }
 
 /**
+ * How a call run by `PostgresPoolsShape.run` reports its outcome: one of the two, once.
+ *
+ * @since 0.1.0
+ */
+export interface Callbacks<A> {
+  onSuccess(value: A): void
+  /** A `pg` or socket error, mapped to a driver error by the pools. */
+  onFailure(cause: unknown): void
+}
+
+/**
  * @since 0.1.0
  */
 export interface PostgresPoolsShape {
   /** A pooled connection for the call, returned (or destroyed when broken or interrupted) with the scope. */
   readonly acquire: (context: Context) => Effect.Effect<Connection, ConnectorDriver.DriverFailure, Scope.Scope>
   /**
-   * Runs one promise-returning call on a pooled client: checkout, call and return (or destroy, when
-   * the connection broke, the call was interrupted or `backstopMillis` passed — then the server is
-   * asked to cancel the statement) in a single asynchronous step, for calls on the hot path.
+   * Runs one call on a pooled client: checkout, call and return (or destroy, when the connection
+   * broke, the call was interrupted or `backstopMillis` passed — then the server is asked to cancel
+   * the statement) in a single asynchronous step, for calls on the hot path. The call reports
+   * through its callbacks (exactly one of them, once), which keeps extra ticks off the path.
    */
   readonly run: <A>(
     context: Context,
-    call: (client: pg.ClientBase, typeCache: Map<number, string>) => Promise<A>,
+    call: (client: pg.ClientBase, typeCache: Map<number, string>, callbacks: Callbacks<A>) => void,
     options: {
       readonly timeoutMillis: number
       readonly backstopMillis: number
@@ -134,6 +146,17 @@ const noSsl = (cause: unknown) => cause instanceof Error && /does not support SS
 
 const ignore = () => {}
 
+/** Unused pools are looked for at most this often (every call would otherwise scan them all). */
+const sweepEveryMillis = 1_000
+
+/** How often calls in flight are checked against their backstop. */
+const watchMillis = 250
+
+interface Watched {
+  readonly deadline: number
+  readonly expire: () => void
+}
+
 /**
  * Pools using the given egress policy.
  *
@@ -188,48 +211,63 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     }
   }
 
+  let lastSweep = 0
+
+  /** The instance's pool when it is current (same key and password, checked recently), without any effect. */
+  const currentEntry = (context: Context, now: number): Entry | undefined => {
+    if (now - lastSweep >= sweepEveryMillis) {
+      lastSweep = now
+      sweep(now)
+    }
+    const current = entries.get(context.instance.id)
+    if (
+      current !== undefined &&
+      now - current.checkedAt < recheckMillis &&
+      current.key === keyOf(context) &&
+      Equal.equals(current.password, context.credentials.password)
+    ) {
+      current.lastUsed = now
+      return current
+    }
+    return undefined
+  }
+
+  /** Checks the host with the egress policy and makes (or refreshes) the instance's pool. */
+  const refreshEntry = (context: Context): Effect.Effect<Entry, ConnectorDriver.DriverFailure> => {
+    const id = context.instance.id
+    const key = keyOf(context)
+    return Effect.map(egress.check(context.configuration.host), (address) => {
+      const existing = entries.get(id)
+      if (
+        existing !== undefined &&
+        existing.key === key &&
+        existing.address === address &&
+        Equal.equals(existing.password, context.credentials.password)
+      ) {
+        const refreshed: Entry = { ...existing, checkedAt: Date.now(), lastUsed: Date.now() }
+        entries.set(id, refreshed)
+        return refreshed
+      }
+      if (existing !== undefined) end(existing.pool)
+      const entry: Entry = {
+        key,
+        password: context.credentials.password,
+        address,
+        checkedAt: Date.now(),
+        typeCache: new Map(),
+        pool: newPool(context, address, false),
+        plain: false,
+        lastUsed: Date.now()
+      }
+      entries.set(id, entry)
+      return entry
+    })
+  }
+
   const entryFor = (context: Context): Effect.Effect<Entry, ConnectorDriver.DriverFailure> =>
     Effect.suspend(() => {
-      const now = Date.now()
-      sweep(now)
-      const id = context.instance.id
-      const key = keyOf(context)
-      const current = entries.get(id)
-      if (
-        current !== undefined &&
-        current.key === key &&
-        now - current.checkedAt < recheckMillis &&
-        Equal.equals(current.password, context.credentials.password)
-      ) {
-        current.lastUsed = now
-        return Effect.succeed(current)
-      }
-      return Effect.map(egress.check(context.configuration.host), (address) => {
-        const existing = entries.get(id)
-        if (
-          existing !== undefined &&
-          existing.key === key &&
-          existing.address === address &&
-          Equal.equals(existing.password, context.credentials.password)
-        ) {
-          const refreshed: Entry = { ...existing, checkedAt: Date.now(), lastUsed: Date.now() }
-          entries.set(id, refreshed)
-          return refreshed
-        }
-        if (existing !== undefined) end(existing.pool)
-        const entry: Entry = {
-          key,
-          password: context.credentials.password,
-          address,
-          checkedAt: Date.now(),
-          typeCache: new Map(),
-          pool: newPool(context, address, false),
-          plain: false,
-          lastUsed: Date.now()
-        }
-        entries.set(id, entry)
-        return entry
-      })
+      const current = currentEntry(context, Date.now())
+      return current === undefined ? refreshEntry(context) : Effect.succeed(current)
     })
 
   const connection = (
@@ -286,17 +324,6 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
       })
     )
 
-  const checkoutPromise = (entry: Entry, context: Context): Promise<pg.PoolClient> =>
-    entry.pool.connect().catch((cause: unknown) => {
-      if (context.configuration.ssl_mode === "prefer" && !entry.plain && noSsl(cause)) {
-        end(entry.pool)
-        entry.pool = newPool(context, entry.address, true)
-        entry.plain = true
-        return entry.pool.connect()
-      }
-      throw cause
-    })
-
   const cancel = (client: pg.ClientBase, address: string, port: number) => {
     const keys = client as unknown as { processID?: unknown; secretKey?: unknown }
     if (typeof keys.processID === "number" && typeof keys.secretKey === "number") {
@@ -304,65 +331,162 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     }
   }
 
-  const run: PostgresPoolsShape["run"] = (context, call, options) =>
-    Effect.flatMap(entryFor(context), (entry) =>
-      Effect.async((resume) => {
-        const target = targetOf(context.configuration)
-        let settled = false
-        let broken = false
-        let client: pg.PoolClient | undefined
-        const settle = () => {
-          settled = true
-          clearTimeout(timer)
-          if (client !== undefined) {
-            client.removeListener("error", ignore)
-            entry.lastUsed = Date.now()
-            client.release(broken ? true : undefined)
-          }
-        }
-        const abandon = () => {
-          broken = true
-          if (client !== undefined) cancel(client, entry.address, context.configuration.port)
-          settle()
-        }
-        const timer = setTimeout(() => {
-          if (settled) return
-          abandon()
-          resume(Effect.fail(new DriverErrors.TimedOut({ target, afterMillis: options.timeoutMillis })))
-        }, options.backstopMillis)
-        checkoutPromise(entry, context).then(
-          (checkedOut) => {
-            if (settled) {
-              checkedOut.release()
-              return
-            }
-            client = checkedOut
-            checkedOut.on("error", ignore)
-            return call(checkedOut, entry.typeCache).then(
-              (value) => {
-                if (settled) return
-                settle()
-                resume(Effect.succeed(value))
-              },
-              (cause: unknown) => {
-                if (settled) return
-                if (isConnectionBroken(cause)) broken = true
-                settle()
-                resume(Effect.fail(toDriverError(cause, { target, connectTimeoutMillis, ...options })))
-              }
-            )
-          },
-          (cause: unknown) => {
-            if (settled) return
-            settle()
-            resume(Effect.fail(connectError(context)(cause)))
-          }
+  /**
+   * Calls that have not settled, watched by one coarse timer for their backstop instead of a timer
+   * each: the backstop is a last resort seconds after the server-side statement timeout, so a
+   * `watchMillis` granularity is enough, and a short query pays for no timer.
+   */
+  const watched = new Set<Watched>()
+  let watchdog: ReturnType<typeof setInterval> | undefined
+  const watchTick = () => {
+    const now = Date.now()
+    for (const call of watched) if (now >= call.deadline) call.expire()
+    if (watched.size === 0 && watchdog !== undefined) {
+      clearInterval(watchdog)
+      watchdog = undefined
+    }
+  }
+  const watch = (call: Watched) => {
+    watched.add(call)
+    if (watchdog === undefined) {
+      watchdog = setInterval(watchTick, watchMillis)
+      // The call's own socket keeps the process alive while it runs; the watchdog need not.
+      watchdog.unref()
+    }
+  }
+
+  const checkoutWithCallback = (
+    entry: Entry,
+    context: Context,
+    callback: (cause: Error | undefined, client: pg.PoolClient | undefined) => void
+  ) => {
+    entry.pool.connect((cause, client) => {
+      if (cause !== undefined && context.configuration.ssl_mode === "prefer" && !entry.plain && noSsl(cause)) {
+        // The server offers no TLS: `prefer` falls back to a plain connection, as libpq does.
+        end(entry.pool)
+        entry.pool = newPool(context, entry.address, true)
+        entry.plain = true
+        entry.pool.connect((again, client) => callback(again, client))
+        return
+      }
+      callback(cause, client)
+    })
+  }
+
+  /**
+   * One call of `run`: its state and callbacks as one object with methods (no closures made per
+   * call), which is also what the watchdog and the call's callbacks receive.
+   */
+  class PooledCall<A> implements Callbacks<A>, Watched {
+    private settled = false
+    private broken = false
+    private client: pg.PoolClient | undefined = undefined
+    readonly deadline: number
+
+    constructor(
+      private readonly entry: Entry,
+      private readonly context: Context,
+      private readonly call: (client: pg.ClientBase, typeCache: Map<number, string>, callbacks: Callbacks<A>) => void,
+      private readonly options: Parameters<PostgresPoolsShape["run"]>[2],
+      private readonly resume: (effect: Effect.Effect<A, ConnectorDriver.DriverFailure>) => void
+    ) {
+      this.deadline = Date.now() + options.backstopMillis
+    }
+
+    start(): void {
+      watch(this)
+      checkoutWithCallback(this.entry, this.context, (cause, client) => this.checkedOut(cause, client))
+    }
+
+    private checkedOut(cause: Error | undefined, client: pg.PoolClient | undefined): void {
+      if (this.settled) {
+        client?.release()
+        return
+      }
+      if (client === undefined) {
+        this.settle()
+        this.resume(Effect.fail(connectError(this.context)(cause)))
+        return
+      }
+      this.client = client
+      // A checked-out client has no error listener of pg's; a dead socket must not crash the process.
+      client.on("error", ignore)
+      try {
+        this.call(client, this.entry.typeCache, this)
+      } catch (thrown) {
+        this.onFailure(thrown)
+      }
+    }
+
+    private settle(): void {
+      this.settled = true
+      watched.delete(this)
+      const client = this.client
+      if (client !== undefined) {
+        client.removeListener("error", ignore)
+        this.entry.lastUsed = Date.now()
+        client.release(this.broken ? true : undefined)
+      }
+    }
+
+    /** Interrupted or past its backstop: the statement is cancelled and the connection destroyed. */
+    abandon(): void {
+      if (this.settled) return
+      this.broken = true
+      if (this.client !== undefined) cancel(this.client, this.entry.address, this.context.configuration.port)
+      this.settle()
+    }
+
+    expire(): void {
+      if (this.settled) return
+      this.abandon()
+      this.resume(
+        Effect.fail(
+          new DriverErrors.TimedOut({
+            target: targetOf(this.context.configuration),
+            afterMillis: this.options.timeoutMillis
+          })
         )
-        return Effect.sync(() => {
-          if (!settled) abandon()
-        })
-      })
-    )
+      )
+    }
+
+    onSuccess(value: A): void {
+      if (this.settled) return
+      this.settle()
+      this.resume(Effect.succeed(value))
+    }
+
+    onFailure(cause: unknown): void {
+      if (this.settled) return
+      if (isConnectionBroken(cause)) this.broken = true
+      this.settle()
+      this.resume(
+        Effect.fail(
+          toDriverError(cause, { target: targetOf(this.context.configuration), connectTimeoutMillis, ...this.options })
+        )
+      )
+    }
+  }
+
+  const runOn = <A>(
+    entry: Entry,
+    context: Context,
+    call: (client: pg.ClientBase, typeCache: Map<number, string>, callbacks: Callbacks<A>) => void,
+    options: Parameters<PostgresPoolsShape["run"]>[2]
+  ): Effect.Effect<A, ConnectorDriver.DriverFailure> =>
+    Effect.async((resume) => {
+      const pooled = new PooledCall(entry, context, call, options, resume)
+      pooled.start()
+      return Effect.sync(() => pooled.abandon())
+    })
+
+  const run: PostgresPoolsShape["run"] = (context, call, options) =>
+    Effect.suspend(() => {
+      const current = currentEntry(context, Date.now())
+      return current === undefined
+        ? Effect.flatMap(refreshEntry(context), (entry) => runOn(entry, context, call, options))
+        : runOn(current, context, call, options)
+    })
 
   const acquire: PostgresPoolsShape["acquire"] = (context) =>
     Effect.gen(function* () {
