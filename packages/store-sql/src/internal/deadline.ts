@@ -5,6 +5,8 @@
  * one timer inside the statement's own callback, so bounding an operation costs a fiber-ref write.
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 
@@ -35,3 +37,24 @@ export const enforcesDeadlines = <C extends SqlClient.SqlClient>(client: C): C =
 
 /** Whether `client` enforces `currentDeadline` itself (otherwise operations need `Effect.timeout`). */
 export const isEnforcingDeadlines = (client: SqlClient.SqlClient): boolean => enforcing.has(client)
+
+/**
+ * One statement run straight on a client's connection, bounded by `timeoutMillis` (and by the
+ * deadline of an enclosing operation): no statement compilation, no scope and no `sql.execute`
+ * span. For the few statements on the hot path of every call.
+ */
+export type DirectQuery = (
+  sql: string,
+  params: ReadonlyArray<unknown>,
+  timeoutMillis: number
+) => Effect.Effect<ReadonlyArray<unknown>, SqlError>
+
+const directs = new WeakMap<SqlClient.SqlClient, DirectQuery>()
+
+/** Records the direct path of `client`. */
+export const registerDirect = (client: SqlClient.SqlClient, query: DirectQuery): void => {
+  directs.set(client, query)
+}
+
+/** The direct path of `client`, if it has one. */
+export const directOf = (client: SqlClient.SqlClient): DirectQuery | undefined => directs.get(client)

@@ -97,18 +97,16 @@ const timedOut = (operation: string, timeout: Duration.Duration) =>
   })
 
 /**
- * Bounds an operation in time and turns its `SqlError` and `ParseError` failures (a stored row
- * that does not decode) into `StorageError`s; other failures pass through. On a client that
- * enforces deadlines (`layerPg`'s) the bound is the operation's deadline, which every statement
- * of the operation honours; on any other client it is `Effect.timeoutFail`.
+ * Turns an operation's `SqlError` and `ParseError` failures (a stored row that does not decode)
+ * into `StorageError`s; other failures pass through. A statement that missed its deadline
+ * (`DeadlineExceeded`) reads as the operation not answering within `timeout`.
  */
-export const guard =
-  (operation: string, bound: Bound) =>
+export const typedFailures =
+  (operation: string, timeout: Duration.Duration) =>
   <A, E, R>(
     effect: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, Exclude<E, Extract<E, Handled>> | DomainError.StorageError, R> => {
-    const timeout = bound.duration
-    const handled = Effect.catchIf(
+  ): Effect.Effect<A, Exclude<E, Extract<E, Handled>> | DomainError.StorageError, R> =>
+    Effect.catchIf(
       effect,
       (e): e is Extract<E, Handled> => Predicate.isTagged(e, "SqlError") || Predicate.isTagged(e, "ParseError"),
       (e) =>
@@ -120,6 +118,19 @@ export const guard =
             : new DomainError.StorageError({ operation, detail: "a stored row does not have the expected shape" })
         )
     )
+
+/**
+ * Bounds an operation in time and types its failures (`typedFailures`). On a client that
+ * enforces deadlines (`layerPg`'s) the bound is the operation's deadline, which every statement
+ * of the operation honours; on any other client it is `Effect.timeoutFail`.
+ */
+export const guard =
+  (operation: string, bound: Bound) =>
+  <A, E, R>(
+    effect: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, Exclude<E, Extract<E, Handled>> | DomainError.StorageError, R> => {
+    const timeout = bound.duration
+    const handled = typedFailures(operation, timeout)(effect)
     if (!Duration.isFinite(timeout)) return handled
     if (bound.byClient) {
       const millis = Duration.toMillis(timeout)

@@ -14,10 +14,12 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type pg from "pg"
-import { currentDeadline, DeadlineExceeded, enforcesDeadlines } from "./deadline.js"
+import { currentDeadline, DeadlineExceeded, type DirectQuery, enforcesDeadlines, registerDirect } from "./deadline.js"
 
 type Transform = (<A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>) | undefined
 type Callback = (err: Error | null | undefined, result: pg.QueryResult | Array<pg.QueryResult>) => void
@@ -61,55 +63,64 @@ export const make = (
 
   /** A statement on a connection checked out of the pool for it alone. */
   const pooled = <A>(sql: string, params: ReadonlyArray<unknown>, arrays: boolean, extract: Extract<A>) =>
-    Effect.withFiberRuntime<A, SqlError>((fiber) => {
-      const deadline = fiber.getFiberRef(currentDeadline)
-      return Effect.async<A, SqlError>((resume) => {
-        let done = false
-        let running = false
-        let client: pg.PoolClient | undefined
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const onError = (cause: Error) => finish(Effect.fail(failed(cause, "Connection error")), cause)
-        /** Resumes once; `discard` closes the connection instead of returning it to the pool. */
-        const finish = (result: Effect.Effect<A, SqlError>, discard?: Error) => {
-          if (done) return
-          done = true
-          if (timer !== undefined) clearTimeout(timer)
-          if (client !== undefined) {
-            client.off("error", onError)
-            if (discard !== undefined && running) cancelOn(client)
-            client.release(discard)
-          }
-          resume(result)
+    Effect.withFiberRuntime<A, SqlError>((fiber) =>
+      pooledBy(fiber.getFiberRef(currentDeadline), sql, params, arrays, extract)
+    )
+
+  /** A statement on a connection checked out of the pool for it alone, bounded by `deadline`. */
+  const pooledBy = <A>(
+    deadline: number,
+    sql: string,
+    params: ReadonlyArray<unknown>,
+    arrays: boolean,
+    extract: Extract<A>
+  ): Effect.Effect<A, SqlError> =>
+    Effect.async<A, SqlError>((resume) => {
+      let done = false
+      let running = false
+      let client: pg.PoolClient | undefined
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const onError = (cause: Error) => finish(Effect.fail(failed(cause, "Connection error")), cause)
+      /** Resumes once; `discard` closes the connection instead of returning it to the pool. */
+      const finish = (result: Effect.Effect<A, SqlError>, discard?: Error) => {
+        if (done) return
+        done = true
+        if (timer !== undefined) clearTimeout(timer)
+        if (client !== undefined) {
+          client.off("error", onError)
+          if (discard !== undefined && running) cancelOn(client)
+          client.release(discard)
         }
-        if (deadline !== Number.POSITIVE_INFINITY) {
-          timer = setTimeout(
-            () => {
-              const cause = new DeadlineExceeded()
-              finish(Effect.fail(failed(cause, "The statement did not answer in time")), cause)
-            },
-            Math.max(0, deadline - Date.now())
-          )
+        resume(result)
+      }
+      if (deadline !== Number.POSITIVE_INFINITY) {
+        timer = setTimeout(
+          () => {
+            const cause = new DeadlineExceeded()
+            finish(Effect.fail(failed(cause, "The statement did not answer in time")), cause)
+          },
+          Math.max(0, deadline - Date.now())
+        )
+      }
+      pool.connect((cause, acquired) => {
+        if (done) {
+          // Timed out or interrupted while waiting for a connection: give it straight back.
+          acquired?.release()
+          return
         }
-        pool.connect((cause, acquired) => {
-          if (done) {
-            // Timed out or interrupted while waiting for a connection: give it straight back.
-            acquired?.release()
-            return
-          }
-          if (cause || acquired === undefined) {
-            finish(Effect.fail(failed(cause ?? new Error("No client returned"), "Failed to acquire connection")))
-            return
-          }
-          client = acquired
-          client.once("error", onError)
-          running = true
-          send(client, sql, params, arrays, (err, result) => {
-            running = false
-            finish(err ? Effect.fail(failed(err)) : Effect.sync(() => extract(result)))
-          })
+        if (cause || acquired === undefined) {
+          finish(Effect.fail(failed(cause ?? new Error("No client returned"), "Failed to acquire connection")))
+          return
+        }
+        client = acquired
+        client.once("error", onError)
+        running = true
+        send(client, sql, params, arrays, (err, result) => {
+          running = false
+          finish(err ? Effect.fail(failed(err)) : Effect.sync(() => extract(result)))
         })
-        return Effect.sync(() => finish(Effect.interrupt, new Error("statement interrupted")))
       })
+      return Effect.sync(() => finish(Effect.interrupt, new Error("statement interrupted")))
     })
 
   interface Reserved {
@@ -239,6 +250,19 @@ export const make = (
       })
   )
 
+  const rows = (result: pg.QueryResult | Array<pg.QueryResult>) => rowsOf(result)
+
+  /** `DirectQuery`: in a transaction on its connection, otherwise on a pooled one. */
+  const direct: DirectQuery = (sql, params, timeoutMillis) =>
+    Effect.withFiberRuntime((fiber) => {
+      const outer = fiber.getFiberRef(currentDeadline)
+      const deadline = Math.min(outer, Date.now() + timeoutMillis)
+      const transaction = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
+      if (Option.isNone(transaction)) return pooledBy(deadline, sql, params, false, rows)
+      const statement = transaction.value[0].execute(sql, params, undefined)
+      return deadline === outer ? statement : Effect.locally(statement, currentDeadline, deadline)
+    })
+
   return Effect.map(
     SqlClient.make({
       acquirer: Effect.succeed(shared),
@@ -248,6 +272,9 @@ export const make = (
       compiler: PgClient.makeCompiler(),
       spanAttributes
     }),
-    enforcesDeadlines
+    (client) => {
+      registerDirect(client, direct)
+      return enforcesDeadlines(client)
+    }
   )
 }
