@@ -138,7 +138,10 @@ class QueryRun implements Pipeline.Receiver<Pipeline.PipelineResult> {
 
   onFailure(cause: unknown): void {
     sessionTimeouts.delete(this.client)
-    if (!this.readOnly) return this.callbacks.onFailure(cause)
+    if (!this.readOnly) {
+      this.callbacks.onFailure(cause)
+      return
+    }
     const fail = () => this.callbacks.onFailure(cause)
     this.client.query("ROLLBACK").then(fail, fail)
   }
@@ -149,8 +152,10 @@ class QueryRun implements Pipeline.Receiver<Pipeline.PipelineResult> {
       result.fields.map((f) => f.dataTypeID),
       this.typeCache
     )
-    if (missing.length === 0)
-      return this.callbacks.onSuccess(resultOf(result, toColumns(result.fields, this.typeCache)))
+    if (missing.length === 0) {
+      this.callbacks.onSuccess(resultOf(result, toColumns(result.fields, this.typeCache)))
+      return
+    }
     this.client
       .query(TypeNames.lookupSql, [missing])
       .catch(() => ({ rows: [] }))
