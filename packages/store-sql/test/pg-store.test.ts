@@ -119,6 +119,32 @@ describe("PostgreSQL schema", () => {
 const ownServer = !process.env.PATCHBAY_TEST_DATABASE_URL && PostgresServer.debianBinDir() !== undefined
 
 describe("faults", () => {
+  it.scopedLive("a statement past its deadline fails with StorageError naming the bound; the store goes on", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDatabase()
+      const context = yield* build({ url: at(db.url), lockTimeout: "300 millis" })
+      const lock = Context.get(context, RefreshLock.RefreshLock)
+      const inside = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      // One holder keeps the advisory lock; a second caller waits on it past its lock timeout.
+      const holder = yield* Effect.fork(
+        lock.withLock(
+          "credential-deadline",
+          Effect.zipRight(Deferred.succeed(inside, undefined), Deferred.await(release))
+        )
+      )
+      yield* Deferred.await(inside)
+      const started = Date.now()
+      const waited = yield* Effect.flip(lock.withLock("credential-deadline", Effect.void))
+      assert.strictEqual(waited._tag, "StorageError")
+      assert.include(waited.message, "did not answer within 300ms")
+      assert.isBelow(Date.now() - started, 3_000)
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(holder)
+      assert.strictEqual(yield* lock.withLock("credential-deadline", Effect.succeed("free")), "free")
+    })
+  )
+
   it.scopedLive.skipIf(!ownServer)(
     "the server going away mid-operation gives StorageError in time, not a defect or a hang; the store recovers",
     () =>
