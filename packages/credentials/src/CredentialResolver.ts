@@ -100,6 +100,21 @@ const parseSecrets = (
   return Effect.fail(new DomainError.CredentialCorrupted({ credentialId, detail: "the payload is not a credential" }))
 }
 
+/**
+ * Opens a stored version: decrypts it (its AAD binds it to its own row) and parses the plaintext,
+ * which is wiped once parsed. For code that reads versions itself, as OAuth2 refresh does under
+ * its lock.
+ *
+ * @since 0.1.0
+ */
+export const open = (
+  envelope: Envelope.EnvelopeShape,
+  record: Credential.CredentialRecord
+): Effect.Effect<ResolvedCredential, DomainError.CredentialCorrupted> =>
+  Effect.flatMap(envelope.open(record.sealed, Envelope.aadOf(record.metadata)), (plaintext) =>
+    Effect.map(parseSecrets(record.metadata.id, plaintext), (secrets) => ({ metadata: record.metadata, secrets }))
+  )
+
 /** An actor's scopes, computed once per actor value (hosts provide one per request or run). */
 const actorScopes = new WeakMap<Actor.ActorInfo, ReadonlyArray<CredentialScope.CredentialScope>>()
 const scopesOf = (actor: Actor.ActorInfo): ReadonlyArray<CredentialScope.CredentialScope> => {
@@ -179,15 +194,14 @@ export const layer: Layer.Layer<
       const now = new Date(yield* Clock.currentTimeMillis)
       const found = yield* repository.newestValid(actor.orgId, instance.id, scopes, now)
       if (Option.isNone(found)) return yield* missing(actor, instance, scopes)
-      const { metadata, sealed } = found.value
+      const { metadata } = found.value
       if (metadata.instanceId !== instance.id || metadata.orgId !== actor.orgId) {
         return yield* new DomainError.CredentialCorrupted({
           credentialId: metadata.id,
           detail: "the store returned a version of another instance"
         })
       }
-      const plaintext = yield* envelope.open(sealed, Envelope.aadOf(metadata))
-      const resolved: ResolvedCredential = { metadata, secrets: yield* parseSecrets(metadata.id, plaintext) }
+      const resolved = yield* open(envelope, found.value)
       return refresher !== undefined && isOAuth2(instance) ? yield* refresher.refresh(instance, resolved) : resolved
     })
 

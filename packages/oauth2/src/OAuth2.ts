@@ -517,9 +517,7 @@ export const make = (options: Options = {}): Effect.Effect<OAuth2Shape, never, R
       Effect.gen(function* () {
         const found = yield* repository.newestValid(instance.orgId, instance.id, [seen.metadata.scope], yield* now)
         if (Option.isNone(found) || found.value.metadata.id === seen.metadata.id) return seen
-        const { metadata, sealed } = found.value
-        const plaintext = yield* envelope.open(sealed, Envelope.aadOf(metadata))
-        return { metadata, secrets: yield* Secrets.parse(metadata, plaintext) } satisfies Current
+        return (yield* CredentialResolver.open(envelope, found.value)) satisfies Current
       })
 
     /** One token request for a stored token set: refresh grant, or client credentials again. */
@@ -748,10 +746,7 @@ export const make = (options: Options = {}): Effect.Effect<OAuth2Shape, never, R
         if (Option.isNone(record)) {
           return yield* new DomainError.StorageError({ operation: "OAuth2.sweep", detail: "the version disappeared" })
         }
-        const seen: Current = {
-          metadata,
-          secrets: yield* Secrets.parse(metadata, yield* envelope.open(record.value.sealed, Envelope.aadOf(metadata)))
-        }
+        const seen: Current = yield* CredentialResolver.open(envelope, record.value)
         const windowMillis = settings.withinMinutes * 60_000
         const expiring = dueWithin(windowMillis)(seen, nowMillis)
         const idle = nowMillis - metadata.createdAt.getTime() >= settings.idleHours * 3_600_000
