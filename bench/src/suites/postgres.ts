@@ -17,27 +17,17 @@ const contextFor = (url: URL, database: string): PostgresDriver.Context => {
   const configuration = { host: url.hostname, port: Number(url.port), database, ssl_mode: "disable" }
   const now = new Date()
   return {
-    instance: ConnectorInstance.ConnectorInstance.make({
+    instance: ConnectorInstance.fresh({
       id: Ids.InstanceId.make(
         database === "bench" ? "0190d000-0000-7000-8000-000000000001" : "0190d000-0000-7000-8000-000000000002"
       ),
       orgId: Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a"),
-      connectorId: PostgresDescriptor.id,
-      connectorKey: "postgres",
+      connector: { id: PostgresDescriptor.id, key: "postgres" },
       instanceName: database,
-      description: null,
-      workspaceId: null,
       configuration,
       authType: "database_password",
-      isEnabled: true,
-      lastTestedAt: null,
-      testStatus: "pending",
-      testMessage: null,
       hasCredentials: true,
-      status: "active",
-      accountFingerprint: null,
-      createdAt: now,
-      updatedAt: now
+      at: now
     }),
     configuration: Schema.decodeUnknownSync(PostgresDescriptor.Configuration)(configuration),
     credentials: Schema.decodeUnknownSync(PostgresDescriptor.Credentials)({

@@ -55,25 +55,15 @@ const services = Effect.all({
 const prepare = (actor: Actor.ActorInfo, now: Date) =>
   Effect.gen(function* () {
     const { instances, credentials, envelope } = yield* services
-    const instance = ConnectorInstance.ConnectorInstance.make({
+    const instance = ConnectorInstance.fresh({
       id: yield* Ids.make(Ids.InstanceId),
       orgId: actor.orgId,
-      connectorId: Ids.ConnectorId.make("00000000-0000-4000-8000-0000000000a1"),
-      connectorKey: "postgres",
+      connector: { id: Ids.ConnectorId.make("00000000-0000-4000-8000-0000000000a1"), key: "postgres" },
       instanceName: "Warehouse",
-      description: null,
-      workspaceId: null,
       configuration: { host: "db.internal", port: 5432, database: "analytics" },
       authType: "database_password",
-      isEnabled: true,
-      lastTestedAt: null,
-      testStatus: "pending",
-      testMessage: null,
       hasCredentials: true,
-      status: "active",
-      accountFingerprint: null,
-      createdAt: now,
-      updatedAt: now
+      at: now
     })
     yield* instances.insert(instance)
     const scope = CredentialScope.CredentialScope.make({ type: "organization", id: actor.orgId })

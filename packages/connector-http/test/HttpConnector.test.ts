@@ -138,25 +138,15 @@ const instance = (
   authType: ConnectorInstance.ConnectorInstance["authType"],
   configuration: Record<string, unknown>
 ) =>
-  new ConnectorInstance.ConnectorInstance({
+  ConnectorInstance.fresh({
     id: Ids.InstanceId.make("0190a000-0000-7000-8000-0000000000f2"),
     orgId: Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a"),
-    connectorId: descriptor.id,
-    connectorKey: descriptor.key,
+    connector: { id: descriptor.id, key: descriptor.key },
     instanceName: "http-test",
-    description: null,
-    workspaceId: null,
     configuration,
     authType,
-    isEnabled: true,
-    lastTestedAt: null,
-    testStatus: "pending",
-    testMessage: null,
     hasCredentials: true,
-    status: "active",
-    accountFingerprint: null,
-    createdAt: new Date(0),
-    updatedAt: new Date(0)
+    at: new Date(0)
   })
 
 /** The connector built with the policy in context and a driver context decoded as the registry does. */

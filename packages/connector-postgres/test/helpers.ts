@@ -79,25 +79,15 @@ export const contextFor = (
   }
   const now = new Date()
   counter++
-  const instance = ConnectorInstance.ConnectorInstance.make({
+  const instance = ConnectorInstance.fresh({
     id: Ids.InstanceId.make(overrides.instanceId ?? `0190c000-0000-7000-8000-${String(counter).padStart(12, "0")}`),
     orgId: Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a"),
-    connectorId: PostgresDescriptor.id,
-    connectorKey: "postgres",
+    connector: { id: PostgresDescriptor.id, key: "postgres" },
     instanceName: `${fixture.name} ${counter}`,
-    description: null,
-    workspaceId: null,
     configuration,
     authType: "database_password",
-    isEnabled: true,
-    lastTestedAt: null,
-    testStatus: "pending",
-    testMessage: null,
     hasCredentials: true,
-    status: "active",
-    accountFingerprint: null,
-    createdAt: now,
-    updatedAt: now
+    at: now
   })
   return {
     instance,

@@ -52,25 +52,15 @@ const closedPort = Effect.acquireUseRelease(
 )
 
 const instance = (configuration: Record<string, unknown>) =>
-  new ConnectorInstance.ConnectorInstance({
+  ConnectorInstance.fresh({
     id: Ids.InstanceId.make("0190a000-0000-7000-8000-0000000000f1"),
     orgId: Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a"),
-    connectorId: SmtpConnector.descriptor.id,
-    connectorKey: SmtpConnector.descriptor.key,
+    connector: { id: SmtpConnector.descriptor.id, key: SmtpConnector.descriptor.key },
     instanceName: "smtp-test",
-    description: null,
-    workspaceId: null,
     configuration,
     authType: "basic",
-    isEnabled: true,
-    lastTestedAt: null,
-    testStatus: "pending",
-    testMessage: null,
     hasCredentials: true,
-    status: "active",
-    accountFingerprint: null,
-    createdAt: new Date(0),
-    updatedAt: new Date(0)
+    at: new Date(0)
   })
 
 const good = { username: "mailer", password: "s3cret" }

@@ -73,6 +73,45 @@ export class ConnectorInstance extends Schema.Class<ConnectorInstance>("@patchba
 }) {}
 
 /**
+ * A new instance as `ConnectorInstances.create` stores it: enabled, active, untested, without
+ * credentials. Also what tests and benchmarks use to build an instance without the service.
+ *
+ * @since 0.1.0
+ */
+export const fresh = (options: {
+  readonly id: InstanceId
+  readonly orgId: OrgId
+  readonly connector: { readonly id: ConnectorId; readonly key: string }
+  readonly instanceName: string
+  readonly configuration: Configuration
+  readonly authType: AuthType
+  readonly description?: string | null | undefined
+  readonly workspaceId?: WorkspaceId | null | undefined
+  readonly hasCredentials?: boolean | undefined
+  readonly at: Date
+}): ConnectorInstance =>
+  ConnectorInstance.make({
+    id: options.id,
+    orgId: options.orgId,
+    connectorId: options.connector.id,
+    connectorKey: options.connector.key,
+    instanceName: options.instanceName,
+    description: options.description ?? null,
+    workspaceId: options.workspaceId ?? null,
+    configuration: options.configuration,
+    authType: options.authType,
+    isEnabled: true,
+    lastTestedAt: null,
+    testStatus: "pending",
+    testMessage: null,
+    hasCredentials: options.hasCredentials ?? false,
+    status: "active",
+    accountFingerprint: null,
+    createdAt: options.at,
+    updatedAt: options.at
+  })
+
+/**
  * What callers see of an instance: every field but the account fingerprint, with dates as ISO
  * strings when encoded.
  *

@@ -16,6 +16,7 @@ import * as AuditLog from "./AuditLog.js"
 import { AuthType } from "./ConnectorDescriptor.js"
 import {
   ConnectorInstance,
+  fresh,
   InstanceName,
   InstanceStatus,
   type InstanceView,
@@ -221,26 +222,16 @@ export const layer: Layer.Layer<ConnectorInstances, never, InstanceRepository | 
           })
         }
         const configuration = yield* validateConfiguration(descriptor, request.configuration)
-        const at = yield* now
-        const instance = ConnectorInstance.make({
+        const instance = fresh({
           id: yield* Ids.make(Ids.InstanceId),
           orgId: actor.orgId,
-          connectorId: descriptor.id,
-          connectorKey: descriptor.key,
+          connector: descriptor,
           instanceName: request.instanceName,
           description: request.description,
           workspaceId: request.workspaceId,
           configuration,
           authType,
-          isEnabled: true,
-          lastTestedAt: null,
-          testStatus: "pending",
-          testMessage: null,
-          hasCredentials: false,
-          status: "active",
-          accountFingerprint: null,
-          createdAt: at,
-          updatedAt: at
+          at: yield* now
         })
         yield* repository.insert(instance)
         yield* record("instance.created", {

@@ -47,25 +47,15 @@ describe("ConnectorRegistry", () => {
   it.effect("decodes a driver context with secrets as Redacted", () =>
     Effect.gen(function* () {
       const at = new Date(0)
-      const instance = ConnectorInstance.ConnectorInstance.make({
+      const instance = ConnectorInstance.fresh({
         id: Ids.InstanceId.make("0190a000-0000-7000-8000-0000000000f1"),
         orgId: Ids.OrgId.make(orgA),
-        connectorId: demoConnector.descriptor.id,
-        connectorKey: "demo-db",
+        connector: { id: demoConnector.descriptor.id, key: "demo-db" },
         instanceName: "ctx",
-        description: null,
-        workspaceId: null,
         configuration: { host: "h", port: 5433, database: "d" },
         authType: "database_password",
-        isEnabled: true,
-        lastTestedAt: null,
-        testStatus: "pending",
-        testMessage: null,
         hasCredentials: true,
-        status: "active",
-        accountFingerprint: null,
-        createdAt: at,
-        updatedAt: at
+        at
       })
       const context = yield* ConnectorRegistry.driverContext(demoConnector, instance, { username: "u", password: "pw" })
       assert.strictEqual(context.configuration.port, 5433)
