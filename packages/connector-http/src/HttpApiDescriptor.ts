@@ -4,13 +4,14 @@
  * `twilioSms` are ready-made.
  *
  * Configuration (JSON, snake_case): `base_url`, `headers`, `api_key_placement { in, name }`,
- * `test_endpoint { method, path, expect_status }`, `timeout_ms`, `sms_path`, `sms_from`.
+ * `test_endpoint { method, path, expect_status }`, `timeout_ms`, `sms_path`, `sms_from`, and `oauth2`
+ * (per-instance OAuth2 client settings).
  * Credentials: one of the shapes of the auth profiles the descriptor offers, chosen by the
  * instance's `auth_type` (see {@link Credentials}).
  *
  * @since 0.1.0
  */
-import { ConnectorDescriptor, Ids } from "@patchbay/core"
+import { ConnectorDescriptor, Ids, OAuth2ClientConfiguration } from "@patchbay/core"
 import * as Schema from "effect/Schema"
 
 /**
@@ -118,7 +119,9 @@ export const Configuration = (defaults: ConfigurationDefaults = {}) =>
     sms_path: Schema.optionalWith(Schema.String.pipe(Schema.startsWith("/")), {
       default: () => defaults.smsPath ?? "/Messages.json"
     }),
-    sms_from: Schema.optional(Schema.String.pipe(Schema.nonEmptyString()))
+    sms_from: Schema.optional(Schema.String.pipe(Schema.nonEmptyString())),
+    /** Per-instance OAuth2 client settings (issuer, client id, scopes…), read by @patchbay/oauth2. */
+    oauth2: Schema.optional(OAuth2ClientConfiguration.OAuth2ClientConfiguration)
   })
 
 /**

@@ -210,12 +210,22 @@ describe("HttpApiDescriptor", () => {
       })
       const twilio = yield* ConnectorRegistry.validateConfiguration(HttpApiDescriptor.twilioSms, {})
       assert.strictEqual(twilio.base_url, "https://api.twilio.com")
+      const tenant = yield* ConnectorRegistry.validateConfiguration(HttpApiDescriptor.httpApi, {
+        base_url: "https://api.example.com",
+        oauth2: { issuer: "https://login.example.com/tenant-7", client_id: "tenant-7-app", scopes: ["read"] }
+      })
+      assert.deepStrictEqual(tenant.oauth2, {
+        issuer: "https://login.example.com/tenant-7",
+        client_id: "tenant-7-app",
+        scopes: ["read"]
+      })
       const refusals = [
         { base_url: "https://user:pw@api.example.com" },
         { base_url: "ftp://api.example.com" },
         { base_url: "https://api.example.com?key=1" },
         { base_url: "https://api.example.com", headers: { Authorization: "Bearer x" } },
         { base_url: "https://api.example.com", api_key: "in-the-wrong-place" },
+        { base_url: "https://api.example.com", oauth2: { token_endpoint_auth_method: "magic" } },
         {}
       ]
       for (const input of refusals) {

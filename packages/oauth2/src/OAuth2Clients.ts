@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { type ConnectorInstance, DomainError } from "@patchbay/core"
+import { type ConnectorInstance, DomainError, OAuth2ClientConfiguration } from "@patchbay/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -38,7 +38,7 @@ const HttpUrl = Schema.String.pipe(
  *
  * @since 0.1.0
  */
-export const TokenEndpointAuthMethod = Schema.Literal("client_secret_basic", "client_secret_post", "none")
+export const TokenEndpointAuthMethod = OAuth2ClientConfiguration.TokenEndpointAuthMethod
 /** @since 0.1.0 */
 export type TokenEndpointAuthMethod = typeof TokenEndpointAuthMethod.Type
 
@@ -76,23 +76,14 @@ export class ClientRegistration extends Schema.Class<ClientRegistration>("@patch
 ) {}
 
 /**
- * The non-secret client settings an instance's configuration may carry under `oauth2`.
+ * The non-secret client settings an instance's configuration may carry under `oauth2` (core's
+ * `OAuth2ClientConfiguration`, which connector descriptors include in their schemas).
  *
  * @since 0.1.0
  */
-export const InstanceClientConfiguration = Schema.Struct({
-  issuer: Schema.optional(Schema.String),
-  discovery: Schema.optional(Schema.Literal("oidc", "oauth2")),
-  authorization_endpoint: Schema.optional(Schema.String),
-  token_endpoint: Schema.optional(Schema.String),
-  client_id: Schema.optional(Schema.String),
-  token_endpoint_auth_method: Schema.optional(TokenEndpointAuthMethod),
-  scopes: Schema.optional(Schema.Array(Schema.String)),
-  redirect_uri: Schema.optional(Schema.String),
-  authorization_parameters: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
-})
+export const InstanceClientConfiguration = OAuth2ClientConfiguration.OAuth2ClientConfiguration
 /** @since 0.1.0 */
-export type InstanceClientConfiguration = typeof InstanceClientConfiguration.Type
+export type InstanceClientConfiguration = OAuth2ClientConfiguration.OAuth2ClientConfiguration
 
 /**
  * Looks up the OAuth2 client an instance uses.
