@@ -124,7 +124,13 @@ export interface ConnectorInstancesShape {
     patch: typeof UpdateInstance.Encoded
   ) => Effect.Effect<
     InstanceView,
-    InstanceNotFound | InvalidInput | InvalidConfiguration | NameTaken | DuplicateAccount | StorageError,
+    | InstanceNotFound
+    | InvalidInput
+    | InvalidConfiguration
+    | ConnectorNotFound
+    | NameTaken
+    | DuplicateAccount
+    | StorageError,
     Actor
   >
   readonly delete: (id: string) => Effect.Effect<void, InstanceNotFound | StorageError, Actor>
@@ -252,7 +258,7 @@ export const layer: Layer.Layer<ConnectorInstances, never, InstanceRepository | 
         if (request.description !== undefined) changes.description = request.description
         if (request.isEnabled !== undefined) changes.isEnabled = request.isEnabled
         if (request.configuration !== undefined) {
-          const { descriptor } = yield* registry.get(current.connectorId).pipe(Effect.orDie)
+          const { descriptor } = yield* registry.get(current.connectorId)
           changes.configuration = yield* validateConfiguration(descriptor, request.configuration)
         }
         const next = yield* save(current, changes)

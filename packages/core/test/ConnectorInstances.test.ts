@@ -2,9 +2,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, FastCheck, Layer } from "effect"
 import * as Actor from "../src/Actor.js"
 import * as AuditLog from "../src/AuditLog.js"
+import * as ConnectorInstancesModule from "../src/ConnectorInstances.js"
 import { ConnectorInstances } from "../src/ConnectorInstances.js"
+import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
 import * as Ids from "../src/Ids.js"
-import { actorLayer, memoryLayer, orgA, orgB, workspaceA } from "./fixtures.js"
+import * as InstanceRepository from "../src/InstanceRepository.js"
+import { actorLayer, demoConnector, memoryLayer, orgA, orgB, workspaceA } from "./fixtures.js"
 
 const configuration = { host: "db.internal", database: "analytics" }
 const inOrgA = Layer.merge(memoryLayer, actorLayer(orgA))
@@ -261,6 +264,34 @@ describe("validation", () => {
       { fastCheck: { numRuns: 200 } }
     )
   })
+})
+
+describe("connectors removed by the host", () => {
+  it.effect("a configuration update on an instance whose connector is gone is ConnectorNotFound", () =>
+    Effect.gen(function* () {
+      const repository = yield* Effect.provide(InstanceRepository.InstanceRepository, InstanceRepository.layerMemory)
+      const withConnectors = (connectors: ReadonlyArray<typeof demoConnector>) =>
+        ConnectorInstances.pipe(
+          Effect.provide(
+            ConnectorInstancesModule.layer.pipe(
+              Layer.provide(
+                Layer.mergeAll(
+                  Layer.succeed(InstanceRepository.InstanceRepository, repository),
+                  AuditLog.layerMemory,
+                  ConnectorRegistry.layer(connectors)
+                )
+              )
+            )
+          )
+        )
+      const before = yield* withConnectors([demoConnector])
+      const created = yield* before.create({ connector: "demo-db", instanceName: "orphan", configuration })
+      const after = yield* withConnectors([])
+      const error = yield* Effect.flip(after.update(created.id, { configuration }))
+      assert.strictEqual(error._tag, "ConnectorNotFound")
+      assert.strictEqual((yield* after.update(created.id, { isEnabled: false })).isEnabled, false)
+    }).pipe(Effect.provide(actorLayer(orgA)))
+  )
 })
 
 describe("organization boundary", () => {
