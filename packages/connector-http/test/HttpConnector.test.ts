@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https"
 import { createServer as createNetServer, type Server as NetServer } from "node:net"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConnectorInstance, ConnectorRegistry, EgressPolicy, Ids, Messaging } from "@patchbay/core"
+import { Tls } from "@patchbay/testing"
 import { Chunk, Context, Effect, Layer, Sink, TestServices } from "effect"
 import { HttpApiDescriptor, HttpConnector } from "../src/index.js"
 
@@ -535,6 +537,30 @@ describe("HttpConnector", () => {
   })
 
   describe("failures before or without a peer", () => {
+    it.scoped("an HTTPS server whose certificate is not trusted is RequestRejected, not retryable", () =>
+      Effect.gen(function* () {
+        const server = yield* Effect.acquireRelease(
+          Effect.async<HttpsServer>((resume) => {
+            const https = createHttpsServer(Tls.selfSignedCertificate(), (_request, response) =>
+              response.writeHead(200).end("ok")
+            )
+            https.listen(0, "127.0.0.1", () => resume(Effect.succeed(https)))
+          }),
+          (https) => Effect.async<void>((resume) => void https.close(() => resume(Effect.void)))
+        )
+        const port = (server.address() as { port: number }).port
+        const { driver, context } = yield* setup(
+          "bearer",
+          { base_url: `https://localhost:${port}` },
+          { token: "tok-1" }
+        )
+        const error = yield* Effect.flip(driver.test(context))
+        assert.strictEqual(error._tag, "RequestRejected")
+        assert.isFalse(error.retryable)
+        assert.include(error.message, "certificate")
+      }).pipe(Effect.provide(loopback))
+    )
+
     it.scoped("a closed port is Unreachable", () =>
       Effect.gen(function* () {
         const port = yield* closedPort

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConnectorInstance, ConnectorRegistry, EgressPolicy, Ids, Messaging } from "@patchbay/core"
-import { MailServer as MailServerPeer } from "@patchbay/testing"
+import { MailServer as MailServerPeer, Tls } from "@patchbay/testing"
 import { Context, Effect, Exit, Layer } from "effect"
 import { SmtpConnector } from "../src/index.js"
 
@@ -292,6 +292,63 @@ describe("SmtpConnector", () => {
         const error = yield* Effect.flip(driver.sendEmail!(context, message()))
         assert.strictEqual(error._tag, "EgressDenied")
       }).pipe(Effect.provide(EgressPolicy.layer()))
+    )
+  })
+})
+
+describe("TLS", () => {
+  const certificate = Tls.selfSignedCertificate()
+  const serve = (options: MailServerPeer.Options) =>
+    Effect.acquireRelease(
+      Effect.promise(() => MailServerPeer.start({ mailer: "s3cret" }, options)),
+      (server) => Effect.promise(() => server.close())
+    )
+
+  layer(loopback)((it) => {
+    it.scoped("starttls with an untrusted certificate fails before AUTH, and is not retryable", () =>
+      Effect.gen(function* () {
+        const server = yield* serve({ tls: certificate })
+        const { driver, context } = yield* setup({
+          host: "localhost",
+          port: server.port,
+          security: "starttls",
+          timeout_ms: 5_000
+        })
+        const error = yield* Effect.flip(driver.test(context))
+        assert.strictEqual(error._tag, "RequestRejected")
+        assert.isFalse(error.retryable)
+        assert.include(error.message, "certificate")
+      })
+    )
+
+    it.scoped("starttls against a server that offers no STARTTLS fails instead of sending the password in clear", () =>
+      Effect.gen(function* () {
+        const server = yield* serve({})
+        const { driver, context } = yield* setup({
+          host: "127.0.0.1",
+          port: server.port,
+          security: "starttls",
+          timeout_ms: 5_000
+        })
+        const error = yield* Effect.flip(driver.test(context))
+        assert.notStrictEqual(error._tag, "AuthFailed")
+        assert.strictEqual(server.received.length, 0)
+      })
+    )
+
+    it.scoped("implicit tls with an untrusted certificate fails, not retryable", () =>
+      Effect.gen(function* () {
+        const server = yield* serve({ tls: { ...certificate, implicitTls: true } })
+        const { driver, context } = yield* setup({
+          host: "localhost",
+          port: server.port,
+          security: "tls",
+          timeout_ms: 5_000
+        })
+        const error = yield* Effect.flip(driver.test(context))
+        assert.strictEqual(error._tag, "RequestRejected")
+        assert.isFalse(error.retryable)
+      })
     )
   })
 })

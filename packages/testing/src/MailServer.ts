@@ -24,6 +24,11 @@ export interface MailServer {
 export interface Options {
   /** Recipients answered with 550 (mailbox unavailable) at RCPT TO; every other one is accepted. */
   readonly rejectRecipients?: ReadonlyArray<string> | undefined
+  /**
+   * A key and certificate (PEM): the server then offers STARTTLS with them, or speaks TLS from
+   * the first byte when `implicitTls` is set. Without them the server speaks plain text only.
+   */
+  readonly tls?: { readonly key: string; readonly cert: string; readonly implicitTls?: boolean } | undefined
 }
 
 /** Starts a server on a free port accepting AUTH PLAIN/LOGIN for `users` (name → password). */
@@ -35,7 +40,9 @@ export const start = (users: Readonly<Record<string, string>>, options: Options 
     const server = new SMTPServer({
       authOptional: false,
       allowInsecureAuth: true,
-      disabledCommands: ["STARTTLS"],
+      ...(options.tls === undefined
+        ? { disabledCommands: ["STARTTLS"] }
+        : { key: options.tls.key, cert: options.tls.cert, secure: options.tls.implicitTls ?? false }),
       disableReverseLookup: true,
       logger: false,
       onAuth(auth, _session, callback) {

@@ -85,7 +85,7 @@ export const fromTransport = (
   cause: unknown,
   target: string,
   timeoutMillis: number
-): DriverError.Unreachable | DriverError.TimedOut | DriverError.ProviderFailure => {
+): DriverError.Unreachable | DriverError.TimedOut | DriverError.ProviderFailure | DriverError.RequestRejected => {
   const code = codeOf(cause)
   if (code === "ETIMEDOUT" || code === "UND_ERR_CONNECT_TIMEOUT") {
     return new DriverError.TimedOut({ target, afterMillis: timeoutMillis })
@@ -93,7 +93,14 @@ export const fromTransport = (
   if (code !== undefined && unreachableCodes.has(code)) {
     return new DriverError.Unreachable({ target, detail: `connection failed (${code})` })
   }
-  if (code !== undefined && (code.startsWith("ERR_TLS") || code.includes("CERT") || code.startsWith("ERR_SSL"))) {
+  // A certificate the client refuses will be refused again: the server or the configuration must change.
+  if (code !== undefined && (code.includes("CERT") || code === "ERR_TLS_CERT_ALTNAME_INVALID")) {
+    return new DriverError.RequestRejected({
+      target,
+      detail: `the server's TLS certificate was not accepted (${code})`
+    })
+  }
+  if (code !== undefined && (code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL"))) {
     return new DriverError.Unreachable({ target, detail: `TLS failed (${code})` })
   }
   return new DriverError.ProviderFailure({

@@ -27,6 +27,22 @@ const unreachableCodes = new Set([
   "ESOCKET"
 ])
 
+/**
+ * Node's certificate verification failures: the server's certificate or the configured security
+ * mode must change, so a retry cannot help.
+ */
+const certificateCodes = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "ERR_TLS_CERT_ALTNAME_INVALID"
+])
+
 const rateLimitText = /rate|too many|limit|throttl|try again later/i
 
 const asFailure = (cause: unknown): SmtpFailure =>
@@ -68,6 +84,15 @@ export const classify = (cause: unknown, target: string, timeoutMillis: number):
     return aboutMessage
       ? new DriverError.RequestRejected({ target, status, detail: describe(failure) })
       : new DriverError.ProviderFailure({ target, status, detail: describe(failure) })
+  }
+  if (
+    (code !== undefined && certificateCodes.has(code)) ||
+    (failure.originalCode !== undefined && certificateCodes.has(failure.originalCode))
+  ) {
+    return new DriverError.RequestRejected({
+      target,
+      detail: `the server's TLS certificate was not accepted: ${describe(failure)}`
+    })
   }
   if (code === "ETLS") {
     return new DriverError.Unreachable({ target, detail: `TLS failed: ${describe(failure)}` })
