@@ -8,6 +8,7 @@
 import type { ActivityError, Actor, ConnectorInstance, DomainError, DriverError } from "@patchbay/core"
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type { ResolvedCredential } from "./CredentialResolver.js"
 
 /**
@@ -39,6 +40,14 @@ export interface CredentialRefresherShape {
     instance: ConnectorInstance.ConnectorInstance,
     resolved: ResolvedCredential
   ) => Effect.Effect<ResolvedCredential, RefreshError, Actor.Actor>
+  /**
+   * A first credential for an instance that has none, when one can be fetched without a person
+   * (OAuth2 client credentials with a registered client secret); `None` otherwise. Called only when
+   * resolution found no valid version.
+   */
+  readonly obtain?: (
+    instance: ConnectorInstance.ConnectorInstance
+  ) => Effect.Effect<Option.Option<ResolvedCredential>, RefreshError, Actor.Actor>
 }
 
 /**

@@ -193,7 +193,13 @@ export const layer: Layer.Layer<
       }
       const now = new Date(yield* Clock.currentTimeMillis)
       const found = yield* repository.newestValid(actor.orgId, instance.id, scopes, now)
-      if (Option.isNone(found)) return yield* missing(actor, instance, scopes)
+      if (Option.isNone(found)) {
+        const obtained = refresher?.obtain === undefined ? Option.none() : yield* refresher.obtain(instance)
+        if (Option.isSome(obtained) && scopes.some((scope) => scope.key === obtained.value.metadata.scope.key)) {
+          return obtained.value
+        }
+        return yield* missing(actor, instance, scopes)
+      }
       const { metadata } = found.value
       if (metadata.instanceId !== instance.id || metadata.orgId !== actor.orgId) {
         return yield* new DomainError.CredentialCorrupted({

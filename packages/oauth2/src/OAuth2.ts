@@ -193,6 +193,17 @@ export interface OAuth2Shape {
     resolved: CredentialResolver.ResolvedCredential
   ) => Effect.Effect<CredentialResolver.ResolvedCredential, CredentialRefresher.RefreshError, Actor.Actor>
   /**
+   * The resolver's hook when an instance has no token set: the first client-credentials token,
+   * fetched on demand when the registration holds a client secret; `None` otherwise.
+   */
+  readonly obtain: (
+    instance: ConnectorInstance.ConnectorInstance
+  ) => Effect.Effect<
+    Option.Option<CredentialResolver.ResolvedCredential>,
+    CredentialRefresher.RefreshError,
+    Actor.Actor
+  >
+  /**
    * Refreshes the organization's OAuth2 token sets that expire within `withinMinutes`, and touches
    * those not refreshed for `idleHours`; one result per instance and scope, as they finish.
    */
@@ -333,6 +344,7 @@ export const make = (options: Options = {}): Effect.Effect<OAuth2Shape, never, R
       egress
     })
     const flights = SingleFlight.make<Outcome, CredentialRefresher.RefreshError>(scope)
+    const firstFlights = SingleFlight.make<Option.Option<Current>, CredentialRefresher.RefreshError>(scope)
 
     const resolveScope = (actor: Actor.ActorInfo, given: CredentialScope.CredentialScope | undefined) =>
       given ?? CredentialScope.CredentialScope.make({ type: "organization", id: actor.orgId })
@@ -696,6 +708,60 @@ export const make = (options: Options = {}): Effect.Effect<OAuth2Shape, never, R
       )
     }
 
+    /**
+     * The resolver's hook for an instance with no token set yet: a client-credentials instance
+     * whose registration holds a client secret gets its first token on demand, stored at
+     * organization scope — once across callers (single flight) and processes (the lock, then a
+     * re-read: another process may have stored it already).
+     */
+    const obtain = (
+      instance: ConnectorInstance.ConnectorInstance
+    ): Effect.Effect<Option.Option<Current>, CredentialRefresher.RefreshError, Actor.Actor> => {
+      if (instance.authType !== "oauth2_client_credentials") return Effect.succeedNone
+      const scope = CredentialScope.CredentialScope.make({ type: "organization", id: instance.orgId })
+      const key = `oauth2:${instance.orgId}:${instance.id}:${scope.type}:${scope.id}`
+      const fetchFirst = Effect.gen(function* () {
+        const registration = yield* Effect.option(clients.forInstance(instance))
+        if (Option.isNone(registration) || registration.value.clientSecret === undefined) return Option.none()
+        const stored = yield* repository.newestValid(instance.orgId, instance.id, [scope], yield* now)
+        if (Option.isNone(stored)) {
+          const { clientId, clientSecret, scopes } = registration.value
+          const endpoint = yield* endpoints.endpoint(registration.value, instance.connectorKey, {
+            clientId,
+            clientSecret
+          })
+          const response = yield* endpoints.clientCredentials(endpoint, scopes)
+          const tokens = nextTokenSet(response, undefined, yield* Clock.currentTimeMillis, {})
+          const metadata = yield* vault
+            .create({
+              instanceId: instance.id,
+              scope,
+              credentials: tokens,
+              labels: TokenSet.labels("client_credentials", tokens)
+            })
+            .pipe(
+              Effect.catchTags({
+                InvalidInput: Effect.die,
+                InstanceNotFound: Effect.die,
+                ConnectorNotFound: Effect.die,
+                ScopeForbidden: Effect.die,
+                DuplicateAccount: Effect.die
+              })
+            )
+          const record = yield* repository.get(instance.orgId, metadata.id)
+          if (Option.isNone(record)) {
+            return yield* new DomainError.StorageError({
+              operation: "OAuth2.obtain",
+              detail: "the version disappeared"
+            })
+          }
+          return Option.some(yield* CredentialResolver.open(envelope, record.value))
+        }
+        return Option.some(yield* CredentialResolver.open(envelope, stored.value))
+      })
+      return firstFlights.run(key, lock.withLock(key, fetchFirst))
+    }
+
     // --- sweep ----------------------------------------------------------------------------------
 
     /** The organization's enabled OAuth2 instances, page by page. */
@@ -815,7 +881,14 @@ export const make = (options: Options = {}): Effect.Effect<OAuth2Shape, never, R
         })
       ).pipe(Stream.withSpan("OAuth2.sweep"))
 
-    return OAuth2.of({ startAuthorization, completeAuthorization, connectClientCredentials, ensureFresh, sweep })
+    return OAuth2.of({
+      startAuthorization,
+      completeAuthorization,
+      connectClientCredentials,
+      ensureFresh,
+      obtain,
+      sweep
+    })
   })
 
 /**
@@ -834,7 +907,9 @@ export const layer = (options: Options = {}): Layer.Layer<OAuth2, never, Require
  */
 export const layerRefresher: Layer.Layer<CredentialRefresher.CredentialRefresher, never, OAuth2> = Layer.effect(
   CredentialRefresher.CredentialRefresher,
-  Effect.map(OAuth2, (oauth2) => CredentialRefresher.CredentialRefresher.of({ refresh: oauth2.ensureFresh }))
+  Effect.map(OAuth2, (oauth2) =>
+    CredentialRefresher.CredentialRefresher.of({ refresh: oauth2.ensureFresh, obtain: oauth2.obtain })
+  )
 )
 
 /**

@@ -2,9 +2,9 @@ import { afterAll, assert, beforeAll, beforeEach, describe, it } from "@effect/v
 import { ActivityError, type ConnectorInstance, ConnectorInstances } from "@patchbay/core"
 import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Chunk, Duration, Effect, Exit, Layer, Redacted, Stream, TestClock } from "effect"
-import { OAuth2 } from "../src/index.js"
+import { OAuth2, OAuth2Clients } from "../src/index.js"
 import { authorizeInBrowser, machineClient, redirectUri, start, type TestProvider } from "./support/provider.js"
-import { actor, createInstance, memory } from "./support/stack.js"
+import { actor, createInstance, memory, memoryBase } from "./support/stack.js"
 
 let server: TestProvider
 beforeAll(async () => {
@@ -284,6 +284,44 @@ describe("refresh", () => {
 })
 
 describe("client credentials", () => {
+  it.effect(
+    "the first token is fetched on demand when the registration holds a client secret, once for many callers",
+    () =>
+      Effect.gen(function* () {
+        yield* realTime
+        const instance = yield* createInstance(server.issuer, "oauth2_client_credentials", "on demand")
+        const resolved = yield* Effect.all(
+          Array.from({ length: 20 }, () => resolve(instance)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(count("client_credentials"), 1)
+        assert.isTrue(resolved.every((r) => r.metadata.id === resolved[0]!.metadata.id))
+        assert.strictEqual(resolved[0]!.metadata.scope.type, "organization")
+        assert.isString(secretsOf(resolved[0]!).access_token)
+        yield* resolve(instance)
+        assert.strictEqual(count("client_credentials"), 1)
+
+        // An authorization-code instance cannot be connected without a person: still not found.
+        const code = yield* createInstance(server.issuer, "oauth2_authorization_code", "needs a person")
+        const error = yield* Effect.flip(resolve(code))
+        assert.strictEqual(error._tag, "CredentialNotFound")
+      }).pipe(
+        Effect.provide(
+          Layer.merge(
+            OAuth2.layerWithResolver({ allowInsecureRequests: true }).pipe(
+              Layer.provideMerge(memoryBase()),
+              Layer.provide(
+                OAuth2Clients.layer({
+                  connectors: { "oauth-api": { clientId: machineClient.id, clientSecret: machineClient.secret } }
+                })
+              )
+            ),
+            actor
+          )
+        )
+      )
+  )
+
   it.effect("fetches a token, stores it with its client, and fetches a new one near expiry", () =>
     run(
       Effect.gen(function* () {
