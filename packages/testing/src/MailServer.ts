@@ -73,6 +73,9 @@ export const start = (users: Readonly<Record<string, string>>, options: Options 
         })
       }
     })
+    // A client that refuses the certificate hangs up mid-handshake; the server reports that as an
+    // 'error' event, which is expected here and must not become an uncaught exception.
+    server.on("error", () => {})
     const listener = server.listen(0, "127.0.0.1", () => {
       const address = listener.address()
       resolve({
