@@ -26,7 +26,6 @@ import { Connection } from "@patchbay/testers"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
 import { classify, type Failure, type InstanceRef } from "./ActivityFailure.js"
@@ -83,24 +82,12 @@ export class Activities extends Context.Tag("@patchbay/activities/Activities")<A
 const isInstanceId = Schema.is(Ids.InstanceId)
 const decodeOptions = { errors: "all", onExcessProperty: "ignore" } as const
 
-const describeParseError = (error: ParseResult.ParseError) =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`))
-    .join("; ")
-
 /** The target and the operation's request, or why the input is invalid. */
 const decodeRequest = <A, I>(schema: Schema.Schema<A, I>, input: unknown) =>
   Effect.all({
     target: Schema.decodeUnknown(Target, decodeOptions)(input),
     request: Schema.decodeUnknown(schema, decodeOptions)(input)
-  }).pipe(
-    Effect.mapError(
-      (error) =>
-        new DomainError.InvalidInput({
-          detail: describeParseError(error)
-        })
-    )
-  )
+  }).pipe(Effect.mapError((error) => DomainError.InvalidInput.fromParseError(error)))
 
 /** A sink's own failure, carried through classification untouched. */
 class SinkFailed<E> {

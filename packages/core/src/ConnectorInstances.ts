@@ -36,7 +36,6 @@ import {
 } from "./DomainError.js"
 import * as Ids from "./Ids.js"
 import { InstanceRepository } from "./InstanceRepository.js"
-import { formatParseError } from "./internal/schemaError.js"
 
 const Description = Schema.NullOr(
   Schema.String.pipe(Schema.maxLength(2000, { message: () => "description must be at most 2000 characters" }))
@@ -173,7 +172,7 @@ const decodeInput =
   <A, I>(schema: Schema.Schema<A, I>) =>
   (input: unknown): Effect.Effect<A, InvalidInput> =>
     Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "error" })(input).pipe(
-      Effect.mapError((error) => new InvalidInput({ detail: formatParseError(error) }))
+      Effect.mapError((error) => InvalidInput.fromParseError(error))
     )
 
 const decodeCreate = decodeInput(CreateInstance)

@@ -11,8 +11,7 @@ import * as Schema from "effect/Schema"
 import { type ConnectorDescriptor, type DescriptorSummary, summary } from "./ConnectorDescriptor.js"
 import type { Connector, DriverContext } from "./ConnectorDriver.js"
 import type { Configuration, ConnectorInstance } from "./ConnectorInstance.js"
-import { ConnectorNotFound, InvalidConfiguration } from "./DomainError.js"
-import { formatParseError } from "./internal/schemaError.js"
+import { ConnectorNotFound, describeParseError, InvalidConfiguration } from "./DomainError.js"
 
 /**
  * @since 0.1.0
@@ -91,7 +90,7 @@ export const validateConfiguration = (
     return (yield* Schema.encode(descriptor.configuration)(decoded)) as Configuration
   }).pipe(
     Effect.catchTag("ParseError", (error) =>
-      Effect.fail(new InvalidConfiguration({ connector: descriptor.key, detail: formatParseError(error) }))
+      Effect.fail(new InvalidConfiguration({ connector: descriptor.key, detail: describeParseError(error) }))
     )
   )
 
@@ -117,7 +116,7 @@ export const validateCredentials = (
 const credentialsInvalid = (descriptor: ConnectorDescriptor, error: ParseResult.ParseError) =>
   new InvalidConfiguration({
     connector: descriptor.key,
-    detail: `credentials ${formatParseError(error, { redact: true })}`
+    detail: `credentials ${describeParseError(error, { redact: true })}`
   })
 
 /**
@@ -140,7 +139,9 @@ export const driverContext = (
       parseOptions
     )(instance.configuration).pipe(
       Effect.catchTag("ParseError", (error) =>
-        Effect.fail(new InvalidConfiguration({ connector: connector.descriptor.key, detail: formatParseError(error) }))
+        Effect.fail(
+          new InvalidConfiguration({ connector: connector.descriptor.key, detail: describeParseError(error) })
+        )
       )
     ),
     credentials: Schema.decodeUnknown(

@@ -4,7 +4,27 @@
  *
  * @since 0.1.0
  */
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+
+/**
+ * A schema's parse error as its own messages, `path: message` issues joined by `; `. With
+ * `redact`, messages never quote the input (which may hold a secret): only paths and whether a
+ * value is missing.
+ *
+ * @since 0.1.0
+ */
+export const describeParseError = (error: ParseResult.ParseError, options?: { readonly redact?: boolean }): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => {
+      const message = options?.redact
+        ? issue._tag === "Missing"
+          ? "is missing"
+          : "is invalid (value not shown)"
+        : issue.message
+      return issue.path.length === 0 ? message : `${issue.path.join(".")}: ${message}`
+    })
+    .join("; ")
 
 /**
  * No instance with this id in the actor's organization. Also what another organization's instance
@@ -121,6 +141,11 @@ export class InvalidConfiguration extends Schema.TaggedError<InvalidConfiguratio
 export class InvalidInput extends Schema.TaggedError<InvalidInput>("@patchbay/core/InvalidInput")("InvalidInput", {
   detail: Schema.String
 }) {
+  /** The input's parse error, with the schema's own messages. */
+  static fromParseError(error: ParseResult.ParseError, prefix?: string): InvalidInput {
+    const detail = describeParseError(error)
+    return new InvalidInput({ detail: prefix === undefined ? detail : `${prefix} ${detail}` })
+  }
   readonly retryable = false
   override get message(): string {
     return `Invalid input: ${this.detail}`

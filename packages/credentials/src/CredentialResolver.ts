@@ -22,7 +22,6 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { CredentialRefresher, type RefreshError } from "./CredentialRefresher.js"
-import { describe } from "./internal/parseError.js"
 
 /**
  * A resolved credential: the version's metadata and its plaintext (the encoded credential values,
@@ -186,7 +185,7 @@ export const layer: Layer.Layer<
         scopes = scopesOf(actor)
       } else {
         const scope = yield* decodeScope(options.scope).pipe(
-          Effect.mapError((error) => new DomainError.InvalidInput({ detail: `scope ${describe(error)}` }))
+          Effect.mapError((error) => DomainError.InvalidInput.fromParseError(error, "scope"))
         )
         if (!CredentialScope.allows(actor, scope)) return yield* new DomainError.ScopeForbidden({ scope: scope.key })
         scopes = [scope]

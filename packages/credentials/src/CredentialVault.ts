@@ -29,7 +29,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { describe } from "./internal/parseError.js"
 
 /**
  * No credential version with this id exists in the actor's organization.
@@ -248,7 +247,7 @@ export const layer: Layer.Layer<
       Effect.gen(function* () {
         const actor = yield* Actor.Actor
         const request = yield* decodeCreate(input).pipe(
-          Effect.mapError((error) => new DomainError.InvalidInput({ detail: describe(error) }))
+          Effect.mapError((error) => DomainError.InvalidInput.fromParseError(error))
         )
         const instance = yield* findInstance(request.instanceId)
         if (!mayWrite(actor, instance, request.scope)) {
@@ -370,7 +369,7 @@ export const layer: Layer.Layer<
     const listExpiring = Effect.fn("CredentialVault.listExpiring")(function* (query: typeof ListExpiring.Encoded) {
       const actor = yield* Actor.Actor
       const { daysAhead } = yield* decodeListExpiring(query).pipe(
-        Effect.mapError((error) => new DomainError.InvalidInput({ detail: describe(error) }))
+        Effect.mapError((error) => DomainError.InvalidInput.fromParseError(error))
       )
       const at = yield* now
       const rows = yield* repository.listExpiring(actor.orgId, at, new Date(at.getTime() + daysAhead * dayMillis))

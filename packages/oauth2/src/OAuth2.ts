@@ -261,8 +261,7 @@ export const ownerOf = (orgId: Ids.OrgId, scope: CredentialScope.CredentialScope
   }
 }
 
-const invalidInput = (error: ParseResult.ParseError) =>
-  new DomainError.InvalidInput({ detail: ParseResult.TreeFormatter.formatErrorSync(error) })
+const invalidInput = (error: ParseResult.ParseError) => DomainError.InvalidInput.fromParseError(error)
 const decodeStart = Schema.decodeUnknown(StartAuthorization, { errors: "all", onExcessProperty: "error" })
 const decodeConnect = Schema.decodeUnknown(ConnectClientCredentials, { errors: "all", onExcessProperty: "error" })
 const decodeSweep = Schema.decodeUnknown(SweepOptions, { errors: "all", onExcessProperty: "error" })
