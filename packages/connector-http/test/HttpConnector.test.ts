@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https"
-import { createServer as createNetServer, type Server as NetServer } from "node:net"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConnectorInstance, ConnectorRegistry, EgressPolicy, Ids, Messaging } from "@patchbay/core"
-import { Tls } from "@patchbay/testing"
+import { Ports, Tls } from "@patchbay/testing"
 import { Chunk, Context, Effect, Layer, Sink, TestServices } from "effect"
 import { HttpApiDescriptor, HttpConnector } from "../src/index.js"
 
@@ -119,21 +118,8 @@ const ApiServerLive = Layer.scoped(
   ).pipe(Effect.map(({ port, seen }) => ({ port, seen })))
 )
 
-/** A port nobody listens on: bound once, then released. */
-const closedPort = Effect.acquireUseRelease(
-  Effect.async<NetServer>((resume) => {
-    const server = createNetServer()
-    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-  }),
-  (server) => {
-    const address = server.address()
-    return Effect.succeed(typeof address === "object" && address ? address.port : 0)
-  },
-  (server) =>
-    Effect.async<void>((resume) => {
-      server.close(() => resume(Effect.void))
-    })
-)
+/** A port nobody listens on. */
+const closedPort = Effect.promise(() => Ports.freePort())
 
 const instance = (
   descriptor: HttpApiDescriptor.HttpApiDescriptor,

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConnectorInstance, ConnectorRegistry, EgressPolicy, Ids, Messaging } from "@patchbay/core"
-import { MailServer as MailServerPeer, Tls } from "@patchbay/testing"
+import { MailServer as MailServerPeer, Ports, Tls } from "@patchbay/testing"
 import { Context, Effect, Exit, Layer } from "effect"
 import { SmtpConnector } from "../src/index.js"
 
@@ -35,21 +35,8 @@ const silentServer = Effect.acquireRelease(
     })
 )
 
-/** A port nobody listens on: bound once, then released. */
-const closedPort = Effect.acquireUseRelease(
-  Effect.async<Server>((resume) => {
-    const server = createServer()
-    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-  }),
-  (server) => {
-    const address = server.address()
-    return Effect.succeed(typeof address === "object" && address ? address.port : 0)
-  },
-  (server) =>
-    Effect.async<void>((resume) => {
-      server.close(() => resume(Effect.void))
-    })
-)
+/** A port nobody listens on. */
+const closedPort = Effect.promise(() => Ports.freePort())
 
 const instance = (configuration: Record<string, unknown>) =>
   ConnectorInstance.fresh({

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { AuditLog, InstanceRepository, RefreshLock } from "@patchbay/core"
-import { PostgresServer } from "@patchbay/testing"
+import { Ports, PostgresServer } from "@patchbay/testing"
 import {
   ConfigError,
   ConfigProvider,
@@ -87,7 +87,7 @@ describe("layerPg start-up", () => {
 
   it.scopedLive("fails with StorageError, quoting no password, when the server cannot be reached", () =>
     Effect.gen(function* () {
-      const port = yield* Effect.promise(() => PostgresServer.freePort())
+      const port = yield* Effect.promise(() => Ports.freePort())
       const error = yield* Effect.flip(
         build({ url: at(`postgres://patchbay:s3cret-pw@127.0.0.1:${port}/patchbay`), connectTimeout: "2 seconds" })
       )

@@ -8,9 +8,9 @@
  */
 import { execFileSync, spawnSync } from "node:child_process"
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort } from "./Ports.js"
 
 /** A running server. `url` connects as a superuser with a password. */
 export interface PostgresServer {
@@ -26,20 +26,6 @@ export interface PostgresServer {
 }
 
 export const superuserPassword = "patchbay-test-superuser"
-
-/** A free TCP port on 127.0.0.1. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))
-      )
-    })
-  })
 
 /** The newest Debian PostgreSQL bin directory, if any. */
 export const debianBinDir = (): string | undefined => {
