@@ -22,7 +22,8 @@ import {
   newUuid,
   pending,
   scope,
-  sealed
+  sealed,
+  storedInstance
 } from "./fixtures.js"
 
 /** A store under test. */
@@ -217,11 +218,8 @@ export const contract = <R = never>(subject: Subject<R>): void => {
       describe("CredentialRepository", () => {
         it.effect("numbers versions per instance and scope and reads a version back unchanged", () =>
           Effect.gen(function* () {
-            const instances = yield* InstanceRepository.InstanceRepository
             const repo = yield* CredentialRepository.CredentialRepository
-            const orgId = yield* newOrg
-            const instance = yield* makeInstance(orgId)
-            yield* instances.insert(instance)
+            const { orgId, instance } = yield* storedInstance
             const org = scope("organization", orgId)
             const user = scope("user", yield* newUuid)
             const v1 = yield* repo.insert(
@@ -239,11 +237,8 @@ export const contract = <R = never>(subject: Subject<R>): void => {
 
         it.effect("gives concurrent inserts of one scope distinct, consecutive versions", () =>
           Effect.gen(function* () {
-            const instances = yield* InstanceRepository.InstanceRepository
             const repo = yield* CredentialRepository.CredentialRepository
-            const orgId = yield* newOrg
-            const instance = yield* makeInstance(orgId)
-            yield* instances.insert(instance)
+            const { orgId, instance } = yield* storedInstance
             const org = scope("organization", orgId)
             const news = yield* Effect.replicateEffect(newCredential(instance, org), 12)
             const records = yield* Effect.all(news.map(repo.insert), { concurrency: "unbounded" })
@@ -256,11 +251,8 @@ export const contract = <R = never>(subject: Subject<R>): void => {
 
         it.effect("finds the newest valid version in the first scope of the precedence that has one", () =>
           Effect.gen(function* () {
-            const instances = yield* InstanceRepository.InstanceRepository
             const repo = yield* CredentialRepository.CredentialRepository
-            const orgId = yield* newOrg
-            const instance = yield* makeInstance(orgId)
-            yield* instances.insert(instance)
+            const { orgId, instance } = yield* storedInstance
             const now = at("2026-01-01T00:00:00Z")
             const agent = scope("agent", yield* newUuid)
             const user = scope("user", yield* newUuid)
@@ -310,11 +302,8 @@ export const contract = <R = never>(subject: Subject<R>): void => {
 
         it.effect("lists an instance's versions newest first and revokes idempotently", () =>
           Effect.gen(function* () {
-            const instances = yield* InstanceRepository.InstanceRepository
             const repo = yield* CredentialRepository.CredentialRepository
-            const orgId = yield* newOrg
-            const instance = yield* makeInstance(orgId)
-            yield* instances.insert(instance)
+            const { orgId, instance } = yield* storedInstance
             const org = scope("organization", orgId)
             const a = yield* repo.insert(yield* newCredential(instance, org, { createdAt: at("2025-01-01T00:00:00Z") }))
             const b = yield* repo.insert(yield* newCredential(instance, org, { createdAt: at("2025-02-01T00:00:00Z") }))
@@ -392,11 +381,8 @@ export const contract = <R = never>(subject: Subject<R>): void => {
 
         it.effect("finds and re-seals versions under other keys for key rotation", () =>
           Effect.gen(function* () {
-            const instances = yield* InstanceRepository.InstanceRepository
             const repo = yield* CredentialRepository.CredentialRepository
-            const orgId = yield* newOrg
-            const instance = yield* makeInstance(orgId)
-            yield* instances.insert(instance)
+            const { orgId, instance } = yield* storedInstance
             const suffix = yield* newUuid
             const oldKey = `old-${suffix}`
             const newKey = `new-${suffix}`

@@ -6,6 +6,7 @@ import {
   type CredentialRepository,
   CredentialScope,
   Ids,
+  InstanceRepository,
   PendingAuthorizationRepository
 } from "@patchbay/core"
 import { Effect } from "effect"
@@ -44,6 +45,14 @@ export const makeInstance = (
       ...fields
     })
   )
+
+/** A fresh organization with one stored instance of connector A. */
+export const storedInstance = Effect.gen(function* () {
+  const orgId = yield* newOrg
+  const instance = yield* makeInstance(orgId)
+  yield* (yield* InstanceRepository.InstanceRepository).insert(instance)
+  return { orgId, instance }
+})
 
 /** A sealed secret of arbitrary bytes: encryption is not this package's concern. */
 export const sealed = (keyId = "key-1", seed = 1) =>
