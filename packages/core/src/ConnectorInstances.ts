@@ -101,6 +101,8 @@ export interface TestRecord {
   readonly status: Exclude<TestStatus, "pending">
   readonly message: string
   readonly testedAt: Date
+  /** The instance status the test implies (`active` after a success, `reconnect_required` after a refused login). */
+  readonly instanceStatus?: InstanceStatus | undefined
 }
 
 /**
@@ -139,7 +141,10 @@ export interface ConnectorInstancesShape {
   readonly getUsable: (
     id: string
   ) => Effect.Effect<ConnectorInstance, InstanceNotFound | InstanceDisabled | StorageError, Actor>
-  /** Records a connection test's outcome (`last_tested_at`, `test_status`, `test_message`). */
+  /**
+   * Records a connection test's outcome (`last_tested_at`, `test_status`, `test_message`) and the
+   * status it implies, in one write; a status change is audited as `setStatus` does.
+   */
   readonly recordTest: (
     id: Ids.InstanceId,
     test: TestRecord
@@ -310,16 +315,22 @@ export const layer: Layer.Layer<ConnectorInstances, never, InstanceRepository | 
           return instance
         }),
         recordTest: Effect.fn("ConnectorInstances.recordTest")(function* (id: Ids.InstanceId, test: TestRecord) {
-          const next = yield* saveStatus(yield* find(id), {
+          const current = yield* find(id)
+          const status = test.instanceStatus ?? current.status
+          const next = yield* saveStatus(current, {
             lastTestedAt: test.testedAt,
             testStatus: test.status,
-            testMessage: test.message
+            testMessage: test.message,
+            status
           })
           yield* record("instance.tested", {
             instanceId: id,
             outcome: test.status === "success" ? "success" : "failure",
             details: { message: test.message }
           })
+          if (status !== current.status) {
+            yield* record(`instance.${status}`, { instanceId: id, details: { reason: test.message } })
+          }
           return next
         }),
         setStatus: Effect.fn("ConnectorInstances.setStatus")(function* (

@@ -240,12 +240,16 @@ export const layerWith = (
               failure: error._tag
             })
         })
-        yield* instances.recordTest(instance.id, { status: result.status, message: result.message, testedAt })
-        if (Either.isRight(outcome)) {
-          yield* instances.setStatus(instance.id, "active", "connection test succeeded")
-        } else if (needsReconnect(outcome.left)) {
-          yield* instances.setStatus(instance.id, "reconnect_required", outcome.left.message)
-        }
+        yield* instances.recordTest(instance.id, {
+          status: result.status,
+          message: result.message,
+          testedAt,
+          instanceStatus: Either.isRight(outcome)
+            ? "active"
+            : needsReconnect(outcome.left)
+              ? "reconnect_required"
+              : undefined
+        })
         return result
       })
 
