@@ -50,6 +50,33 @@ const send = (client: pg.PoolClient, sql: string, params: ReadonlyArray<unknown>
  *
  * @since 0.1.0
  */
+/**
+ * Settles an `Effect.async` once, with an optional deadline: `claim` is true the first time only
+ * and stops the timer, so each callback path (answer, deadline, interruption) races fairly.
+ */
+class Settlement {
+  private settled = false
+  private timer: ReturnType<typeof setTimeout> | undefined
+
+  /** Runs `onDeadline` at `deadline` (epoch millis) unless claimed first; none for an infinite deadline. */
+  constructor(deadline: number, onDeadline: () => void) {
+    if (deadline !== Number.POSITIVE_INFINITY) {
+      this.timer = setTimeout(onDeadline, Math.max(0, deadline - Date.now()))
+    }
+  }
+
+  get done(): boolean {
+    return this.settled
+  }
+
+  claim(): boolean {
+    if (this.settled) return false
+    this.settled = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    return true
+  }
+}
+
 export const make = (
   pool: pg.Pool,
   spanAttributes: ReadonlyArray<readonly [string, unknown]>
@@ -76,16 +103,16 @@ export const make = (
     extract: Extract<A>
   ): Effect.Effect<A, SqlError> =>
     Effect.async<A, SqlError>((resume) => {
-      let done = false
       let running = false
       let client: pg.PoolClient | undefined
-      let timer: ReturnType<typeof setTimeout> | undefined
       const onError = (cause: Error) => finish(Effect.fail(failed(cause, "Connection error")), cause)
+      const settlement = new Settlement(deadline, () => {
+        const cause = new DeadlineExceeded()
+        finish(Effect.fail(failed(cause, "The statement did not answer in time")), cause)
+      })
       /** Resumes once; `discard` closes the connection instead of returning it to the pool. */
       const finish = (result: Effect.Effect<A, SqlError>, discard?: Error) => {
-        if (done) return
-        done = true
-        if (timer !== undefined) clearTimeout(timer)
+        if (!settlement.claim()) return
         if (client !== undefined) {
           client.off("error", onError)
           if (discard !== undefined && running) cancelOn(client)
@@ -93,17 +120,8 @@ export const make = (
         }
         resume(result)
       }
-      if (deadline !== Number.POSITIVE_INFINITY) {
-        timer = setTimeout(
-          () => {
-            const cause = new DeadlineExceeded()
-            finish(Effect.fail(failed(cause, "The statement did not answer in time")), cause)
-          },
-          Math.max(0, deadline - Date.now())
-        )
-      }
       pool.connect((cause, acquired) => {
-        if (done) {
+        if (settlement.done) {
           // Timed out or interrupted while waiting for a connection: give it straight back.
           acquired?.release()
           return
@@ -142,32 +160,22 @@ export const make = (
       const deadline = fiber.getFiberRef(currentDeadline)
       return Effect.async<A, SqlError>((resume) => {
         const client = reserved.client
-        let done = false
-        let timer: ReturnType<typeof setTimeout> | undefined
+        const settlement = new Settlement(deadline, () => {
+          const cause = new DeadlineExceeded()
+          reserved.broken = cause
+          cancelOn(client)
+          // Closing the connection also ends the transaction; the pool drops it on release.
+          void client.end().catch(() => {})
+          finish(Effect.fail(failed(cause, "The statement did not answer in time")))
+        })
         const finish = (result: Effect.Effect<A, SqlError>) => {
-          if (done) return
-          done = true
-          if (timer !== undefined) clearTimeout(timer)
-          resume(result)
-        }
-        if (deadline !== Number.POSITIVE_INFINITY) {
-          timer = setTimeout(
-            () => {
-              const cause = new DeadlineExceeded()
-              reserved.broken = cause
-              cancelOn(client)
-              // Closing the connection also ends the transaction; the pool drops it on release.
-              void client.end().catch(() => {})
-              finish(Effect.fail(failed(cause, "The statement did not answer in time")))
-            },
-            Math.max(0, deadline - Date.now())
-          )
+          if (settlement.claim()) resume(result)
         }
         send(client, sql, params, arrays, (err, result) =>
           finish(err ? Effect.fail(failed(err)) : Effect.sync(() => extract(result)))
         )
         return Effect.sync(() => {
-          if (!done) cancelOn(client)
+          if (!settlement.done) cancelOn(client)
           finish(Effect.interrupt)
         })
       })
@@ -203,22 +211,14 @@ export const make = (
     Effect.withFiberRuntime<Reserved, SqlError>((fiber) => {
       const deadline = fiber.getFiberRef(currentDeadline)
       return Effect.async<Reserved, SqlError>((resume) => {
-        let done = false
-        let timer: ReturnType<typeof setTimeout> | undefined
+        const settlement = new Settlement(deadline, () =>
+          finish(Effect.fail(failed(new DeadlineExceeded(), "The connection did not come in time")))
+        )
         const finish = (result: Effect.Effect<Reserved, SqlError>) => {
-          if (done) return
-          done = true
-          if (timer !== undefined) clearTimeout(timer)
-          resume(result)
-        }
-        if (deadline !== Number.POSITIVE_INFINITY) {
-          timer = setTimeout(
-            () => finish(Effect.fail(failed(new DeadlineExceeded(), "The connection did not come in time"))),
-            Math.max(0, deadline - Date.now())
-          )
+          if (settlement.claim()) resume(result)
         }
         pool.connect((cause, client) => {
-          if (done) {
+          if (settlement.done) {
             client?.release()
             return
           }
