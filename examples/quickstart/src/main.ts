@@ -11,7 +11,7 @@ import { SmtpConnector } from "@patchbay/connector-smtp"
 import { Actor, ConnectorInstances, ConnectorRegistry, EgressPolicy } from "@patchbay/core"
 import { Credentials, CredentialVault } from "@patchbay/credentials"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
-import { SqlStore } from "@patchbay/store-sql"
+import { PgliteStore } from "@patchbay/store-pglite"
 import { ConnectionTester } from "@patchbay/testers"
 import { MailServer } from "@patchbay/testing"
 import { Console, Effect, Either, Layer } from "effect"
@@ -211,7 +211,7 @@ const Connectors = ConnectorRegistry.layer([PostgresDriver.connector, SmtpConnec
 const PatchbayLayer = Layer.mergeAll(Activities.layer, ConnectionTester.layer).pipe(
   Layer.provideMerge(Credentials.layer),
   Layer.provideMerge(ConnectorInstances.layer),
-  Layer.provideMerge(Layer.mergeAll(SqlStore.layerEmbedded(), Connectors, CryptoLayer))
+  Layer.provideMerge(Layer.mergeAll(PgliteStore.layer(), Connectors, CryptoLayer))
 )
 
 const main = Effect.acquireUseRelease(

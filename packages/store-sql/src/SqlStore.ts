@@ -1,8 +1,8 @@
 /**
  * Every Patchbay repository port and `RefreshLock` on SQL, as one layer per way of getting a
- * database: `layerPg` (PostgreSQL through @effect/sql-pg, from `PATCHBAY_DATABASE_URL`),
- * `layerEmbedded` (PGlite in process, the zero-setup default) and `layerFromSqlClient` (any
- * PostgreSQL `SqlClient` the host already has). Each layer migrates the database at start (or, with
+ * database: `layerPg` (PostgreSQL through @effect/sql-pg, from `PATCHBAY_DATABASE_URL`) and
+ * `layerFromSqlClient` (any PostgreSQL `SqlClient` the host already has; `@patchbay/store-pglite`
+ * builds the embedded default on it). Each layer migrates the database at start (or, with
  * `migrate: false`, checks that it is migrated) and refuses one migrated by a newer Patchbay.
  *
  * @since 0.1.0
@@ -14,7 +14,7 @@ import {
   type CredentialRepository,
   type InstanceRepository,
   type PendingAuthorizationRepository,
-  RefreshLock
+  type RefreshLock
 } from "@patchbay/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -22,12 +22,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { fromSqlError } from "./internal/errors.js"
 import type { RepositoryOptions } from "./internal/options.js"
 import * as PoolClient from "./internal/pgClient.js"
 import { makePool } from "./internal/pool.js"
 import * as Migrations from "./Migrations.js"
-import * as PgliteClient from "./PgliteClient.js"
 import * as SqlAuditLog from "./SqlAuditLog.js"
 import * as SqlCredentialRepository from "./SqlCredentialRepository.js"
 import * as SqlInstanceRepository from "./SqlInstanceRepository.js"
@@ -75,16 +73,6 @@ export interface PgOptions extends Options {
   readonly applicationName?: string | undefined
 }
 
-/**
- * Options of `layerEmbedded`.
- *
- * @since 0.1.0
- */
-export interface EmbeddedOptions extends Options {
-  /** Where PGlite keeps the database; in memory (gone at shutdown) when absent. One process per directory. */
-  readonly dataDir?: string | undefined
-}
-
 const stores = (
   options: Options,
   lock: Layer.Layer<RefreshLock.RefreshLock, never, SqlClient.SqlClient>
@@ -104,13 +92,15 @@ const stores = (
 
 /**
  * The store on the PostgreSQL `SqlClient` in context (a `PgClient` of the host, or any client
- * with the PostgreSQL dialect). `RefreshLock` is the advisory lock.
+ * with the PostgreSQL dialect). `RefreshLock` is the advisory lock unless `lock` says otherwise (a
+ * single-session database such as PGlite passes the in-process lock).
  *
  * @since 0.1.0
  */
 export const layerFromSqlClient = (
-  options: Options = {}
-): Layer.Layer<Services, Migrations.StartupError, SqlClient.SqlClient> => stores(options, SqlRefreshLock.layer(options))
+  options: Options = {},
+  lock: Layer.Layer<RefreshLock.RefreshLock, never, SqlClient.SqlClient> = SqlRefreshLock.layer(options)
+): Layer.Layer<Services, Migrations.StartupError, SqlClient.SqlClient> => stores(options, lock)
 
 /** The OpenTelemetry attributes of the statements' spans, as `PgClient` sets them. */
 const spanAttributesOf = (url: string): ReadonlyArray<readonly [string, unknown]> => {
@@ -159,17 +149,4 @@ export const layerPg = (
       ).pipe(Layer.provide(Reactivity.layer))
       return Layer.provide(layerFromSqlClient(options), client)
     })
-  )
-
-/**
- * The store on PGlite in this process: persistent in `dataDir`, in memory without one. PGlite is
- * a single session, so `RefreshLock` is the in-process lock (no other process can share the
- * database) and does not hold the session while the guarded effect runs.
- *
- * @since 0.1.0
- */
-export const layerEmbedded = (options: EmbeddedOptions = {}): Layer.Layer<Services, Migrations.StartupError> =>
-  Layer.provide(
-    stores(options, RefreshLock.layerMemory),
-    PgliteClient.layer({ dataDir: options.dataDir }).pipe(Layer.mapError((e) => fromSqlError("SqlStore.embedded", e)))
   )

@@ -1,11 +1,10 @@
 /**
- * @patchbay/store-sql: every Patchbay repository port and `RefreshLock` on SQL — PostgreSQL
- * through @effect/sql-pg, or PGlite in process.
+ * @patchbay/store-sql: every Patchbay repository port and `RefreshLock` on SQL on
+ * PostgreSQL through @effect/sql-pg (the embedded PGlite store is `@patchbay/store-pglite`).
  *
  * @since 0.1.0
  */
 export * as Migrations from "./Migrations.js"
-export * as PgliteClient from "./PgliteClient.js"
 export * as SqlAuditLog from "./SqlAuditLog.js"
 export * as SqlCredentialRepository from "./SqlCredentialRepository.js"
 export * as SqlInstanceRepository from "./SqlInstanceRepository.js"

@@ -8,8 +8,8 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { CredentialRepository, InstanceRepository } from "@patchbay/core"
 import { Context, Effect, Layer, Option } from "effect"
-import { SqlStore } from "../src/index.js"
-import { makeInstance, newCredential, newOrg, scope } from "./fixtures.js"
+import { PgliteStore } from "../src/index.js"
+import { makeInstance, newCredential, newOrg, scope } from "../../store-sql/test/fixtures.js"
 
 describe("layerEmbedded with a data directory", () => {
   it.live(
@@ -21,7 +21,7 @@ describe("layerEmbedded with a data directory", () => {
           (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
         )
         const unmigrated = yield* Effect.flip(
-          Effect.scoped(Layer.build(SqlStore.layerEmbedded({ dataDir, migrate: false })))
+          Effect.scoped(Layer.build(PgliteStore.layer({ dataDir, migrate: false })))
         )
         assert.strictEqual(unmigrated._tag, "SchemaVersionMismatch")
         assert.include(unmigrated.message, "not migrated")
@@ -30,7 +30,7 @@ describe("layerEmbedded with a data directory", () => {
         const instance = yield* makeInstance(orgId, { instanceName: "Persistent" })
         const stored = yield* Effect.scoped(
           Effect.gen(function* () {
-            const context = yield* Layer.build(SqlStore.layerEmbedded({ dataDir }))
+            const context = yield* Layer.build(PgliteStore.layer({ dataDir }))
             yield* Context.get(context, InstanceRepository.InstanceRepository).insert(instance)
             return yield* Context.get(context, CredentialRepository.CredentialRepository).insert(
               yield* newCredential(instance, scope("organization", orgId))
@@ -40,7 +40,7 @@ describe("layerEmbedded with a data directory", () => {
 
         yield* Effect.scoped(
           Effect.gen(function* () {
-            const context = yield* Layer.build(SqlStore.layerEmbedded({ dataDir, migrate: false }))
+            const context = yield* Layer.build(PgliteStore.layer({ dataDir, migrate: false }))
             assert.deepStrictEqual(
               yield* Context.get(context, InstanceRepository.InstanceRepository).get(orgId, instance.id),
               Option.some(instance)

@@ -1,10 +1,10 @@
 import { RefreshLock } from "@patchbay/core"
-import { SqlStore } from "../src/index.js"
-import { contract } from "./contract.js"
+import { PgliteStore } from "../src/index.js"
+import { contract } from "../../store-sql/test/contract.js"
 
 contract({
   name: "embedded (PGlite)",
-  layer: SqlStore.layerEmbedded(),
+  layer: PgliteStore.layer(),
   // One process owns a PGlite database: its lock is the in-process one.
   otherLock: RefreshLock.RefreshLock,
   sql: true

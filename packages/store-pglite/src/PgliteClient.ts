@@ -42,7 +42,7 @@ export interface PgliteClientShape extends SqlClient.SqlClient {
 /**
  * @since 0.1.0
  */
-export class PgliteClient extends Context.Tag("@patchbay/store-sql/PgliteClient")<PgliteClient, PgliteClientShape>() {}
+export class PgliteClient extends Context.Tag("@patchbay/store-pglite/PgliteClient")<PgliteClient, PgliteClientShape>() {}
 
 type Transform = (<A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>) | undefined
 
