@@ -4,9 +4,12 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as Schema from "effect/Schema"
-import { uuidv7 } from "./internal/uuid.js"
+import { v7 } from "uuid"
 
 /** A connector descriptor's stable id. */
 export const ConnectorId = Schema.UUID.pipe(Schema.brand("@patchbay/ConnectorId"))
@@ -49,13 +52,46 @@ export const AuditEventId = Schema.UUID.pipe(Schema.brand("@patchbay/AuditEventI
 export type AuditEventId = typeof AuditEventId.Type
 
 /**
- * A fresh time-ordered UUIDv7 (timestamp from Effect's `Clock`) made into the given branded id.
+ * A fresh UUIDv7 (`uuid`'s `v7`) made into the given branded id. The timestamp comes from Effect's
+ * `Clock` in nanoseconds: milliseconds fill the 48-bit timestamp and the fraction of a millisecond
+ * the 32-bit counter (RFC 9562 §6.2, method 3), so ids sort in creation order across fibers. Within
+ * one fiber the counter also steps past the fiber's previous id (method 1), so ids still sort in
+ * creation order while the clock stands still, as under `TestClock`.
  *
  * @since 0.1.0
  */
 export const make = <A>(id: {
   readonly make: (value: string, options: { readonly disableValidation: true }) => A
 }): Effect.Effect<A> => Effect.map(uuidv7, (value) => id.make(value, trusted))
+
+interface Stamp {
+  readonly msecs: number
+  readonly seq: number
+}
+
+// The stamp of the fiber's latest id; forked fibers start from their parent's.
+const latestStamp = globalValue(Symbol.for("@patchbay/core/Ids/latestStamp"), () =>
+  FiberRef.unsafeMake<Stamp>({ msecs: -1, seq: 0 })
+)
+
+const nanosPerMilli = BigInt(1_000_000)
+// Scales the nanoseconds within a millisecond (0–999 999) onto the whole 32-bit counter.
+const counterPerNano = 2 ** 32 / 1_000_000
+const maxCounter = 2 ** 32 - 1
+
+const nextStamp = (latest: Stamp, nanos: bigint): Stamp => {
+  const msecs = Number(nanos / nanosPerMilli)
+  const seq = Math.floor(Number(nanos % nanosPerMilli) * counterPerNano)
+  if (msecs > latest.msecs || (msecs === latest.msecs && seq > latest.seq)) return { msecs, seq }
+  return latest.seq < maxCounter ? { msecs: latest.msecs, seq: latest.seq + 1 } : { msecs: latest.msecs + 1, seq: 0 }
+}
+
+const uuidv7: Effect.Effect<string> = Effect.flatMap(Clock.currentTimeNanos, (nanos) =>
+  FiberRef.modify(latestStamp, (latest) => {
+    const stamp = nextStamp(latest, nanos)
+    return [v7(stamp), stamp]
+  })
+)
 
 // A generated UUID is valid by construction.
 const trusted = { disableValidation: true } as const
