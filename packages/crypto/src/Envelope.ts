@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { randomBytes } from "./internal/random.js"
+import { randomBytes } from "./internal/osRandom.js"
 import { Keyring } from "./Keyring.js"
 
 /**

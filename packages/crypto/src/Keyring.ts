@@ -15,7 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { randomBytes } from "./internal/random.js"
+import { randomBytes } from "./internal/osRandom.js"
 
 /**
  * Length in bytes of every key-encryption key (AES-256).
@@ -107,43 +107,55 @@ const isKeyId = Schema.is(KeyId)
 const base64 = /^[A-Za-z0-9+/_-]+={0,2}$/
 
 /**
- * Decodes key material: raw bytes or base64 of exactly 32 bytes. The error names the key id, never
- * the material.
+ * Decodes key material: raw bytes or base64 of exactly 32 bytes. The error names the key by `name`
+ * (an id or a position), never the material.
  *
  * @since 0.1.0
  */
-export const decodeKey = (id: string, material: Uint8Array | string): Either.Either<Uint8Array, string> => {
+export const decodeKey = (name: string, material: Uint8Array | string): Either.Either<Uint8Array, string> => {
   let bytes: Uint8Array
   if (typeof material === "string") {
     const text = material.trim()
-    if (!base64.test(text)) return Either.left(`key ${id} is not base64`)
+    if (!base64.test(text)) return Either.left(`key ${name} is not base64`)
     bytes = Buffer.from(text, text.includes("-") || text.includes("_") ? "base64url" : "base64")
   } else {
     bytes = material
   }
   return bytes.length === keyLength
     ? Either.right(Uint8Array.from(bytes))
-    : Either.left(`key ${id} must be ${keyLength} bytes (base64 of 32 random bytes), got ${bytes.length}`)
+    : Either.left(`key ${name} must be ${keyLength} bytes (base64 of 32 random bytes), got ${bytes.length}`)
 }
 
+/** Key ids up to this length are shown in messages; a longer one could be misplaced key material. */
+const shownIdLength = 16
+
+/** How a message names a key: its id when that cannot be key material, else its position. */
+const nameOf = (id: string, index: number): string => (isKeyId(id) && id.length <= shownIdLength ? id : `#${index + 1}`)
+
 /**
- * Builds a keyring, checking every id and key and that the primary is in the ring.
+ * Builds a keyring, checking every id and key and that the primary is in the ring. Messages name
+ * keys by id (or by position, when the id is malformed or long enough to be key material) and
+ * never contain key material.
  *
  * @since 0.1.0
  */
 export const build = (options: KeyringOptions): Either.Either<KeyringShape, InvalidKeyring> => {
   const keys = new Map<string, Redacted.Redacted<Uint8Array>>()
+  const names: Array<string> = []
   const fail = (detail: string) => Either.left(new InvalidKeyring({ detail }))
   if (options.keys.length === 0) return fail("it holds no key")
-  for (const { id, key } of options.keys) {
-    if (!isKeyId(id)) return fail(`"${String(id).slice(0, 64)}" is not a valid key id (1-64 of A-Z a-z 0-9 . _ -)`)
-    if (keys.has(id)) return fail(`key id ${id} appears twice`)
-    const decoded = decodeKey(id, Redacted.value(key))
+  for (const [index, { id, key }] of options.keys.entries()) {
+    const name = nameOf(id, index)
+    if (!isKeyId(id)) return fail(`the id of key ${name} is not a valid key id (1-64 of A-Z a-z 0-9 . _ -)`)
+    if (keys.has(id)) return fail(`key id ${name} appears twice`)
+    const decoded = decodeKey(name, Redacted.value(key))
     if (Either.isLeft(decoded)) return fail(decoded.left)
     keys.set(id, Redacted.make(decoded.right))
+    names.push(name)
   }
   if (!keys.has(options.primary)) {
-    return fail(`the primary key id ${options.primary} is not one of ${[...keys.keys()].join(", ")}`)
+    const primary = isKeyId(options.primary) && options.primary.length <= shownIdLength ? `${options.primary} ` : ""
+    return fail(`the primary key id ${primary}is not one of the ring's keys (${names.join(", ")})`)
   }
   return Either.right(
     Keyring.of({
