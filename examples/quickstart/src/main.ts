@@ -8,13 +8,13 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Activities } from "@patchbay/activities"
 import { PostgresDriver } from "@patchbay/connector-postgres"
 import { SmtpConnector } from "@patchbay/connector-smtp"
-import { Actor, ConnectorInstances, ConnectorRegistry, EgressPolicy } from "@patchbay/core"
-import { Credentials, CredentialVault } from "@patchbay/credentials"
-import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
+import { Actor, ConnectorInstances } from "@patchbay/core"
+import { CredentialVault } from "@patchbay/credentials"
+import { Patchbay } from "@patchbay/preset"
 import { PgliteStore } from "@patchbay/store-pglite"
 import { ConnectionTester } from "@patchbay/testers"
 import { MailServer } from "@patchbay/testing"
-import { Console, Effect, Either, Layer } from "effect"
+import { Console, Effect, Either } from "effect"
 import { expectFailure, step } from "./step.js"
 import * as Target from "./target.js"
 
@@ -198,26 +198,19 @@ const program = (target: Target.TargetDatabase, mail: MailServer.MailServer) =>
     yield* Console.log("\nDone.")
   })
 
-/** Keys from PATCHBAY_KEYRING / PATCHBAY_FINGERPRINT_KEY when set, else ephemeral keys for this run. */
-const CryptoLayer = process.env.PATCHBAY_KEYRING
-  ? Layer.mergeAll(Envelope.layer.pipe(Layer.provideMerge(Keyring.layerConfig)), Fingerprint.layerConfig)
-  : Layer.mergeAll(Envelope.layer.pipe(Layer.provideMerge(Keyring.layerEphemeral())), Fingerprint.layerEphemeral)
-
-const Connectors = ConnectorRegistry.layer([PostgresDriver.connector, SmtpConnector.connector]).pipe(
-  // Everything in the quickstart runs on 127.0.0.1; a deployment leaves loopback denied.
-  Layer.provide(EgressPolicy.layer({ allowLoopback: true }))
-)
-
-const PatchbayLayer = Layer.mergeAll(Activities.layer, ConnectionTester.layer).pipe(
-  Layer.provideMerge(Credentials.layer),
-  Layer.provideMerge(ConnectorInstances.layer),
-  Layer.provideMerge(Layer.mergeAll(PgliteStore.layer(), Connectors, CryptoLayer))
-)
+// Keys from PATCHBAY_KEYRING & co. when set, else ephemeral keys for this run. Everything in the
+// quickstart runs on 127.0.0.1; a deployment leaves loopback denied.
+const PatchbayLive = Patchbay.layer({
+  store: PgliteStore.layer(),
+  connectors: [PostgresDriver.connector, SmtpConnector.connector],
+  keys: process.env.PATCHBAY_KEYRING ? "config" : "ephemeral",
+  egress: { allowLoopback: true }
+})
 
 const main = Effect.acquireUseRelease(
   Effect.promise(() => Promise.all([Target.start(), MailServer.start({ notifications: "mail-pass" })])),
   ([target, mail]) =>
-    program(target, mail).pipe(Effect.provide(PatchbayLayer), Effect.provide(Actor.layer({ orgId, userId }))),
+    program(target, mail).pipe(Effect.provide(PatchbayLive), Effect.provide(Actor.layer({ orgId, userId }))),
   ([target, mail]) => Effect.promise(() => Promise.all([target.close(), mail.close()]))
 )
 
