@@ -105,6 +105,7 @@ const statementNames: Record<string, string> = {
 /** A statement's name as a person writes it (`TRUNCATE`, `CREATE TABLE`, `transaction control`). */
 export const statementName = (type: string, node: unknown): string => {
   if (type === "SelectStmt" && get(node, "intoClause") !== undefined) return "SELECT INTO"
+  if (type === "VariableSetStmt" && string(get(node, "kind"))?.startsWith("VAR_RESET")) return "RESET"
   if (type === "DropStmt") {
     const removeType = string(get(node, "removeType"))
       ?.replace(/^OBJECT_/, "")

@@ -77,14 +77,18 @@ export const positions = (sql: string) => {
   return (byteOffset: number): number => bytes.subarray(0, byteOffset).toString("utf8").length + 1
 }
 
+/** Whitespace and comments before a statement (a nested block comment is not unwound: the position then falls inside it). */
+const leadingComments = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*(?:[^*]|\*(?!\/))*\*\/)*/
+
 /** A statement's text as the parser delimits it: trimmed, without its semicolon. */
 export const statementText = (sql: string, raw: unknown): { readonly text: string; readonly offset: number } => {
   const bytes = Buffer.from(sql, "utf8")
   const start = Number(get(raw, "stmt_location") ?? 0)
   const length = Number(get(raw, "stmt_len") ?? 0)
   const slice = bytes.subarray(start, length === 0 ? bytes.length : start + length).toString("utf8")
-  const leading = Buffer.byteLength(slice) - Buffer.byteLength(slice.trimStart())
-  return { text: slice.trim().replace(/;\s*$/, "").trim(), offset: start + leading }
+  const code = slice.replace(leadingComments, "")
+  const leading = Buffer.byteLength(slice) - Buffer.byteLength(code)
+  return { text: code.trim().replace(/;\s*$/, "").trim(), offset: start + leading }
 }
 
 /** A canonical rendering of an expression, without locations, to compare two expressions. */
