@@ -6,7 +6,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Activities } from "@patchbay/activities"
-import { PostgresDriver } from "@patchbay/connector-postgres"
+import { PostgresConnector } from "@patchbay/connector-postgres"
 import { SmtpConnector } from "@patchbay/connector-smtp"
 import { Actor, ConnectorInstances } from "@patchbay/core"
 import { CredentialVault } from "@patchbay/credentials"
@@ -202,7 +202,7 @@ const program = (target: Target.TargetDatabase, mail: MailServer.MailServer) =>
 // quickstart runs on 127.0.0.1; a deployment leaves loopback denied.
 const PatchbayLive = Patchbay.layer({
   store: PgliteStore.layer(),
-  connectors: [PostgresDriver.connector, SmtpConnector.connector],
+  connectors: [PostgresConnector.connector, SmtpConnector.connector],
   keys: process.env.PATCHBAY_KEYRING ? "config" : "ephemeral",
   egress: { allowLoopback: true }
 })

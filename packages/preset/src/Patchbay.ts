@@ -32,6 +32,7 @@ import { ConnectionTester } from "@patchbay/testers"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 
 /**
  * The ports a store provides: `PgliteStore.layer()` (embedded), `SqlStore.layerPg()` (PostgreSQL)
@@ -111,7 +112,8 @@ export interface Options<StoreE, ConnectorE, KeysE, RefresherOut, RefresherE> {
   readonly store: Layer.Layer<StoreServices, StoreE>
   /** The installed connectors, e.g. `PostgresConnector.connector`; they connect through `egress`. */
   readonly connectors: ReadonlyArray<
-    ConnectorDriver.Connector | Effect.Effect<ConnectorDriver.Connector, ConnectorE, EgressPolicy.EgressPolicy>
+    | ConnectorDriver.Connector
+    | Effect.Effect<ConnectorDriver.Connector, ConnectorE, EgressPolicy.EgressPolicy | Scope.Scope>
   >
   /** Where the keys come from (no default: ephemeral keys lose every credential on restart). */
   readonly keys: Keys<KeysE>
@@ -168,7 +170,10 @@ export const layer = <StoreE, ConnectorE = never, KeysE = never, RefresherOut = 
   options: Options<StoreE, ConnectorE, KeysE, RefresherOut, RefresherE>
 ): Layer.Layer<Services | RefresherOut, StartError<StoreE, ConnectorE, KeysE, RefresherE>> => {
   const crypto = Envelope.layer.pipe(Layer.provideMerge(keysLayer(options.keys)))
-  const registry = ConnectorRegistry.layer(options.connectors).pipe(Layer.provideMerge(egressLayer(options.egress)))
+  // Connectors that hold resources (connection pools) live as long as this layer.
+  const registry = Layer.scopedContext(Layer.build(ConnectorRegistry.layer(options.connectors))).pipe(
+    Layer.provideMerge(egressLayer(options.egress))
+  )
   const ports = Keyring.layerVerify.pipe(Layer.provideMerge(Layer.mergeAll(options.store, crypto, registry)))
   const foundation = CredentialVault.layer.pipe(Layer.provideMerge(ConnectorInstances.layer), Layer.provideMerge(ports))
   // Without a refresher option, RefresherOut and RefresherE keep their `never` defaults.

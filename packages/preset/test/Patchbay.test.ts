@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Activities } from "@patchbay/activities"
-import { PostgresDriver } from "@patchbay/connector-postgres"
+import { PostgresConnector } from "@patchbay/connector-postgres"
 import { Actor, ConnectorInstances } from "@patchbay/core"
 import { CredentialRefresher, CredentialVault } from "@patchbay/credentials"
 import type {} from "@patchbay/testing/globalSetup"
@@ -62,7 +62,7 @@ describe("Patchbay.layer", () => {
       const runtime = ManagedRuntime.make(
         Patchbay.layer({
           store: Patchbay.layerMemory,
-          connectors: [PostgresDriver.connector],
+          connectors: [PostgresConnector.connector],
           keys: "ephemeral",
           egress: { allowLoopback: true }
         })
@@ -90,7 +90,7 @@ describe("Patchbay.layer", () => {
         return yield* runQuery(instanceId, "SELECT 1")
       }).pipe(
         Effect.provide(
-          Patchbay.layer({ store: Patchbay.layerMemory, connectors: [PostgresDriver.connector], keys: "ephemeral" })
+          Patchbay.layer({ store: Patchbay.layerMemory, connectors: [PostgresConnector.connector], keys: "ephemeral" })
         ),
         Effect.provideService(Actor.Actor, actor),
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map())),
@@ -111,7 +111,7 @@ describe("Patchbay.layer", () => {
       Effect.provide(
         Patchbay.layer({
           store: Patchbay.layerMemory,
-          connectors: [PostgresDriver.connector],
+          connectors: [PostgresConnector.connector],
           keys: "ephemeral",
           egress: { allowLoopback: true },
           refresher: countingRefresher
@@ -135,7 +135,7 @@ describe("Patchbay.layer", () => {
         )
       const preset = Patchbay.layer({
         store,
-        connectors: [PostgresDriver.connector],
+        connectors: [PostgresConnector.connector],
         keys: "config",
         egress: { allowLoopback: true }
       })
