@@ -14,21 +14,20 @@ import {
   AuditLog,
   type ConnectorDescriptor,
   ConnectorInstances,
-  ConnectorRegistry,
+  type ConnectorRegistry,
   CredentialScope,
   Database,
   DomainError,
+  FailureClassifier,
   Ids,
   Messaging
 } from "@patchbay/core"
-import type { CredentialResolver } from "@patchbay/credentials"
-import { Connection } from "@patchbay/testers"
+import { Connection, type CredentialResolver } from "@patchbay/credentials"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
-import { classify, type Failure, type InstanceRef } from "./ActivityFailure.js"
 import { redactSql } from "./internal/redactSql.js"
 
 /**
@@ -45,7 +44,7 @@ export const Target = Schema.Struct({
 export type Target = typeof Target.Encoded
 
 /**
- * The activities, each failing only with an `ActivityError` (see `ActivityFailure.classify`).
+ * The activities, each failing only with an `ActivityError` (core's `FailureClassifier.classify`).
  *
  * @since 0.1.0
  */
@@ -89,12 +88,14 @@ const decodeRequest = <A, I>(schema: Schema.Schema<A, I>, input: unknown) =>
     request: Schema.decodeUnknown(schema, decodeOptions)(input)
   }).pipe(Effect.mapError((error) => DomainError.InvalidInput.fromParseError(error)))
 
-/** A sink's own failure, carried through classification untouched. */
+/** A sink's own failure, carried past classification untouched. */
 class SinkFailed<E> {
   readonly _tag = "SinkFailed"
-  readonly message = "the sink failed"
   constructor(readonly error: E) {}
 }
+
+/** What an activity may fail with before classification: a classifiable failure or the sink's own. */
+type Failure = FailureClassifier.Failure | SinkFailed<unknown>
 
 const isSinkFailed = (error: unknown): error is SinkFailed<unknown> => error instanceof SinkFailed
 
@@ -114,15 +115,14 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
   Effect.gen(function* () {
     const context = yield* Effect.context<Services>()
     const instances = Context.get(context, ConnectorInstances.ConnectorInstances)
-    const registry = Context.get(context, ConnectorRegistry.ConnectorRegistry)
 
     /** The outcome of a failure: classified, and the instance flagged when it needs a reconnect. */
     const settle = (
-      instance: InstanceRef,
+      instance: FailureClassifier.InstanceRef,
       failure: Failure
     ): Effect.Effect<never, ActivityError.ActivityError | SinkFailed<unknown>, Actor.Actor> => {
       if (failure instanceof SinkFailed) return Effect.fail(failure)
-      const outcome = classify(instance, failure)
+      const outcome = FailureClassifier.classify(instance, failure)
       if (outcome._tag !== "ReconnectRequired" || !isInstanceId(instance.id)) return Effect.fail(outcome)
       return instances
         .setStatus(instance.id, "reconnect_required", outcome.reason)
@@ -130,15 +130,16 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
     }
 
     /**
-     * Runs one operation on an instance: usable instance, declared operation, resolved credential,
-     * driver call; failures classified, and the instance's status kept in step with the outcome.
+     * Runs one operation on an instance: usable instance, connection opened for the operation
+     * (declared operation, resolved credential), driver call; failures classified, and the
+     * instance's status kept in step with the outcome.
      */
     const perform = <A>(
       operation: ConnectorDescriptor.Operation,
       target: typeof Target.Type,
       use: (connection: Connection.Connection) => Effect.Effect<A, Failure> | undefined
     ): Effect.Effect<A, ActivityError.ActivityError | SinkFailed<unknown>, Actor.Actor> => {
-      const unknownInstance: InstanceRef = {
+      const unknownInstance: FailureClassifier.InstanceRef = {
         id: target.instanceId,
         instanceName: target.instanceId,
         connectorKey: "unknown",
@@ -146,12 +147,13 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
       }
       return Effect.gen(function* () {
         const instance = yield* instances.getUsable(target.instanceId)
-        const unsupported = new DomainError.OperationUnsupported({ connector: instance.connectorKey, operation })
-        const connector = yield* registry.get(instance.connectorId)
-        if (!connector.descriptor.operations.includes(operation)) return yield* unsupported
-        const options = target.scope === undefined ? undefined : { scope: target.scope }
+        const options = { operation, ...(target.scope === undefined ? {} : { scope: target.scope }) }
         return yield* Connection.open(instance, options).pipe(
-          Effect.flatMap((connection): Effect.Effect<A, Failure> => use(connection) ?? Effect.fail(unsupported)),
+          Effect.flatMap(
+            (connection): Effect.Effect<A, Failure> =>
+              use(connection) ??
+              Effect.fail(new DomainError.OperationUnsupported({ connector: instance.connectorKey, operation }))
+          ),
           Effect.tap(() =>
             instance.status === "reconnect_required"
               ? instances.setStatus(instance.id, "active", `${operation} succeeded`)

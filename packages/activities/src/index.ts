@@ -5,4 +5,3 @@
  * @since 0.1.0
  */
 export * as Activities from "./Activities.js"
-export * as ActivityFailure from "./ActivityFailure.js"

@@ -171,3 +171,44 @@ describe("FetchFile", () => {
     )
   })
 })
+
+describe("classification", () => {
+  layer(activitiesLayer(), { excludeTestServices: true })((it) => {
+    it.effect(
+      "no token set asks to reconnect an authorization-code instance, to replace a client-credentials one",
+      () =>
+        Effect.gen(function* () {
+          const activities = yield* Activities.Activities
+          const instances = yield* ConnectorInstances.ConnectorInstances
+          const configuration = { base_url: `http://127.0.0.1:${port}`, timeout_ms: 5000 }
+          for (const [authType, action] of [
+            ["oauth2_authorization_code", "reconnect"],
+            ["oauth2_client_credentials", "replace_credentials"],
+            ["bearer", "replace_credentials"]
+          ] as const) {
+            const instanceId = yield* connect("http-api", `no-token-${authType}`, configuration, undefined, authType)
+            const error = yield* Effect.flip(
+              activities.fetchFile({ instanceId, path: "/files/report.csv" }, Sink.drain)
+            )
+            assert.strictEqual(error._tag, "ReconnectRequired", authType)
+            if (error._tag === "ReconnectRequired") assert.strictEqual(error.action, action, authType)
+            assert.strictEqual((yield* instances.get(instanceId)).status, "reconnect_required", authType)
+          }
+        })
+    )
+
+    it.effect("an operation the connector does not declare is ActivityRejected, before any credential is read", () =>
+      Effect.gen(function* () {
+        const activities = yield* Activities.Activities
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        const configuration = { base_url: `http://127.0.0.1:${port}`, timeout_ms: 5000 }
+        // No credential is stored: were it resolved first, this would be ReconnectRequired.
+        const instanceId = yield* connect("http-api", "no-sql-here", configuration, undefined, "bearer")
+        const error = yield* Effect.flip(activities.runQuery({ instanceId, sql: "select 1" }))
+        assert.strictEqual(error._tag, "ActivityRejected")
+        assert.include(error.message, "run_query")
+        assert.strictEqual((yield* instances.get(instanceId)).status, "active")
+      })
+    )
+  })
+})

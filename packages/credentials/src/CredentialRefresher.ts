@@ -1,15 +1,23 @@
 /**
- * The extension point through which `@patchbay/oauth2` refreshes tokens transparently: when a
- * `CredentialRefresher` is in the context of `CredentialResolver.layer`, every resolution of an
- * OAuth2 instance passes through it.
+ * What `CredentialResolver` asks before it hands out a credential: refresh it when it is due (an
+ * OAuth2 access token near expiry), or obtain a first one when none is stored and none needs a
+ * person. `CredentialResolver.layer` requires one: `@patchbay/oauth2`'s `OAuth2.layer` provides
+ * the refresh protocol, `layerNone` serves hosts without OAuth2.
  *
  * @since 0.1.0
  */
-import type { ActivityError, Actor, ConnectorInstance, DomainError, DriverError } from "@patchbay/core"
+import type {
+  ActivityError,
+  Actor,
+  ConnectorInstance,
+  DomainError,
+  DriverError,
+  ResolvedCredential
+} from "@patchbay/core"
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
-import type { ResolvedCredential } from "./CredentialResolver.js"
 
 /**
  * Why a refresh failed: the token endpoint's answer (`AuthFailed` with `invalid_grant` means the
@@ -33,21 +41,21 @@ export type RefreshError =
  */
 export interface CredentialRefresherShape {
   /**
-   * Returns `resolved` as is when its token is fresh enough, else a refreshed credential (stored
-   * as a new version). Called on the hot path: it must return at once when nothing is due.
+   * Returns `resolved` as is when nothing is due, else a refreshed credential (stored as a new
+   * version). Called on every resolution: it must return at once when nothing is due.
    */
   readonly refresh: (
     instance: ConnectorInstance.ConnectorInstance,
-    resolved: ResolvedCredential
-  ) => Effect.Effect<ResolvedCredential, RefreshError, Actor.Actor>
+    resolved: ResolvedCredential.ResolvedCredential
+  ) => Effect.Effect<ResolvedCredential.ResolvedCredential, RefreshError, Actor.Actor>
   /**
    * A first credential for an instance that has none, when one can be fetched without a person
    * (OAuth2 client credentials with a registered client secret); `None` otherwise. Called only when
    * resolution found no valid version.
    */
-  readonly obtain?: (
+  readonly obtain: (
     instance: ConnectorInstance.ConnectorInstance
-  ) => Effect.Effect<Option.Option<ResolvedCredential>, RefreshError, Actor.Actor>
+  ) => Effect.Effect<Option.Option<ResolvedCredential.ResolvedCredential>, RefreshError, Actor.Actor>
 }
 
 /**
@@ -57,3 +65,21 @@ export class CredentialRefresher extends Context.Tag("@patchbay/credentials/Cred
   CredentialRefresher,
   CredentialRefresherShape
 >() {}
+
+/**
+ * The refresher of a host without OAuth2: every credential is used as stored, and an instance
+ * without one stays without one.
+ *
+ * @since 0.1.0
+ */
+export const none: CredentialRefresherShape = CredentialRefresher.of({
+  refresh: (_instance, resolved) => Effect.succeed(resolved),
+  obtain: () => Effect.succeedNone
+})
+
+/**
+ * `none` as a layer.
+ *
+ * @since 0.1.0
+ */
+export const layerNone: Layer.Layer<CredentialRefresher> = Layer.succeed(CredentialRefresher, none)

@@ -1,7 +1,8 @@
 /**
  * The credential resolver: for the current actor and an instance, the credential to use, decrypted
  * and wrapped whole in `Redacted`. Scopes are tried in precedence order agent → user → workspace →
- * organization; in a scope, the newest version that is neither expired nor revoked wins.
+ * organization; in a scope, the newest version that is neither expired nor revoked wins. Every
+ * resolution passes through the `CredentialRefresher` the layer requires.
  *
  * @since 0.1.0
  */
@@ -11,7 +12,8 @@ import {
   type Credential,
   CredentialRepository,
   CredentialScope,
-  DomainError
+  DomainError,
+  type ResolvedCredential
 } from "@patchbay/core"
 import { Envelope } from "@patchbay/crypto"
 import * as Clock from "effect/Clock"
@@ -22,17 +24,6 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { CredentialRefresher, type RefreshError } from "./CredentialRefresher.js"
-
-/**
- * A resolved credential: the version's metadata and its plaintext (the encoded credential values,
- * as validated when stored). Drivers decode the secrets with `ConnectorRegistry.driverContext`.
- *
- * @since 0.1.0
- */
-export interface ResolvedCredential {
-  readonly metadata: Credential.CredentialMetadata
-  readonly secrets: Redacted.Redacted<Readonly<Record<string, unknown>>>
-}
 
 /**
  * Options of `resolve`: an explicit scope (a connection test's `scope_type` and `scope_id`), used
@@ -67,7 +58,7 @@ export interface CredentialResolverShape {
   readonly resolve: (
     instance: ConnectorInstance.ConnectorInstance,
     options?: ResolveOptions
-  ) => Effect.Effect<ResolvedCredential, ResolveError, Actor.Actor>
+  ) => Effect.Effect<ResolvedCredential.ResolvedCredential, ResolveError, Actor.Actor>
 }
 
 /**
@@ -109,7 +100,7 @@ const parseSecrets = (
 export const open = (
   envelope: Envelope.EnvelopeShape,
   record: Credential.CredentialRecord
-): Effect.Effect<ResolvedCredential, DomainError.CredentialCorrupted> =>
+): Effect.Effect<ResolvedCredential.ResolvedCredential, DomainError.CredentialCorrupted> =>
   Effect.flatMap(envelope.open(record.sealed, Envelope.aadOf(record.metadata)), (plaintext) =>
     Effect.map(parseSecrets(record.metadata.id, plaintext), (secrets) => ({ metadata: record.metadata, secrets }))
   )
@@ -125,25 +116,22 @@ const scopesOf = (actor: Actor.ActorInfo): ReadonlyArray<CredentialScope.Credent
   return scopes
 }
 
-const isOAuth2 = (instance: ConnectorInstance.ConnectorInstance) =>
-  instance.authType === "oauth2_authorization_code" || instance.authType === "oauth2_client_credentials"
-
 /**
- * The resolver on `CredentialRepository` and crypto's `Envelope`. A `CredentialRefresher` present
- * when the layer is built (from `@patchbay/oauth2`) sees every resolution of an OAuth2 instance.
+ * The resolver on `CredentialRepository`, crypto's `Envelope` and a `CredentialRefresher`
+ * (`OAuth2.layer` from `@patchbay/oauth2`, or `CredentialRefresher.layerNone` without OAuth2).
  *
  * @since 0.1.0
  */
 export const layer: Layer.Layer<
   CredentialResolver,
   never,
-  CredentialRepository.CredentialRepository | Envelope.Envelope
+  CredentialRepository.CredentialRepository | Envelope.Envelope | CredentialRefresher
 > = Layer.effect(
   CredentialResolver,
   Effect.gen(function* () {
     const repository = yield* CredentialRepository.CredentialRepository
     const envelope = yield* Envelope.Envelope
-    const refresher = Option.getOrUndefined(yield* Effect.serviceOption(CredentialRefresher))
+    const refresher = yield* CredentialRefresher
 
     /** Why nothing valid was found: an expired version in the candidate scopes, or none at all. */
     const missing = (
@@ -193,7 +181,7 @@ export const layer: Layer.Layer<
       const now = new Date(yield* Clock.currentTimeMillis)
       const found = yield* repository.newestValid(actor.orgId, instance.id, scopes, now)
       if (Option.isNone(found)) {
-        const obtained = refresher?.obtain === undefined ? Option.none() : yield* refresher.obtain(instance)
+        const obtained = yield* refresher.obtain(instance)
         if (Option.isSome(obtained) && scopes.some((scope) => scope.key === obtained.value.metadata.scope.key)) {
           return obtained.value
         }
@@ -206,8 +194,7 @@ export const layer: Layer.Layer<
           detail: "the store returned a version of another instance"
         })
       }
-      const resolved = yield* open(envelope, found.value)
-      return refresher !== undefined && isOAuth2(instance) ? yield* refresher.refresh(instance, resolved) : resolved
+      return yield* refresher.refresh(instance, yield* open(envelope, found.value))
     })
 
     return CredentialResolver.of({ resolve })

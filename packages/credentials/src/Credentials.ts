@@ -13,11 +13,13 @@ import {
 } from "@patchbay/core"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
 import * as Layer from "effect/Layer"
+import * as CredentialRefresher from "./CredentialRefresher.js"
 import * as CredentialResolver from "./CredentialResolver.js"
 import * as CredentialVault from "./CredentialVault.js"
 
 /**
- * The vault and the resolver on their ports.
+ * The vault and the resolver on their ports and a `CredentialRefresher` (`OAuth2.layer`, or
+ * `CredentialRefresher.layerNone` for a host without OAuth2).
  *
  * @since 0.1.0
  */
@@ -30,6 +32,7 @@ export const layer: Layer.Layer<
   | AuditLog.AuditLog
   | Envelope.Envelope
   | Fingerprint.Fingerprint
+  | CredentialRefresher.CredentialRefresher
 > = Layer.mergeAll(CredentialVault.layer, CredentialResolver.layer)
 
 /**
@@ -47,11 +50,15 @@ export const layerCryptoConfig = Layer.mergeAll(
 /**
  * Everything in memory — core's memory ports, the instance lifecycle, an ephemeral keyring and
  * fingerprint key, the vault and the resolver — with every service exposed: for tests and
- * experiments. Provide a `CredentialRefresher` to the result to exercise refresh.
+ * experiments. Credentials are used as stored unless a `refresher` is given (default
+ * `CredentialRefresher.layerNone`).
  *
  * @since 0.1.0
  */
-export const layerMemory = (connectors: ReadonlyArray<ConnectorDriver.Connector>) => {
+export const layerMemory = (
+  connectors: ReadonlyArray<ConnectorDriver.Connector>,
+  refresher: Layer.Layer<CredentialRefresher.CredentialRefresher> = CredentialRefresher.layerNone
+) => {
   const ports = Layer.mergeAll(
     CredentialRepository.layerMemory,
     InstanceRepository.layerMemory,
@@ -63,6 +70,7 @@ export const layerMemory = (connectors: ReadonlyArray<ConnectorDriver.Connector>
     Fingerprint.layerEphemeral
   )
   return layer.pipe(
+    Layer.provide(refresher),
     Layer.provideMerge(Layer.mergeAll(ConnectorInstances.layer.pipe(Layer.provideMerge(ports)), crypto))
   )
 }

@@ -5,11 +5,12 @@ import {
   ConnectorRegistry,
   Credential,
   CredentialRepository,
-  CredentialScope
+  CredentialScope,
+  type ResolvedCredential
 } from "@patchbay/core"
-import { Duration, Effect, FastCheck as fc, Layer, Redacted, Schema, TestClock } from "effect"
-import { CredentialRefresher } from "../src/CredentialRefresher.js"
-import { CredentialResolver, type ResolvedCredential } from "../src/CredentialResolver.js"
+import { Duration, Effect, FastCheck as fc, Layer, Option, Redacted, Schema, TestClock } from "effect"
+import { CredentialRefresher, layerNone } from "../src/CredentialRefresher.js"
+import { CredentialResolver } from "../src/CredentialResolver.js"
 import { CredentialVault } from "../src/CredentialVault.js"
 import {
   admin,
@@ -308,20 +309,22 @@ describe("CredentialResolver", () => {
     { fastCheck: { numRuns: 60 } }
   )
 
-  it.effect("passes OAuth2 resolutions through a CredentialRefresher when one is provided", () =>
+  it.effect("passes every resolution through the CredentialRefresher it requires", () =>
     Effect.gen(function* () {
       const calls: Array<string> = []
       const refresher = Layer.succeed(
         CredentialRefresher,
         CredentialRefresher.of({
-          refresh: (instance, resolved: ResolvedCredential) =>
+          refresh: (instance, resolved: ResolvedCredential.ResolvedCredential) =>
             Effect.sync(() => {
               calls.push(instance.instanceName)
+              if (instance.authType !== "oauth2_authorization_code") return resolved
               return {
                 ...resolved,
                 secrets: Redacted.make({ ...Redacted.value(resolved.secrets), access_token: "fresh" })
               }
-            })
+            }),
+          obtain: () => Effect.succeedNone
         })
       )
       yield* Effect.gen(function* () {
@@ -337,8 +340,70 @@ describe("CredentialResolver", () => {
         yield* vault.create({ instanceId: db.id, scope: scopes.org, credentials: { username: "u", password: "p" } })
         assert.strictEqual(Redacted.value((yield* resolver.resolve(api)).secrets).access_token, "fresh")
         assert.strictEqual(Redacted.value((yield* resolver.resolve(db)).secrets).password, "p")
-        assert.deepStrictEqual(calls, ["API"])
-      }).pipe(as(admin), Effect.provide(memory().pipe(Layer.provide(refresher))))
+        assert.deepStrictEqual(calls, ["API", "Analytics"])
+      }).pipe(as(admin), Effect.provide(memory(refresher)))
     })
+  )
+
+  it.effect(
+    "asks the refresher to obtain a first credential only when none is stored, and only in a candidate scope",
+    () =>
+      Effect.gen(function* () {
+        const obtained: Array<string> = []
+        /** Obtains a credential in the organization scope, or in another user's for "Elsewhere". */
+        const refresher = Layer.succeed(
+          CredentialRefresher,
+          CredentialRefresher.of({
+            refresh: (_instance, resolved) => Effect.succeed(resolved),
+            obtain: (instance) =>
+              Effect.sync(() => {
+                obtained.push(instance.instanceName)
+                const scope =
+                  instance.instanceName === "Elsewhere" ? ({ type: "user", id: user2 } as const) : scopes.org
+                return Option.some({
+                  metadata: Credential.CredentialMetadata.make({
+                    id: "0190a000-0000-7000-8000-0000000000f1" as Credential.CredentialMetadata["id"],
+                    orgId: instance.orgId,
+                    instanceId: instance.id,
+                    scope: Schema.decodeSync(CredentialScope.CredentialScope)(scope),
+                    version: 1,
+                    labels: {},
+                    masked: {},
+                    accountFingerprint: null,
+                    expiresAt: null,
+                    revokedAt: null,
+                    createdAt: new Date(0)
+                  }),
+                  secrets: Redacted.make({ username: "machine" })
+                })
+              })
+          })
+        )
+        yield* Effect.gen(function* () {
+          const vault = yield* CredentialVault
+          const resolver = yield* CredentialResolver
+          const fetched = yield* createInstance("Fetched")
+          assert.strictEqual(Redacted.value((yield* resolver.resolve(fetched)).secrets).username, "machine")
+          const stored = yield* createInstance("Stored")
+          yield* vault.create({
+            instanceId: stored.id,
+            scope: scopes.org,
+            credentials: { username: "u", password: "p" }
+          })
+          assert.strictEqual(Redacted.value((yield* resolver.resolve(stored)).secrets).username, "u")
+          // A credential obtained for a scope the actor does not resolve is not handed out.
+          const elsewhere = yield* createInstance("Elsewhere")
+          assert.strictEqual((yield* failure(resolver.resolve(elsewhere)))._tag, "CredentialNotFound")
+          assert.deepStrictEqual(obtained, ["Fetched", "Elsewhere"])
+        }).pipe(as(admin), Effect.provide(memory(refresher)))
+      })
+  )
+
+  it.effect("without OAuth2 (CredentialRefresher.layerNone) a missing credential stays missing", () =>
+    Effect.gen(function* () {
+      const resolver = yield* CredentialResolver
+      const instance = yield* createInstance("API", { connector: "demo-oauth" })
+      assert.strictEqual((yield* failure(resolver.resolve(instance)))._tag, "CredentialNotFound")
+    }).pipe(as(admin), Effect.provide(memory(layerNone)))
   )
 })

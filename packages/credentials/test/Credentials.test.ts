@@ -10,6 +10,7 @@ import {
 } from "@patchbay/core"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import * as CredentialRefresher from "../src/CredentialRefresher.js"
 import { CredentialResolver } from "../src/CredentialResolver.js"
 import * as Credentials from "../src/Credentials.js"
 import { CredentialVault } from "../src/CredentialVault.js"
@@ -27,6 +28,7 @@ const composed = (repository: Layer.Layer<CredentialRepository.CredentialReposit
     ConnectorRegistry.layer([databaseConnector, oauthConnector])
   )
   return Credentials.layer.pipe(
+    Layer.provide(CredentialRefresher.layerNone),
     Layer.provideMerge(
       Layer.mergeAll(ConnectorInstances.layer.pipe(Layer.provideMerge(ports)), Credentials.layerCryptoConfig)
     ),

@@ -58,8 +58,9 @@ export const oauthConnector = ConnectorDriver.make(oauth, {
   healthCheck: () => Effect.void
 })
 
-/** Everything in memory, fresh for each test. */
-export const memory = () => Credentials.layerMemory([databaseConnector, oauthConnector])
+/** Everything in memory, fresh for each test (with the given refresher, default none). */
+export const memory = (refresher?: Parameters<typeof Credentials.layerMemory>[1]) =>
+  Credentials.layerMemory([databaseConnector, oauthConnector], refresher)
 
 /** Runs an effect as the given actor. */
 export const as =

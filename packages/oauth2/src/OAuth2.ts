@@ -28,7 +28,8 @@ import {
   EgressPolicy,
   Ids,
   PendingAuthorizationRepository,
-  RefreshLock
+  RefreshLock,
+  type ResolvedCredential
 } from "@patchbay/core"
 import { CredentialRefresher, CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Envelope } from "@patchbay/crypto"
@@ -190,8 +191,8 @@ export interface OAuth2Shape {
    */
   readonly ensureFresh: (
     instance: ConnectorInstance.ConnectorInstance,
-    resolved: CredentialResolver.ResolvedCredential
-  ) => Effect.Effect<CredentialResolver.ResolvedCredential, CredentialRefresher.RefreshError, Actor.Actor>
+    resolved: ResolvedCredential.ResolvedCredential
+  ) => Effect.Effect<ResolvedCredential.ResolvedCredential, CredentialRefresher.RefreshError, Actor.Actor>
   /**
    * The resolver's hook when an instance has no token set: the first client-credentials token,
    * fetched on demand when the registration holds a client secret; `None` otherwise.
@@ -199,7 +200,7 @@ export interface OAuth2Shape {
   readonly obtain: (
     instance: ConnectorInstance.ConnectorInstance
   ) => Effect.Effect<
-    Option.Option<CredentialResolver.ResolvedCredential>,
+    Option.Option<ResolvedCredential.ResolvedCredential>,
     CredentialRefresher.RefreshError,
     Actor.Actor
   >
@@ -220,7 +221,7 @@ export interface OAuth2Shape {
 export class OAuth2 extends Context.Tag("@patchbay/oauth2/OAuth2")<OAuth2, OAuth2Shape>() {}
 
 /** A token set as read from the store. */
-type Current = CredentialResolver.ResolvedCredential
+type Current = ResolvedCredential.ResolvedCredential
 
 /** What one shared refresh ended with. */
 type Outcome =

@@ -1,5 +1,5 @@
 import { afterAll, assert, beforeAll, beforeEach, describe, it } from "@effect/vitest"
-import { ActivityError, type ConnectorInstance, ConnectorInstances } from "@patchbay/core"
+import { ActivityError, type ConnectorInstance, ConnectorInstances, type ResolvedCredential } from "@patchbay/core"
 import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Chunk, Duration, Effect, Exit, Layer, Redacted, Stream, TestClock } from "effect"
 import { OAuth2, OAuth2Clients } from "../src/index.js"
@@ -14,7 +14,7 @@ afterAll(() => server.close())
 beforeEach(() => server.reset())
 
 const count = (grant: string) => server.counts[grant] ?? 0
-const secretsOf = (resolved: CredentialResolver.ResolvedCredential) =>
+const secretsOf = (resolved: ResolvedCredential.ResolvedCredential) =>
   Redacted.value(resolved.secrets) as Readonly<Record<string, unknown>>
 
 /** Starts at the real time, so token expiries read naturally; TestClock moves it on. */

@@ -2,16 +2,24 @@
  * Connection tests, health checks and bulk operations over connector instances.
  *
  * - `testConnection` runs the driver's test and records the outcome on the instance
- *   (`last_tested_at`, `test_status`, `test_message`); an authentication failure also marks the
- *   instance `reconnect_required`, a success marks it `active` again.
+ *   (`last_tested_at`, `test_status`, `test_message`); a failure core's `FailureClassifier` says
+ *   needs a reconnect (refused credentials, none stored, expired, undecryptable) also marks the
+ *   instance `reconnect_required`, as an activity would; a success marks it `active` again.
  * - `healthCheck` measures one round trip and honours its timeout even when the peer never answers.
  * - `bulkOperation` runs one action over at most 50 instances with bounded concurrency; every
  *   instance gets its own result, and one failure never fails the batch.
  *
  * @since 0.1.0
  */
-import { type Actor, ConnectorInstances, type ConnectorRegistry, DomainError, DriverError } from "@patchbay/core"
-import type { CredentialResolver } from "@patchbay/credentials"
+import {
+  type Actor,
+  ConnectorInstances,
+  type ConnectorRegistry,
+  DomainError,
+  DriverError,
+  FailureClassifier
+} from "@patchbay/core"
+import { Connection, type CredentialResolver } from "@patchbay/credentials"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -19,7 +27,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import * as Connection from "./Connection.js"
 
 /**
  * The most instances one bulk operation may name.
@@ -172,11 +179,6 @@ const isOperationError = (error: { readonly _tag: string }): error is OperationE
   error._tag === "InvalidInput" ||
   error._tag === "StorageError"
 
-/** Failures that mean the stored credentials no longer work. */
-const needsReconnect = (error: { readonly _tag: string }): boolean =>
-  (error instanceof DriverError.AuthFailed && error.kind !== "insufficient_permissions") ||
-  error._tag === "CredentialExpired"
-
 const withTimeout =
   (timeout: Duration.DurationInput, target: string) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DriverError.TimedOut, R> =>
@@ -246,7 +248,7 @@ export const layerWith = (
           testedAt,
           instanceStatus: Either.isRight(outcome)
             ? "active"
-            : needsReconnect(outcome.left)
+            : FailureClassifier.needsReconnect(instance, outcome.left)
               ? "reconnect_required"
               : undefined
         })

@@ -3,5 +3,4 @@
  *
  * @since 0.1.0
  */
-export * as Connection from "./Connection.js"
 export * as ConnectionTester from "./ConnectionTester.js"

@@ -1,7 +1,17 @@
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Actor, AuditLog, ConnectorDriver, ConnectorInstances, DriverError, Ids } from "@patchbay/core"
-import { Credentials, CredentialVault } from "@patchbay/credentials"
-import { Effect, Either, Layer, Redacted, Schema } from "effect"
+import {
+  ActivityError,
+  Actor,
+  AuditLog,
+  ConnectorDriver,
+  ConnectorInstances,
+  DomainError,
+  DriverError,
+  FailureClassifier,
+  Ids
+} from "@patchbay/core"
+import { CredentialRefresher, Credentials, CredentialVault } from "@patchbay/credentials"
+import { Effect, Either, Layer, Redacted, Schema, TestClock } from "effect"
 import * as ConnectionTester from "../src/ConnectionTester.js"
 
 const orgId = "0190a000-0000-7000-8000-00000000000a"
@@ -53,7 +63,33 @@ const TestLayer = ConnectionTester.layer.pipe(
   Layer.provideMerge(Actor.layer({ orgId, userId }))
 )
 
-const instanceWith = (name: string, password: string | undefined) =>
+/** A refresher that refuses the credential of every instance named "refused", as OAuth2 does after `invalid_grant`. */
+const refusing = Layer.succeed(
+  CredentialRefresher.CredentialRefresher,
+  CredentialRefresher.CredentialRefresher.of({
+    refresh: (instance, resolved) =>
+      instance.instanceName === "refused"
+        ? Effect.fail(
+            new ActivityError.ReconnectRequired({
+              instanceId: instance.id,
+              instanceName: instance.instanceName,
+              connector: instance.connectorKey,
+              reason: "the authorization server refused the refresh token",
+              action: "reconnect",
+              reconnectUrl: "https://auth.example/authorize"
+            })
+          )
+        : Effect.succeed(resolved),
+    obtain: () => Effect.succeedNone
+  })
+)
+
+const RefusingLayer = ConnectionTester.layer.pipe(
+  Layer.provideMerge(Credentials.layerMemory([scripted], refusing)),
+  Layer.provideMerge(Actor.layer({ orgId, userId }))
+)
+
+const instanceWith = (name: string, password: string | undefined, expiresAt?: Date) =>
   Effect.gen(function* () {
     const instances = yield* ConnectorInstances.ConnectorInstances
     const vault = yield* CredentialVault.CredentialVault
@@ -66,7 +102,8 @@ const instanceWith = (name: string, password: string | undefined) =>
       yield* vault.create({
         instanceId: instance.id,
         scope: { type: "organization", id: orgId },
-        credentials: { username: `${name}-user`, password }
+        credentials: { username: `${name}-user`, password },
+        ...(expiresAt === undefined ? {} : { expiresAt })
       })
     }
     return instance.id
@@ -135,12 +172,66 @@ describe("ConnectionTester.testConnection", () => {
       })
     )
 
-    it.effect("no stored credential is a failed test, not an error", () =>
+    it.effect("no stored credential is a failed test that asks to reconnect, as an activity would", () =>
       Effect.gen(function* () {
         const tester = yield* ConnectionTester.ConnectionTester
+        const instances = yield* ConnectorInstances.ConnectorInstances
         const id = yield* instanceWith("empty", undefined)
         const result = yield* tester.testConnection(id)
+        assert.strictEqual(result.status, "failed")
         assert.strictEqual(result.failure, "CredentialNotFound")
+        assert.strictEqual((yield* instances.get(id)).status, "reconnect_required")
+      })
+    )
+
+    it.effect("an expired credential is a failed test that asks to reconnect", () =>
+      Effect.gen(function* () {
+        const tester = yield* ConnectionTester.ConnectionTester
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        const id = yield* instanceWith("expiring", "good", new Date(Date.now() + 60_000))
+        assert.strictEqual((yield* tester.testConnection(id)).status, "success")
+        yield* TestClock.setTime(Date.now() + 120_000)
+        const result = yield* tester.testConnection(id)
+        assert.strictEqual(result.failure, "CredentialExpired")
+        assert.strictEqual((yield* instances.get(id)).status, "reconnect_required")
+      })
+    )
+
+    it.effect("marks reconnect_required exactly when the failure classifier says ReconnectRequired", () =>
+      Effect.gen(function* () {
+        const tester = yield* ConnectionTester.ConnectionTester
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        const cases: ReadonlyArray<readonly [string, string | undefined, FailureClassifier.Failure, string]> = [
+          [
+            "pin-wrong",
+            "wrong",
+            new DriverError.AuthFailed({ kind: "invalid_credentials", detail: "password rejected" }),
+            "reconnect_required"
+          ],
+          [
+            "pin-denied",
+            "denied",
+            new DriverError.AuthFailed({ kind: "insufficient_permissions", detail: "no access" }),
+            "active"
+          ],
+          ["pin-down", "down", new DriverError.Unreachable({ target: "scripted", detail: "ECONNREFUSED" }), "active"],
+          [
+            "pin-empty",
+            undefined,
+            new DomainError.CredentialNotFound({ instanceId: "pin-empty", scopes: [] }),
+            "reconnect_required"
+          ]
+        ]
+        for (const [name, password, failure, status] of cases) {
+          const id = yield* instanceWith(name, password)
+          const result = yield* tester.testConnection(id)
+          assert.strictEqual(result.failure, failure._tag, name)
+          const instance = yield* instances.getInstance(id)
+          assert.strictEqual(instance.status, status, name)
+          // What an activity would fail with on the same failure agrees.
+          const outcome = FailureClassifier.classify(instance, failure)
+          assert.strictEqual(outcome._tag === "ReconnectRequired", status === "reconnect_required", name)
+        }
       })
     )
 
@@ -156,6 +247,26 @@ describe("ConnectionTester.testConnection", () => {
           tester.testConnection(id).pipe(Effect.provide(Actor.layer({ orgId: "0190b000-0000-7000-8000-00000000000b" })))
         )
         assert.strictEqual(other._tag, "InstanceNotFound")
+      })
+    )
+  })
+})
+
+describe("ConnectionTester.testConnection with a refresher", () => {
+  // `layer`, not `it.layer`: @effect/vitest's `it.layer` callback reassigns the shared `it`, so a
+  // later top-level `it.layer` would build inside the first one's memo map (and reuse its resolver).
+  layer(RefusingLayer)((it) => {
+    it.effect("a refresh the provider refused is a failed test that asks to reconnect", () =>
+      Effect.gen(function* () {
+        const tester = yield* ConnectionTester.ConnectionTester
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        const id = yield* instanceWith("refused", "good")
+        const result = yield* tester.testConnection(id)
+        assert.strictEqual(result.status, "failed")
+        assert.strictEqual(result.failure, "ReconnectRequired")
+        assert.include(result.message, "refused the refresh token")
+        assert.strictEqual((yield* instances.get(id)).status, "reconnect_required")
+        assert.strictEqual((yield* tester.testConnection(yield* instanceWith("fine", "good"))).status, "success")
       })
     )
   })
