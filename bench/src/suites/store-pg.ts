@@ -7,7 +7,7 @@ import {
   Ids,
   InstanceRepository
 } from "@patchbay/core"
-import { CredentialResolver } from "@patchbay/credentials"
+import { CredentialRefresher, CredentialResolver } from "@patchbay/credentials"
 import { Envelope, Keyring } from "@patchbay/crypto"
 import { SqlStore } from "@patchbay/store-sql"
 import { PostgresServer } from "@patchbay/testing"
@@ -110,7 +110,12 @@ const suite: Suite = {
 
     const crypto = Envelope.layer.pipe(Layer.provide(Keyring.layerEphemeral()))
     const store = SqlStore.layerPg({ url: Redacted.make(url) })
-    const runtime = ManagedRuntime.make(CredentialResolver.layer.pipe(Layer.provideMerge(Layer.merge(store, crypto))))
+    const runtime = ManagedRuntime.make(
+      CredentialResolver.layer.pipe(
+        Layer.provide(CredentialRefresher.layerNone),
+        Layer.provideMerge(Layer.merge(store, crypto))
+      )
+    )
     const pool = new pg.Pool({ connectionString: url, max: 10 })
     try {
       const { credentials, resolver } = await runtime.runPromise(services)
