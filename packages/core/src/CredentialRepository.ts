@@ -64,10 +64,15 @@ export interface CredentialRepositoryShape {
   ) => Effect.Effect<ReadonlyArray<CredentialMetadata>, StorageError>
   /** Every key id that seals at least one stored version, across organizations. */
   readonly keyIds: Effect.Effect<ReadonlyArray<string>, StorageError>
-  /** Up to `limit` versions, across organizations, sealed under a key other than `keyId`. */
+  /**
+   * Up to `limit` versions, across organizations, sealed under a key other than `keyId`, in id
+   * order and with an id above `after` when given (the last id of the previous page), so that
+   * paging never reads the same rows twice.
+   */
   readonly sealedWithOtherKey: (
     keyId: string,
-    limit: number
+    limit: number,
+    after?: CredentialId
   ) => Effect.Effect<ReadonlyArray<CredentialRecord>, StorageError>
   /**
    * Replaces a version's wrapped data key (key rotation), only if it is still sealed under
@@ -167,8 +172,13 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
         return current.sort((a, b) => a.expiresAt!.getTime() - b.expiresAt!.getTime())
       }),
     keyIds: Effect.sync(() => [...new Set([...byId.values()].map((r) => r.sealed.keyId))]),
-    sealedWithOtherKey: (keyId, limit) =>
-      Effect.sync(() => [...byId.values()].filter((r) => r.sealed.keyId !== keyId).slice(0, limit)),
+    sealedWithOtherKey: (keyId, limit, after) =>
+      Effect.sync(() =>
+        [...byId.values()]
+          .filter((r) => r.sealed.keyId !== keyId && (after === undefined || r.metadata.id > after))
+          .sort((a, b) => (a.metadata.id < b.metadata.id ? -1 : a.metadata.id > b.metadata.id ? 1 : 0))
+          .slice(0, limit)
+      ),
     replaceSealed: (id, expectedKeyId, sealed) =>
       Effect.sync(() => {
         const found = byId.get(id)

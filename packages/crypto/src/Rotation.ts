@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { CredentialRepository, type DomainError } from "@patchbay/core"
+import { CredentialRepository, type DomainError, type Ids } from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { aadOf, Envelope } from "./Envelope.js"
@@ -22,8 +22,9 @@ export interface RotationOptions {
 }
 
 /**
- * What a run did. `raced` rows were re-wrapped by someone else between read and write; `failed`
- * rows could not be opened (corrupted, or sealed under a key the ring lacks) and keep their old key.
+ * What a run did. `raced` rows were re-wrapped by someone else between read and write (a later run
+ * picks up any that are still under another key); `failed` rows could not be opened (corrupted, or
+ * sealed under a key the ring lacks) and keep their old key.
  *
  * @since 0.1.0
  */
@@ -52,16 +53,16 @@ export const run: (
   const repository = yield* CredentialRepository.CredentialRepository
   const batchSize = Math.max(1, Math.floor(options?.batchSize ?? 100))
   const failed = new Map<string, string>()
-  const racedOnce = new Set<string>()
   let rewrapped = 0
   let raced = 0
   let batches = 0
+  // Pages in id order from the last id seen, so each batch costs the same from start to end.
+  let after: Ids.CredentialId | undefined
   while (true) {
-    const batch = (yield* repository.sealedWithOtherKey(keyring.primary, batchSize + failed.size)).filter(
-      (record) => !failed.has(record.metadata.id)
-    )
+    const batch = yield* repository.sealedWithOtherKey(keyring.primary, batchSize, after)
     if (batch.length === 0) break
     batches++
+    after = batch[batch.length - 1]!.metadata.id
     for (const record of batch) {
       const id = record.metadata.id
       const next = yield* Effect.either(envelope.rewrap(record.sealed, aadOf(record.metadata)))
@@ -71,10 +72,7 @@ export const run: (
       }
       if (yield* repository.replaceSealed(id, record.sealed.keyId, next.right)) {
         rewrapped++
-      } else if (racedOnce.has(id)) {
-        failed.set(id, "re-wrapped by another process each time (is another primary key configured elsewhere?)")
       } else {
-        racedOnce.add(id)
         raced++
       }
     }

@@ -12,6 +12,7 @@ import { DomainError } from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as Admission from "./internal/admission.js"
 import { fromSqlError } from "./internal/errors.js"
 import { transaction } from "./internal/transaction.js"
 
@@ -217,7 +218,8 @@ export const ensure = (options: {
   readonly migrate: boolean
 }): Effect.Effect<void, StartupError, SqlClient.SqlClient> =>
   Effect.gen(function* () {
-    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const client = yield* SqlClient.SqlClient
+    const sql = client.withoutTransforms()
     if (!options.migrate) {
       const found = yield* current
       if (found !== latest) return yield* new SchemaVersionMismatch({ found, expected: latest })
@@ -225,7 +227,8 @@ export const ensure = (options: {
     }
     yield* transaction(
       sql,
-      "Migrations.ensure"
+      "Migrations.ensure",
+      Admission.of(client)
     )(
       Effect.gen(function* () {
         yield* sql.unsafe(`SELECT pg_advisory_xact_lock(${startupLock}::bigint)`)

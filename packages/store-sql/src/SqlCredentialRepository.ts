@@ -7,13 +7,11 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Credential, CredentialRepository, CredentialScope, DomainError, Ids } from "@patchbay/core"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { directOf } from "./internal/deadline.js"
-import { guard, typedFailures } from "./internal/errors.js"
+import { guard } from "./internal/errors.js"
 import { bytes, json, operationTimeout, type RepositoryOptions } from "./internal/options.js"
 
 const metadataColumns = `id, org_id, instance_id, scope_type, scope_id, version, labels, masked,
@@ -236,10 +234,6 @@ export const make = (
     const client = yield* SqlClient.SqlClient
     const sql = client.withoutTransforms()
     const timeout = operationTimeout(options, client)
-    const direct = directOf(client)
-    const timeoutMillis = Duration.isFinite(timeout.duration)
-      ? Duration.toMillis(timeout.duration)
-      : Number.POSITIVE_INFINITY
     const metadata = sql.literal(metadataColumns)
     const record = sql.literal(recordColumns)
 
@@ -280,24 +274,18 @@ export const make = (
         )
         return Option.fromNullable(rows[0])
       }),
-      // The hot path of every credential resolution: no span of its own, its statement text built
-      // once per number of scopes, and on `layerPg` run on the client's direct path (no statement
-      // pipeline or `sql.execute` span; the deadline armed in the statement's callback). Spans
-      // and the pipeline cost more than the decoding and the decryption together.
+      // The hot path of every credential resolution: no span of its own (the statement has its
+      // `sql.execute` span) and its statement text built once per number of scopes.
       newestValid: (orgId, instanceId, scopes, now) => {
         if (scopes.length === 0) return Effect.succeedNone
         const params: Array<unknown> = []
         for (const scope of scopes) params.push(scope.type, scope.id)
         params.push(orgId, instanceId, now)
-        const text = newestValidText(scopes.length)
-        const found = (rows: ReadonlyArray<unknown>) =>
-          Effect.map(decodeRecords(rows), (records) => Option.fromNullable(records[0]))
-        return direct === undefined
-          ? sql.unsafe(text, params).pipe(Effect.flatMap(found), guard("CredentialRepository.newestValid", timeout))
-          : direct(text, params, timeoutMillis).pipe(
-              Effect.flatMap(found),
-              typedFailures("CredentialRepository.newestValid", timeout.duration)
-            )
+        return sql.unsafe(newestValidText(scopes.length), params).pipe(
+          Effect.flatMap(decodeRecords),
+          Effect.map((records) => Option.fromNullable(records[0])),
+          guard("CredentialRepository.newestValid", timeout)
+        )
       },
       list: Effect.fn("CredentialRepository.list")(function* (orgId, instanceId) {
         return yield* sql`SELECT ${metadata} FROM patchbay.credentials
@@ -335,8 +323,11 @@ export const make = (
         )
         return rows.map((row) => row.key_id)
       }).pipe(Effect.withSpan("CredentialRepository.keyIds")),
-      sealedWithOtherKey: Effect.fn("CredentialRepository.sealedWithOtherKey")(function* (keyId, limit) {
-        return yield* sql`SELECT ${record} FROM patchbay.credentials WHERE key_id <> ${keyId}
+      // Key order from the cursor: the primary key's index is read from `after` on, so a batch
+      // costs the same at the end of a rotation as at its start (no re-scan of re-wrapped rows).
+      sealedWithOtherKey: Effect.fn("CredentialRepository.sealedWithOtherKey")(function* (keyId, limit, after) {
+        const from = after === undefined ? sql`` : sql`AND id > ${after}`
+        return yield* sql`SELECT ${record} FROM patchbay.credentials WHERE key_id <> ${keyId} ${from}
           ORDER BY id LIMIT ${Math.max(0, Math.floor(limit))}`.pipe(
           Effect.flatMap(decodeRecords),
           guard("CredentialRepository.sealedWithOtherKey", timeout)

@@ -8,20 +8,25 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { RefreshLock } from "@patchbay/core"
+import type { SqlError } from "@effect/sql/SqlError"
+import { DomainError, RefreshLock } from "@patchbay/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { guard } from "./internal/errors.js"
+import { guard, sqlState } from "./internal/errors.js"
 import { lockKey } from "./internal/lockKey.js"
-import { boundOf } from "./internal/options.js"
+import { operationTimeout, type RepositoryOptions } from "./internal/options.js"
 import { transaction } from "./internal/transaction.js"
 
 /**
  * @since 0.1.0
  */
-export interface RefreshLockOptions {
-  /** Longest `withLock` waits for a lock another holder has (default 60 seconds); then `StorageError`. */
+export interface RefreshLockOptions extends RepositoryOptions {
+  /**
+   * Longest `withLock` waits for a lock another holder has (default 60 seconds); then `StorageError`.
+   * The server enforces it (`lock_timeout` of the lock's transaction, which also bounds the lock
+   * waits of the statements the guarded effect runs in it).
+   */
   readonly lockTimeout?: Duration.DurationInput | undefined
 }
 
@@ -36,15 +41,33 @@ export const make = (
   Effect.gen(function* () {
     const client = yield* SqlClient.SqlClient
     const sql = client.withoutTransforms()
-    const wait = boundOf(client, options?.lockTimeout ?? "60 seconds")
+    const wait = Duration.decode(options?.lockTimeout ?? "60 seconds")
+    const bound = operationTimeout(options, client)
+    // `lock_timeout` in milliseconds; 0 waits for ever.
+    const waitSetting = Duration.isFinite(wait) ? String(Math.max(1, Math.ceil(Duration.toMillis(wait)))) : "0"
+    // The operation's own bound comes on top of the server's, for a server that does not answer.
+    const backstop = { ...bound, duration: Duration.sum(wait, bound.duration) }
+    const notFree = (error: SqlError): SqlError | DomainError.StorageError =>
+      sqlState(error.cause) === "55P03"
+        ? new DomainError.StorageError({
+            operation: "RefreshLock.withLock",
+            detail: `the lock was not free within ${Duration.format(wait)} (lockTimeout)`
+          })
+        : error
     return RefreshLock.RefreshLock.of({
       withLock: (key, effect) =>
         transaction(
           sql,
-          "RefreshLock.withLock"
+          "RefreshLock.withLock",
+          bound.admission
         )(
           Effect.zipRight(
-            sql`SELECT pg_advisory_xact_lock(${lockKey(key)}::bigint)`.pipe(guard("RefreshLock.withLock", wait)),
+            // The volatile subquery runs first, so the lock is taken under the transaction's bound.
+            sql`SELECT pg_advisory_xact_lock(${lockKey(key)}::bigint)
+              FROM (SELECT set_config('lock_timeout', ${waitSetting}, true)) AS bounded`.pipe(
+              Effect.mapError(notFree),
+              guard("RefreshLock.withLock", backstop)
+            ),
             effect
           )
         ).pipe(Effect.withSpan("RefreshLock.withLock"))

@@ -1,6 +1,6 @@
 /**
  * Every Patchbay repository port and `RefreshLock` on SQL, as one layer per way of getting a
- * database: `layerPg` (PostgreSQL through @effect/sql-pg, from `PATCHBAY_DATABASE_URL`) and
+ * database: `layerPg` (PostgreSQL through @effect/sql-pg's `PgClient`, from `PATCHBAY_DATABASE_URL`) and
  * `layerFromSqlClient` (any PostgreSQL `SqlClient` the host already has; `@patchbay/store-pglite`
  * builds the embedded default on it). Each layer migrates the database at start (or, with
  * `migrate: false`, checks that it is migrated) and refuses one migrated by a newer Patchbay.
@@ -9,6 +9,8 @@
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import {
   type AuditLog,
   type CredentialRepository,
@@ -18,13 +20,15 @@ import {
 } from "@patchbay/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import pg from "pg"
+import * as Admission from "./internal/admission.js"
+import { fromSqlError } from "./internal/errors.js"
 import type { RepositoryOptions } from "./internal/options.js"
-import * as PoolClient from "./internal/pgClient.js"
-import { makePool } from "./internal/pool.js"
 import * as Migrations from "./Migrations.js"
 import * as SqlAuditLog from "./SqlAuditLog.js"
 import * as SqlCredentialRepository from "./SqlCredentialRepository.js"
@@ -65,10 +69,15 @@ export interface Options extends RepositoryOptions, SqlRefreshLock.RefreshLockOp
 export interface PgOptions extends Options {
   /** The connection URL; read from `PATCHBAY_DATABASE_URL` when absent. */
   readonly url?: Redacted.Redacted | undefined
-  /** Pool size (default 10). */
+  /** Pool size (default 10): connections, and so operations, at the same time. */
   readonly maxConnections?: number | undefined
-  /** Longest a new connection may take (default 5 seconds). */
+  /** Longest opening a new connection may take (default 5 seconds); then "cannot connect". */
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Longest an operation waits for a connection of a busy pool (default 5 seconds); then a
+   * retryable `StorageError` saying the pool is exhausted.
+   */
+  readonly poolTimeout?: Duration.DurationInput | undefined
   /** `application_name` shown in `pg_stat_activity` (default `patchbay`). */
   readonly applicationName?: string | undefined
 }
@@ -102,27 +111,14 @@ export const layerFromSqlClient = (
   lock: Layer.Layer<RefreshLock.RefreshLock, never, SqlClient.SqlClient> = SqlRefreshLock.layer(options)
 ): Layer.Layer<Services, Migrations.StartupError, SqlClient.SqlClient> => stores(options, lock)
 
-/** The OpenTelemetry attributes of the statements' spans, as `PgClient` sets them. */
-const spanAttributesOf = (url: string): ReadonlyArray<readonly [string, unknown]> => {
-  let parsed: URL | undefined
-  try {
-    parsed = new URL(url)
-  } catch {
-    parsed = undefined
-  }
-  const database = parsed === undefined ? "" : decodeURIComponent(parsed.pathname.slice(1))
-  const username = parsed === undefined ? "" : decodeURIComponent(parsed.username)
-  return [
-    ["db.system.name", "postgresql"],
-    ["db.namespace", database || username || "postgres"],
-    ["server.address", parsed?.hostname || "localhost"],
-    ["server.port", parsed?.port ? Number(parsed.port) : 5432]
-  ]
-}
+/** A `StorageError` of the start-up for a failure of the client itself. */
+const clientFailed = (error: SqlError) => fromSqlError("SqlStore.layerPg", error)
 
 /**
- * The store on a real PostgreSQL through @effect/sql-pg, connecting to `options.url` or
- * `PATCHBAY_DATABASE_URL`. Many processes may share one database.
+ * The store on a real PostgreSQL through @effect/sql-pg's `PgClient`, connecting to `options.url`
+ * or `PATCHBAY_DATABASE_URL`. Many processes may share one database. Statements are sent unnamed
+ * (no server-side prepared statements), so the store also works behind PgBouncer in transaction
+ * mode.
  *
  * @since 0.1.0
  */
@@ -132,21 +128,30 @@ export const layerPg = (
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const url = options.url ?? (yield* Config.redacted("PATCHBAY_DATABASE_URL"))
+      const connections = Math.max(1, Math.floor(options.maxConnections ?? 10))
+      const admission = Admission.bounded(connections, options.poolTimeout ?? "5 seconds")
       const pool = Effect.acquireRelease(
-        Effect.sync(() =>
-          makePool({
+        Effect.sync(() => {
+          const pool = new pg.Pool({
             connectionString: Redacted.value(url),
-            max: options.maxConnections ?? 10,
+            max: connections,
+            // The pool never queues (`Admission` lets no more operations in than it has connections),
+            // so this bounds only the opening of a new connection.
             connectionTimeoutMillis: Duration.toMillis(options.connectTimeout ?? "5 seconds"),
-            applicationName: options.applicationName ?? "patchbay"
+            application_name: options.applicationName ?? "patchbay",
+            keepAlive: true
           })
-        ),
+          // An idle connection that the server closes must not crash the process; the pool drops it.
+          pool.on("error", () => {})
+          return pool
+        }),
         (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
       )
-      const client = Layer.scoped(
-        SqlClient.SqlClient,
-        Effect.flatMap(pool, (pool) => PoolClient.make(pool, spanAttributesOf(Redacted.value(url))))
-      ).pipe(Layer.provide(Reactivity.layer))
+      const client = Layer.scopedContext(
+        Effect.map(PgClient.fromPool({ acquire: pool }), (client) =>
+          Context.make(SqlClient.SqlClient, Admission.register(client, admission))
+        )
+      ).pipe(Layer.provide(Reactivity.layer), Layer.mapError(clientFailed))
       return Layer.provide(layerFromSqlClient(options), client)
     })
   )

@@ -1,12 +1,11 @@
 /**
  * Turning driver failures into core's `StorageError` without leaking statement parameters, and
- * bounding every operation in time.
+ * bounding every operation in time and in connections.
  */
 import { DomainError } from "@patchbay/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
-import { currentDeadline, DeadlineExceeded } from "./deadline.js"
 import type { Bound } from "./options.js"
 
 /** Condition names of the SQLSTATE codes an operator is most likely to meet. */
@@ -93,16 +92,15 @@ type Handled = { readonly _tag: "SqlError" | "ParseError" }
 const timedOut = (operation: string, timeout: Duration.Duration) =>
   new DomainError.StorageError({
     operation,
-    detail: `the database did not answer within ${Duration.format(timeout)}`
+    detail: `the database did not answer within ${Duration.format(timeout)} (operationTimeout)`
   })
 
 /**
  * Turns an operation's `SqlError` and `ParseError` failures (a stored row that does not decode)
- * into `StorageError`s; other failures pass through. A statement that missed its deadline
- * (`DeadlineExceeded`) reads as the operation not answering within `timeout`.
+ * into `StorageError`s; other failures pass through.
  */
 export const typedFailures =
-  (operation: string, timeout: Duration.Duration) =>
+  (operation: string) =>
   <A, E, R>(
     effect: Effect.Effect<A, E, R>
   ): Effect.Effect<A, Exclude<E, Extract<E, Handled>> | DomainError.StorageError, R> =>
@@ -112,17 +110,15 @@ export const typedFailures =
       (e) =>
         Effect.fail(
           isSqlFailure(e)
-            ? e.cause instanceof DeadlineExceeded
-              ? timedOut(operation, timeout)
-              : fromSqlError(operation, e)
+            ? fromSqlError(operation, e)
             : new DomainError.StorageError({ operation, detail: "a stored row does not have the expected shape" })
         )
     )
 
 /**
- * Bounds an operation in time and types its failures (`typedFailures`). On a client that
- * enforces deadlines (`layerPg`'s) the bound is the operation's deadline, which every statement
- * of the operation honours; on any other client it is `Effect.timeoutFail`.
+ * Runs an operation within the pool's capacity (`Admission`), bounds it in time and types its
+ * failures (`typedFailures`). Past its bound the operation is interrupted — on `PgClient` that asks
+ * the server to cancel the running statement — and fails with `StorageError` naming the bound.
  */
 export const guard =
   (operation: string, bound: Bound) =>
@@ -130,12 +126,11 @@ export const guard =
     effect: Effect.Effect<A, E, R>
   ): Effect.Effect<A, Exclude<E, Extract<E, Handled>> | DomainError.StorageError, R> => {
     const timeout = bound.duration
-    const handled = typedFailures(operation, timeout)(effect)
-    if (!Duration.isFinite(timeout)) return handled
-    if (bound.byClient) {
-      const millis = Duration.toMillis(timeout)
-      // An enclosing operation's earlier deadline still applies.
-      return Effect.locallyWith(handled, currentDeadline, (outer) => Math.min(outer, Date.now() + millis))
-    }
-    return Effect.timeoutFail(handled, { duration: timeout, onTimeout: () => timedOut(operation, timeout) })
+    const handled = typedFailures(operation)(effect)
+    return bound.admission.admit(
+      operation,
+      Duration.isFinite(timeout)
+        ? Effect.timeoutFail(handled, { duration: timeout, onTimeout: () => timedOut(operation, timeout) })
+        : handled
+    )
   }

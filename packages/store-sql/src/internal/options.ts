@@ -1,26 +1,26 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Duration from "effect/Duration"
-import { isEnforcingDeadlines } from "./deadline.js"
+import * as Admission from "./admission.js"
 
 /** Options every SQL repository takes. */
 export interface RepositoryOptions {
   /**
    * Longest one operation may take before it fails with `StorageError` (default 10 seconds);
-   * `Duration.infinity` leaves timeouts to the client.
+   * `Duration.infinity` leaves timeouts to the client and the server.
    */
   readonly operationTimeout?: Duration.DurationInput | undefined
 }
 
-/** How long an operation may take, and whether the client enforces it (see `deadline.ts`). */
+/** How long an operation on a client may take, and how it gets a connection of the client's pool. */
 export interface Bound {
   readonly duration: Duration.Duration
-  readonly byClient: boolean
+  readonly admission: Admission.Admission
 }
 
 /** A bound of `duration` for operations on `client`. */
 export const boundOf = (client: SqlClient.SqlClient, duration: Duration.DurationInput): Bound => ({
   duration: Duration.decode(duration),
-  byClient: isEnforcingDeadlines(client)
+  admission: Admission.of(client)
 })
 
 /** The operation timeout of some options, for operations on `client`. */

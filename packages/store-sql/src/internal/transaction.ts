@@ -7,49 +7,57 @@ import type { DomainError } from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import type { Admission } from "./admission.js"
 import { fromSqlError } from "./errors.js"
 
 /**
  * Runs `effect` in a transaction on a connection reserved from `sql`; statements of `sql` inside
- * it use that connection. Inside an enclosing transaction it simply joins it. Failures of the
- * transaction itself (reserving a connection, BEGIN, COMMIT) become `StorageError`s of `operation`;
- * the effect's own failures pass through unchanged.
+ * it use that connection. Inside an enclosing transaction it simply joins it. The connection is
+ * taken through `admission` (the pool's wait bound). Failures of the transaction itself (reserving
+ * a connection, BEGIN, COMMIT) become `StorageError`s of `operation`; the effect's own failures
+ * pass through unchanged.
  */
 export const transaction =
-  (sql: SqlClient.SqlClient, operation: string) =>
+  (sql: SqlClient.SqlClient, operation: string, admission: Admission) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DomainError.StorageError, R> =>
     Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (enclosing) =>
       Option.isSome(enclosing)
         ? effect
-        : Effect.uninterruptibleMask((restore) =>
-            Effect.scoped(
-              Effect.gen(function* () {
-                const conn = yield* restore(sql.reserve).pipe(Effect.mapError((e) => fromSqlError(operation, e)))
-                yield* restore(conn.executeUnprepared("BEGIN", [], undefined)).pipe(
-                  Effect.mapError((e) => fromSqlError(operation, e))
-                )
-                // The effect's own failure is what matters; a dead connection is discarded by the pool.
-                const rollback = conn
-                  .executeUnprepared("ROLLBACK", [], undefined)
-                  .pipe(Effect.timeout("5 seconds"), Effect.ignore)
-                const exit = yield* Effect.exit(
-                  restore(Effect.provideService(effect, SqlClient.TransactionConnection, [conn, 0] as const))
-                )
-                if (Exit.isSuccess(exit)) {
-                  const committed = yield* Effect.exit(
-                    restore(conn.executeUnprepared("COMMIT", [], undefined)).pipe(
-                      Effect.mapError((e) => fromSqlError(operation, e))
-                    )
+        : admission.admit(
+            operation,
+            Effect.uninterruptibleMask((restore) =>
+              Effect.scoped(
+                Effect.gen(function* () {
+                  // Not interruptible: a connection that arrives after an interruption would never go back
+                  // to the pool. The wait is short (a permit is held, so the pool has a connection or room
+                  // for one) and bounded by the connect timeout.
+                  const conn = yield* sql.reserve.pipe(Effect.mapError((e) => fromSqlError(operation, e)))
+                  yield* restore(conn.executeUnprepared("BEGIN", [], undefined)).pipe(
+                    Effect.mapError((e) => fromSqlError(operation, e))
                   )
-                  if (Exit.isFailure(committed)) {
+                  // The effect's own failure is what matters; a dead connection is discarded by the pool.
+                  const rollback = conn
+                    .executeUnprepared("ROLLBACK", [], undefined)
+                    .pipe(Effect.timeout("5 seconds"), Effect.ignore)
+                  const exit = yield* Effect.exit(
+                    restore(Effect.provideService(effect, SqlClient.TransactionConnection, [conn, 0] as const))
+                  )
+                  if (Exit.isSuccess(exit)) {
+                    const committed = yield* Effect.exit(
+                      restore(conn.executeUnprepared("COMMIT", [], undefined)).pipe(
+                        Effect.mapError((e) => fromSqlError(operation, e))
+                      )
+                    )
+                    if (Exit.isFailure(committed)) {
+                      yield* rollback
+                      return yield* Effect.failCause(committed.cause)
+                    }
+                  } else {
                     yield* rollback
-                    return yield* Effect.failCause(committed.cause)
                   }
-                } else {
-                  yield* rollback
-                }
-                return yield* exit
-              })
+                  return yield* exit
+                })
+              )
             )
           )
     )
