@@ -30,16 +30,23 @@ import {
   InstanceDisabled,
   InstanceNotFound,
   InvalidConfiguration,
-  InvalidInput,
+  type InvalidInput,
   type NameTaken,
   type StorageError
 } from "./DomainError.js"
 import * as Ids from "./Ids.js"
+import * as InputBounds from "./InputBounds.js"
 import { InstanceRepository } from "./InstanceRepository.js"
 
 const Description = Schema.NullOr(
-  Schema.String.pipe(Schema.maxLength(2000, { message: () => "description must be at most 2000 characters" }))
+  InputBounds.SafeString.pipe(Schema.maxLength(2000, { message: () => "description must be at most 2000 characters" }))
 )
+
+/** An instance name: safe characters first (no NUL, no unpaired surrogate), then the product's rules. */
+const Name = Schema.compose(InputBounds.boundedString(1024), InstanceName)
+
+/** A connector id or key. */
+const ConnectorKey = InputBounds.boundedString(255)
 
 /**
  * Input of `create`. `connector` is a descriptor id or key; `authType` defaults to the
@@ -48,11 +55,11 @@ const Description = Schema.NullOr(
  * @since 0.1.0
  */
 export class CreateInstance extends Schema.Class<CreateInstance>("@patchbay/core/CreateInstance")({
-  connector: Schema.String.pipe(Schema.minLength(1, { message: () => "connector is required" })),
-  instanceName: InstanceName,
+  connector: ConnectorKey.pipe(Schema.minLength(1, { message: () => "connector is required" })),
+  instanceName: Name,
   description: Schema.optionalWith(Description, { default: () => null }),
   workspaceId: Schema.optionalWith(Schema.NullOr(Ids.WorkspaceId), { default: () => null }),
-  configuration: Schema.optionalWith(Schema.Unknown, { default: () => ({}) }),
+  configuration: Schema.optionalWith(InputBounds.Configuration, { default: () => ({}) }),
   authType: Schema.optional(AuthType)
 }) {}
 
@@ -62,9 +69,9 @@ export class CreateInstance extends Schema.Class<CreateInstance>("@patchbay/core
  * @since 0.1.0
  */
 export class UpdateInstance extends Schema.Class<UpdateInstance>("@patchbay/core/UpdateInstance")({
-  instanceName: Schema.optional(InstanceName),
+  instanceName: Schema.optional(Name),
   description: Schema.optional(Description),
-  configuration: Schema.optional(Schema.Unknown),
+  configuration: Schema.optional(InputBounds.Configuration),
   isEnabled: Schema.optional(Schema.Boolean)
 }) {}
 
@@ -74,7 +81,7 @@ export class UpdateInstance extends Schema.Class<UpdateInstance>("@patchbay/core
  * @since 0.1.0
  */
 export class ListInstances extends Schema.Class<ListInstances>("@patchbay/core/ListInstances")({
-  connector: Schema.optional(Schema.String),
+  connector: Schema.optional(ConnectorKey),
   workspaceId: Schema.optional(Schema.NullOr(Ids.WorkspaceId)),
   isEnabled: Schema.optional(Schema.Boolean),
   status: Schema.optional(InstanceStatus),
@@ -173,16 +180,9 @@ export class ConnectorInstances extends Context.Tag("@patchbay/core/ConnectorIns
   ConnectorInstancesShape
 >() {}
 
-const decodeInput =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (input: unknown): Effect.Effect<A, InvalidInput> =>
-    Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "error" })(input).pipe(
-      Effect.mapError((error) => InvalidInput.fromParseError(error))
-    )
-
-const decodeCreate = decodeInput(CreateInstance)
-const decodeUpdate = decodeInput(UpdateInstance)
-const decodeList = decodeInput(ListInstances)
+const decodeCreate = InputBounds.decode(CreateInstance)
+const decodeUpdate = InputBounds.decode(UpdateInstance)
+const decodeList = InputBounds.decode(ListInstances)
 const isInstanceId = Schema.is(Ids.InstanceId)
 const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 

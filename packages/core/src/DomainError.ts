@@ -6,25 +6,102 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as SecretScrubber from "./SecretScrubber.js"
+
+/** What a message shows where a schema's default message would quote the input. */
+const notShown = "(value not shown)"
+const hidden = { toString: () => notShown }
+
+/** A key that reads as a field name (shown in paths, not treated as a value). */
+const fieldName = /^[A-Za-z0-9_$-]{1,64}$/
+
+/** The strings of an input (values, and keys that are not field names), as far as they can be read cheaply and safely. */
+const stringsOf = (input: unknown): Array<string> => {
+  const out: Array<string> = []
+  const stack: Array<readonly [unknown, number]> = [[input, 0]]
+  try {
+    while (stack.length > 0 && out.length < 4096) {
+      const [value, depth] = stack.pop()!
+      if (typeof value === "string") out.push(value)
+      else if (typeof value === "number" || typeof value === "bigint") out.push(String(value))
+      else if (typeof value === "object" && value !== null && depth < 32) {
+        if (Array.isArray(value)) {
+          for (const item of value.slice(0, 1024)) stack.push([item, depth + 1])
+        } else {
+          for (const key of Object.keys(value).slice(0, 1024)) {
+            if (!fieldName.test(key)) out.push(key)
+            const property = Object.getOwnPropertyDescriptor(value, key)
+            if (property !== undefined && "value" in property) stack.push([property.value, depth + 1])
+          }
+        }
+      }
+    }
+  } catch {
+    // An input that cannot be read is not quoted either.
+  }
+  return out
+}
+
+/** Removes every quoted or bare occurrence of the input's strings from a message. */
+const unquote = (message: string | undefined, scrubber: SecretScrubber.SecretScrubber, actual: unknown) => {
+  if (message === undefined) return undefined
+  const quoted = typeof actual === "string" ? message.split(JSON.stringify(actual)).join(notShown) : message
+  return scrubber.scrub(quoted)
+}
+
+/** The issue tree with every input value hidden from the formatter and from message annotations. */
+const hide = (issue: ParseResult.ParseIssue, scrubber: SecretScrubber.SecretScrubber): ParseResult.ParseIssue => {
+  switch (issue._tag) {
+    case "Type":
+      return new ParseResult.Type(issue.ast, hidden, unquote(issue.message, scrubber, issue.actual))
+    case "Missing":
+      return issue
+    case "Unexpected":
+      return new ParseResult.Unexpected(hidden, unquote(issue.message, scrubber, issue.actual))
+    case "Forbidden":
+      return new ParseResult.Forbidden(issue.ast, hidden, unquote(issue.message, scrubber, issue.actual))
+    case "Pointer":
+      return new ParseResult.Pointer(issue.path, hidden, hide(issue.issue, scrubber))
+    case "Refinement":
+      return new ParseResult.Refinement(issue.ast, hidden, issue.kind, hide(issue.issue, scrubber))
+    case "Transformation":
+      return new ParseResult.Transformation(issue.ast, hidden, issue.kind, hide(issue.issue, scrubber))
+    case "Composite":
+      return new ParseResult.Composite(
+        issue.ast,
+        hidden,
+        Array.isArray(issue.issues)
+          ? (issue.issues.map((i) => hide(i, scrubber)) as unknown as readonly [ParseResult.ParseIssue])
+          : hide(issue.issues as ParseResult.ParseIssue, scrubber)
+      )
+  }
+}
+
+/** A path segment as shown: field names and indexes; a key that does not look like a field name is not shown. */
+const segment = (key: PropertyKey): string =>
+  typeof key === "number" ? String(key) : typeof key === "string" && fieldName.test(key) ? key : "[key]"
 
 /**
- * A schema's parse error as its own messages, `path: message` issues joined by `; `. With
- * `redact`, messages never quote the input (which may hold a secret): only paths and whether a
- * value is missing.
+ * A schema's parse error as its own messages, `path: message` issues joined by `; `. Messages never
+ * quote the input: values are shown as `(value not shown)`, every string of the input is removed
+ * from custom messages, and a key that does not look like a field name is shown as `[key]`. With
+ * `redact`, messages say only whether a value is missing or invalid.
  *
  * @since 0.1.0
  */
-export const describeParseError = (error: ParseResult.ParseError, options?: { readonly redact?: boolean }): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
+export const describeParseError = (error: ParseResult.ParseError, options?: { readonly redact?: boolean }): string => {
+  const scrubber = SecretScrubber.make({ secrets: stringsOf(error.issue.actual) })
+  return ParseResult.ArrayFormatter.formatIssueSync(hide(error.issue, scrubber))
     .map((issue) => {
       const message = options?.redact
         ? issue._tag === "Missing"
           ? "is missing"
           : "is invalid (value not shown)"
         : issue.message
-      return issue.path.length === 0 ? message : `${issue.path.join(".")}: ${message}`
+      return issue.path.length === 0 ? message : `${issue.path.map(segment).join(".")}: ${message}`
     })
     .join("; ")
+}
 
 /**
  * No instance with this id in the actor's organization. Also what another organization's instance
