@@ -185,7 +185,7 @@ export const boundedJson = (limits: JsonLimits): Schema.Schema<unknown> =>
  *
  * @since 0.1.0
  */
-export const boundedJsonObject = (limits: JsonLimits): Schema.Schema<Readonly<Record<string, unknown>>> =>
+export const boundedJsonObject = (limits: JsonLimits): Schema.Schema<Readonly<Record<string, unknown>>, unknown> =>
   Schema.Unknown.pipe(
     Schema.filter(
       (value): value is Readonly<Record<string, unknown>> =>
@@ -207,7 +207,7 @@ export const Configuration: Schema.Schema<unknown> = boundedJson(configurationLi
  *
  * @since 0.1.0
  */
-export const Metadata: Schema.Schema<Readonly<Record<string, unknown>>> = boundedJsonObject(metadataLimits)
+export const Metadata: Schema.Schema<Readonly<Record<string, unknown>>, unknown> = boundedJsonObject(metadataLimits)
 
 /**
  * The most labels one object carries.
