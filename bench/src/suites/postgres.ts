@@ -1,4 +1,4 @@
-import { PostgresDescriptor, PostgresDriver, PostgresPools } from "@patchbay/connector-postgres"
+import { PostgresConnector, PostgresDescriptor, PostgresPools } from "@patchbay/connector-postgres"
 import { ConnectorInstance, Database, EgressPolicy, Ids } from "@patchbay/core"
 import { PostgresServer } from "@patchbay/testing"
 import { Effect, Schema } from "effect"
@@ -13,7 +13,7 @@ const connectTo = async (url: URL, database: string) => {
   return client
 }
 
-const contextFor = (url: URL, database: string): PostgresDriver.Context => {
+const contextFor = (url: URL, database: string): PostgresConnector.Context => {
   const configuration = { host: url.hostname, port: Number(url.port), database, ssl_mode: "disable" }
   const now = new Date()
   return {
@@ -67,8 +67,8 @@ const suite: Suite = {
       connectionString: Object.assign(new URL(url), { pathname: "/bench" }).toString(),
       max: 4
     })
-    const pools = PostgresPools.make(EgressPolicy.make({ allowLoopback: true }), { maxConnections: 4 })
-    const driver = PostgresDriver.make(pools)
+    const pools = PostgresPools.unsafeMake(EgressPolicy.make({ allowLoopback: true }), { maxConnections: 4 })
+    const driver = PostgresConnector.make(pools)
     const context = contextFor(url, "bench")
     const schemaContext = contextFor(url, "bench_schema")
 

@@ -1,5 +1,5 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { PostgresDriver } from "@patchbay/connector-postgres"
+import { PostgresConnector, PostgresPools } from "@patchbay/connector-postgres"
 import { AuditLog, ConnectorInstances, EgressPolicy, Ids } from "@patchbay/core"
 import type {} from "@patchbay/testing/globalSetup"
 import { Effect } from "effect"
@@ -42,7 +42,13 @@ afterAll(async () => {
   }
 })
 
-const postgres = Effect.runSync(Effect.provide(PostgresDriver.connector, EgressPolicy.layer({ allowLoopback: true })))
+const postgres = Effect.runSync(
+  Effect.provideService(
+    PostgresConnector.fromPools,
+    PostgresPools.PostgresPools,
+    PostgresPools.unsafeMake(EgressPolicy.make({ allowLoopback: true }))
+  )
+)
 
 const database = (name: string, role: string) =>
   connect(

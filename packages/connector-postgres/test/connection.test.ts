@@ -1,14 +1,38 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConnectorDriver, ConnectorInstance, ConnectorRegistry, EgressPolicy, Ids } from "@patchbay/core"
-import { Effect, Exit, Fiber, Layer, Redacted } from "effect"
+import { Effect, Exit, Fiber, Layer, Option, Redacted, Schedule } from "effect"
 import { afterAll, beforeAll } from "vitest"
+import * as PostgresConnector from "../src/PostgresConnector.js"
 import * as PostgresDescriptor from "../src/PostgresDescriptor.js"
-import * as PostgresDriver from "../src/PostgresDriver.js"
 import * as PostgresPools from "../src/PostgresPools.js"
-import { admin, contextFor, createFixture, type Fixture, makeDriver } from "./helpers.js"
+import { admin, adminQuery, contextFor, createFixture, type Fixture, makeDriver } from "./helpers.js"
 
 let db: Fixture
 const { pools, driver } = makeDriver()
+
+const marker = "pb_interrupt_marker"
+
+/** Polls the server until `probe` finds what it waits for: a latch on the server's state, not a sleep. */
+const until = <A>(probe: Effect.Effect<Option.Option<A>>) =>
+  probe.pipe(
+    Effect.flatMap((found) => (Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail("not yet"))),
+    Effect.retry(Schedule.spaced("20 millis"))
+  )
+
+/** The server process running a statement that contains `text`, if any. */
+const runningWith = (text: string) =>
+  Effect.promise(() =>
+    adminQuery(
+      "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+      [`%${text}%`]
+    )
+  ).pipe(Effect.map((rows) => Option.fromNullable(rows[0]?.pid as number | undefined)))
+
+/** How many server processes match `where`. */
+const backends = (where: string) =>
+  Effect.promise(() => adminQuery(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${where}`)).pipe(
+    Effect.map((rows) => rows[0]!.n as number)
+  )
 
 beforeAll(async () => {
   db = await createFixture("pb_conn")
@@ -95,7 +119,7 @@ describe("test and health check", () => {
 
   it.effect("loopback is denied unless the policy allows it", () =>
     Effect.gen(function* () {
-      const strict = PostgresDriver.make(PostgresPools.make(EgressPolicy.make()))
+      const strict = PostgresConnector.make(PostgresPools.unsafeMake(EgressPolicy.make()))
       const error = yield* Effect.flip(strict.test(contextFor(db)))
       assert.strictEqual(error._tag, "EgressDenied")
     })
@@ -150,37 +174,38 @@ describe("pools", () => {
     })
   )
 
-  it.live("an interrupted query cancels it server-side and returns no connection to the pool", () =>
+  it.live("an interrupted query is cancelled on the server, and its connection is destroyed", () =>
     Effect.gen(function* () {
       const context = contextFor(db)
       const fiber = yield* Effect.fork(
-        driver.query(context, { sql: "SELECT pg_sleep(30)", params: [], maxRows: 10, timeoutMillis: 60_000 })
+        driver.query(context, {
+          sql: `SELECT pg_sleep(30) AS ${marker}`,
+          params: [],
+          maxRows: 10,
+          timeoutMillis: 60_000
+        })
       )
-      yield* Effect.sleep("300 millis")
-      yield* Fiber.interrupt(fiber)
-      // The backend stops soon after the cancel request.
-      let running = 1
-      for (let i = 0; i < 50 && running > 0; i++) {
-        yield* Effect.sleep("100 millis")
-        const rows = yield* Effect.promise(() =>
-          db.sql(
-            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'"
-          )
-        )
-        running = rows.rows[0].n
-      }
-      assert.strictEqual(running, 0)
-      const result = yield* driver.query(context, {
-        sql: "SELECT 1 AS one",
+      // The statement reached the server: a backend is running it.
+      const pid = yield* until(runningWith(marker))
+      const exit = yield* Fiber.interrupt(fiber)
+      assert.isTrue(Exit.isInterrupted(exit))
+      // pg_sleep does not notice a closed socket: only a cancel on the server ends it before 30 s.
+      yield* until(
+        Effect.map(runningWith(marker), (found) => (Option.isNone(found) ? Option.some(true) : Option.none()))
+      )
+      // The connection was destroyed, not returned: its server process exits.
+      yield* until(Effect.map(backends(`pid = ${pid}`), (n) => (n === 0 ? Option.some(true) : Option.none())))
+      const next = yield* driver.query(context, {
+        sql: "SELECT pg_backend_pid() AS pid",
         params: [],
         maxRows: 10,
         timeoutMillis: 1000
       })
-      assert.deepStrictEqual(result.rows, [{ one: 1 }])
+      assert.notStrictEqual(next.rows[0]!.pid, pid)
     })
   )
 
-  it.effect("the registry builds the connector from the context's EgressPolicy and pools", () =>
+  it.effect("the registry builds the connector on the pools the host provides", () =>
     Effect.gen(function* () {
       const registry = yield* ConnectorRegistry.ConnectorRegistry
       const connector = yield* registry.get("postgres")
@@ -198,29 +223,43 @@ describe("pools", () => {
       assert.strictEqual(yield* pooled.size, 1)
     }).pipe(
       Effect.provide(
-        ConnectorRegistry.layer([PostgresDriver.connector]).pipe(
-          Layer.provideMerge(PostgresPools.layer()),
+        ConnectorRegistry.layer([PostgresConnector.fromPools]).pipe(
+          Layer.provideMerge(PostgresConnector.layer()),
           Layer.provideMerge(EgressPolicy.layer({ allowLoopback: true }))
         )
       )
     )
   )
 
+  it.live("the connector's own pools are closed with the registry", () =>
+    Effect.gen(function* () {
+      const owned = yield* Effect.promise(() => createFixture("pb_owned"))
+      const registry = ConnectorRegistry.layer([PostgresConnector.connector]).pipe(
+        Layer.provide(EgressPolicy.layer({ allowLoopback: true }))
+      )
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const connector = yield* Effect.flatMap(ConnectorRegistry.ConnectorRegistry, (r) => r.get("postgres"))
+          yield* connector.driver.healthCheck(contextFor(owned))
+          assert.strictEqual(yield* backends("usename = 'pb_owned'"), 1)
+        }).pipe(Effect.provide(registry))
+      )
+      yield* until(Effect.map(backends("usename = 'pb_owned'"), (n) => (n === 0 ? Option.some(true) : Option.none())))
+      yield* Effect.promise(() => owned.drop())
+    })
+  )
+
   it.effect("the pools layer closes its pools when released", () =>
     Effect.gen(function* () {
-      const exit = yield* Effect.exit(
-        Effect.scoped(
-          Effect.gen(function* () {
-            const scoped = yield* Layer.build(PostgresPools.layer())
-            const p = scoped.unsafeMap.get(PostgresPools.PostgresPools.key) as PostgresPools.PostgresPoolsShape
-            yield* PostgresDriver.make(p).healthCheck(contextFor(db))
-            assert.strictEqual(yield* p.size, 1)
-            return p
-          })
-        ).pipe(Effect.provide(EgressPolicy.layer({ allowLoopback: true })))
-      )
-      assert.isTrue(Exit.isSuccess(exit))
-      if (Exit.isSuccess(exit)) assert.strictEqual(yield* exit.value.size, 0)
+      const closed = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const p = yield* PostgresPools.make()
+          yield* PostgresConnector.make(p).healthCheck(contextFor(db))
+          assert.strictEqual(yield* p.size, 1)
+          return p
+        })
+      ).pipe(Effect.provide(EgressPolicy.layer({ allowLoopback: true })))
+      assert.strictEqual(yield* closed.size, 0)
     })
   )
 })

@@ -3,8 +3,8 @@ import type {} from "@patchbay/testing/globalSetup"
 import * as Schema from "effect/Schema"
 import pg from "pg"
 import { inject } from "vitest"
+import * as PostgresConnector from "../src/PostgresConnector.js"
 import * as PostgresDescriptor from "../src/PostgresDescriptor.js"
-import * as PostgresDriver from "../src/PostgresDriver.js"
 import * as PostgresPools from "../src/PostgresPools.js"
 
 export const superuserUrl = inject("databaseUrl")
@@ -18,6 +18,17 @@ export const admin = async (statements: ReadonlyArray<string>, database = "postg
   await client.connect()
   try {
     for (const statement of statements) await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Runs one statement as the superuser and returns its rows. */
+export const adminQuery = async (text: string, values: ReadonlyArray<unknown> = []) => {
+  const client = new pg.Client({ connectionString: superuserUrl })
+  await client.connect()
+  try {
+    return (await client.query(text, [...values])).rows as Array<Record<string, unknown>>
   } finally {
     await client.end()
   }
@@ -69,7 +80,7 @@ export const contextFor = (
     readonly password?: string
     readonly instanceId?: string
   } = {}
-): PostgresDriver.Context => {
+): PostgresConnector.Context => {
   const configuration = {
     host: "127.0.0.1",
     port: serverPort,
@@ -101,6 +112,6 @@ export const contextFor = (
 
 /** Pools that may reach loopback, as tests need, and the driver on them. */
 export const makeDriver = (options: PostgresPools.PoolOptions = {}) => {
-  const pools = PostgresPools.make(EgressPolicy.make({ allowLoopback: true }), options)
-  return { pools, driver: PostgresDriver.make(pools) }
+  const pools = PostgresPools.unsafeMake(EgressPolicy.make({ allowLoopback: true }), options)
+  return { pools, driver: PostgresConnector.make(pools) }
 }

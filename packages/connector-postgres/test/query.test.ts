@@ -115,6 +115,33 @@ describe("Run Query", () => {
     })
   )
 
+  it.effect("a SET of statement_timeout in one call does not lift the next call's timeout", () =>
+    Effect.gen(function* () {
+      // One connection, so that the second call finds the session the first one changed.
+      const single = makeDriver({ maxConnections: 1 })
+      const context = contextFor(db)
+      const short = { timeoutMillis: 300 }
+      yield* single.driver.query(context, request("SELECT 1", [], short))
+      yield* single.driver.query(context, request("SET statement_timeout = 0", [], short))
+      const error = yield* Effect.flip(single.driver.query(context, request("SELECT pg_sleep(5)", [], short)))
+      assert.strictEqual(error._tag, "TimedOut")
+      yield* single.pools.closeAll
+    })
+  )
+
+  it.effect("COPY with the client is RequestRejected, and the connection stays usable", () =>
+    Effect.gen(function* () {
+      const context = contextFor(db)
+      const from = yield* Effect.flip(driver.query(context, request("COPY audit (note) FROM STDIN")))
+      assert.strictEqual(from._tag, "RequestRejected")
+      assert.include(from.message, "COPY")
+      const to = yield* Effect.flip(driver.query(context, request("COPY people TO STDOUT")))
+      assert.strictEqual(to._tag, "RequestRejected")
+      const after = yield* driver.query(context, request("SELECT count(*)::int AS n FROM audit WHERE note IS NULL"))
+      assert.deepStrictEqual(after.rows, [{ n: 0 }])
+    })
+  )
+
   it.effect("bad SQL is RequestRejected with the server's message; parameter values are not echoed", () =>
     Effect.gen(function* () {
       const syntax = yield* Effect.flip(driver.query(contextFor(db), request("SELEC 1")))

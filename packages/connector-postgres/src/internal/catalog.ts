@@ -84,5 +84,16 @@ ORDER BY 1`
 /** Sets the statement timeout (milliseconds, as text) until the end of the transaction. */
 export const setTimeoutSql = "SELECT pg_catalog.set_config('statement_timeout', $1, true)"
 
+/** Sets the session's statement timeout (milliseconds, as text). */
+export const setSessionTimeoutSql = "SELECT pg_catalog.set_config('statement_timeout', $1, false)"
+
+/**
+ * Opens a transaction, READ ONLY when asked, with the statement timeout set until its end: one
+ * simple query (so the number is written as a literal). Its SELECT takes the transaction's snapshot,
+ * after which a READ ONLY transaction can no longer be made writable.
+ */
+export const beginSql = (timeoutMillis: number, readOnly: boolean): string =>
+  `BEGIN${readOnly ? " READ ONLY" : ""}; SELECT pg_catalog.set_config('statement_timeout', '${Math.trunc(timeoutMillis)}', true)`
+
 /** Double-quotes an identifier for `to_regclass`. */
 export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`

@@ -1,0 +1,245 @@
+/**
+ * One server connection as the driver uses it: pg's client configuration for an instance (the
+ * address the egress policy approved, TLS as `ssl_mode` says, the password read only when pg asks
+ * for it), and a client wrapped as a `Connection` whose statements are Effects. The wrapper keeps
+ * what its owner must know when the call ends: whether a statement is still running on the server
+ * and whether the connection may be reused.
+ */
+import { DriverError } from "@patchbay/core"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import pg from "pg"
+import Cursor from "pg-cursor"
+import type { Configuration } from "../PostgresDescriptor.js"
+import type {
+  Connection,
+  CursorResult,
+  DriverContext,
+  Field,
+  Session,
+  StatementOptions,
+  StatementResult
+} from "../PostgresPools.js"
+import { isConnectionBroken, toDriverError } from "./errors.js"
+
+/** How long after a statement's own timeout the client stops waiting for a silent server. */
+export const graceMillis = 5_000
+
+/** `host:port/database`, the target named in errors. */
+export const targetOf = (configuration: Configuration): string =>
+  `${configuration.host}:${configuration.port}/${configuration.database}`
+
+const sslOf = (configuration: Configuration, plain: boolean): pg.ClientConfig["ssl"] => {
+  if (plain || configuration.ssl_mode === "disable") return false
+  if (configuration.ssl_mode === "verify-full") return { rejectUnauthorized: true, servername: configuration.host }
+  return { rejectUnauthorized: false }
+}
+
+/**
+ * pg's client configuration for an instance, connecting to `address`. A read-only instance's
+ * sessions default to read-only transactions.
+ */
+export const clientConfig = (
+  context: DriverContext,
+  address: string,
+  plain: boolean,
+  connectTimeoutMillis: number
+): pg.ClientConfig => {
+  const { configuration, credentials } = context
+  const password = credentials.password
+  return {
+    host: address,
+    port: configuration.port,
+    database: configuration.database,
+    user: credentials.username,
+    password: () => Redacted.value(password),
+    ssl: sslOf(configuration, plain),
+    connectionTimeoutMillis: connectTimeoutMillis,
+    application_name: "patchbay",
+    ...(configuration.read_only ? { options: "-c default_transaction_read_only=on" } : {})
+  }
+}
+
+/** The server refused TLS: `prefer` then falls back to a plain connection, as libpq does. */
+export const refusedTls = (configuration: Configuration, plain: boolean, cause: unknown): boolean =>
+  configuration.ssl_mode === "prefer" && !plain && cause instanceof Error && /does not support SSL/i.test(cause.message)
+
+/** Swallows an event or a rejection that has nobody to go to. */
+export const ignore = (): void => {}
+
+/** Connects a fresh, unpooled client to `address`; `prefer` falls back to plain text when the server offers no TLS. */
+export const open = (
+  context: DriverContext,
+  address: string,
+  connectTimeoutMillis: number,
+  plain = false
+): Effect.Effect<pg.Client, DriverError.DriverError> =>
+  Effect.suspend(() => {
+    const client = new pg.Client(clientConfig(context, address, plain, connectTimeoutMillis))
+    // A dead socket emits "error" on the client; the statement in flight fails with it.
+    client.on("error", ignore)
+    return Effect.tryPromise({ try: () => client.connect(), catch: (cause) => cause }).pipe(
+      Effect.as(client),
+      Effect.catchAll((cause) => {
+        client.end().catch(ignore)
+        return refusedTls(context.configuration, plain, cause)
+          ? open(context, address, connectTimeoutMillis, true)
+          : Effect.fail(
+              toDriverError(cause, {
+                target: targetOf(context.configuration),
+                timeoutMillis: connectTimeoutMillis,
+                connectTimeoutMillis
+              })
+            )
+      })
+    )
+  })
+
+/** What the owner of a connection needs to know when the call ends. */
+export interface Health {
+  /** A statement is still running on the server: the call stopped waiting (interrupted, or past its backstop). */
+  running: boolean
+  /** The connection must not be reused: its socket failed, or a statement was abandoned. */
+  broken: boolean
+}
+
+const sessions = new WeakMap<pg.ClientBase, Session>()
+
+const sessionOf = (client: pg.ClientBase): Session => {
+  let session = sessions.get(client)
+  if (session === undefined) {
+    session = { statementTimeout: undefined }
+    sessions.set(client, session)
+  }
+  return session
+}
+
+const copyRefusal = "COPY with the client (FROM STDIN, TO STDOUT) is not supported here"
+
+/**
+ * A cursor that also answers the COPY messages pg hands to the active query, which pg-cursor does
+ * not handle (pg would throw on them): a COPY FROM STDIN is failed, COPY TO STDOUT data dropped.
+ */
+class ReadCursor extends Cursor<Record<string, unknown>> {
+  copyRefused = false
+
+  handleCopyInResponse(connection: { sendCopyFail(message: string): void }): void {
+    this.copyRefused = true
+    connection.sendCopyFail(copyRefusal)
+  }
+
+  handleCopyData(): void {
+    this.copyRefused = true
+  }
+}
+
+interface Outcome<A> {
+  readonly succeed: (value: A) => void
+  /** A failure of pg or of the socket, mapped here. */
+  readonly fail: (cause: unknown) => void
+  /** A failure the driver decided on. */
+  readonly reject: (error: DriverError.DriverError) => void
+}
+
+const fieldsOf = (fields: ReadonlyArray<pg.FieldDef> | undefined): ReadonlyArray<Field> =>
+  fields === undefined ? [] : fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }))
+
+/** The result of a simple query with several statements is one per statement: the last one counts. */
+const lastOf = (result: pg.QueryResult | ReadonlyArray<pg.QueryResult>): pg.QueryResult =>
+  Array.isArray(result) ? result[result.length - 1]! : (result as pg.QueryResult)
+
+/** Wraps a client of the instance at `target` (its pooled type cache given) as a `Connection`. */
+export const wrap = (
+  client: pg.ClientBase,
+  target: string,
+  typeCache: Map<number, string>,
+  connectTimeoutMillis: number
+): { readonly connection: Connection; readonly health: Health } => {
+  const health: Health = { running: false, broken: false }
+
+  /** One statement: settled once, by its outcome, its backstop or an interruption. */
+  const statement = <A>(options: StatementOptions, start: (outcome: Outcome<A>) => void) =>
+    Effect.async<A, DriverError.DriverError>((resume) => {
+      let settled = false
+      health.running = true
+      const backstop = setTimeout(() => {
+        if (settled) return
+        settled = true
+        // The statement may still run: the owner cancels it and destroys the connection.
+        health.broken = true
+        resume(Effect.fail(new DriverError.TimedOut({ target, afterMillis: options.timeoutMillis })))
+      }, options.timeoutMillis + graceMillis)
+      const settle = (effect: Effect.Effect<A, DriverError.DriverError>) => {
+        settled = true
+        clearTimeout(backstop)
+        health.running = false
+        resume(effect)
+      }
+      start({
+        succeed: (value) => {
+          if (!settled) settle(Effect.succeed(value))
+        },
+        fail: (cause) => {
+          if (settled) return
+          if (isConnectionBroken(cause)) health.broken = true
+          settle(Effect.fail(toDriverError(cause, { target, connectTimeoutMillis, ...options })))
+        },
+        reject: (error) => {
+          if (!settled) settle(Effect.fail(error))
+        }
+      })
+      return Effect.sync(() => {
+        settled = true
+        clearTimeout(backstop)
+      })
+    })
+
+  const query: Connection["query"] = (text, values, options) =>
+    statement<StatementResult>(options, (outcome) => {
+      client.query(
+        values === undefined ? { text } : { text, values: [...values] },
+        (error: Error | undefined, result: pg.QueryResult | ReadonlyArray<pg.QueryResult>) => {
+          if (error) return outcome.fail(error)
+          const last = lastOf(result)
+          outcome.succeed({
+            fields: fieldsOf(last.fields),
+            rows: last.rows,
+            command: last.command ?? null,
+            rowCount: last.rowCount ?? null
+          })
+        }
+      )
+    })
+
+  const read: Connection["read"] = (text, values, maxRows, options) =>
+    statement<CursorResult>(options, (outcome) => {
+      const cursor = client.query(new ReadCursor(text, [...values]))
+      cursor.read(maxRows + 1, (error, rows, result) => {
+        if (cursor.copyRefused) return outcome.reject(new DriverError.RequestRejected({ target, detail: copyRefusal }))
+        if (error) return outcome.fail(error)
+        const done = (truncated: boolean) =>
+          outcome.succeed({
+            fields: fieldsOf(result.fields),
+            rows: truncated ? rows.slice(0, maxRows) : rows,
+            truncated,
+            command: result.command ?? null,
+            rowCount: result.rowCount ?? null
+          })
+        // Fewer rows than asked for: the portal ran to its end and the cursor has synced already.
+        if (rows.length <= maxRows) return done(false)
+        cursor.close(() => done(true))
+      })
+    })
+
+  return {
+    health,
+    connection: {
+      target,
+      typeCache,
+      session: sessionOf(client),
+      query,
+      read,
+      transactionStatus: () => client.getTransactionStatus()
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The pool cache: one `pg` pool per instance, keyed by its configuration and credentials. A new
+ * credential version or a changed configuration replaces the pool (the old one is closed once its
+ * clients come back); the host is checked with the `EgressPolicy` before a pool is made and again
+ * every `recheckMillis`, and the pool connects to the address the policy returned, never to the
+ * name again; unused pools are closed after `poolIdleMillis`.
+ */
+import type { ConnectorDriver, DriverError, EgressPolicy } from "@patchbay/core"
+import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
+import type * as Redacted from "effect/Redacted"
+import pg from "pg"
+import type { DriverContext, PoolOptions } from "../PostgresPools.js"
+import { clientConfig, ignore, refusedTls, targetOf } from "./connection.js"
+import { toDriverError } from "./errors.js"
+
+/** The pool of one instance. */
+export interface Entry {
+  readonly key: string
+  readonly password: Redacted.Redacted<string>
+  readonly address: string
+  readonly checkedAt: number
+  /** Type names of non-built-in OIDs seen on this instance. */
+  readonly typeCache: Map<number, string>
+  pool: pg.Pool
+  /** The server refused TLS and `ssl_mode` is `prefer`: the pool connects in plain text. */
+  plain: boolean
+  lastUsed: number
+}
+
+/** The pools of every instance, and what the pooled call needs of them. */
+export interface PoolCache {
+  readonly connectTimeoutMillis: number
+  readonly egress: EgressPolicy.EgressPolicyShape
+  /** The instance's current pool, made or replaced as needed. */
+  readonly entryFor: (context: DriverContext) => Effect.Effect<Entry, ConnectorDriver.DriverFailure>
+  /** A client of the entry's pool; `prefer` falls back to plain text when the server offers no TLS. */
+  readonly checkout: (entry: Entry, context: DriverContext) => Effect.Effect<pg.PoolClient, DriverError.DriverError>
+  /** The server process id of a pooled client, learnt when it connected. */
+  readonly processId: (client: pg.ClientBase) => number | undefined
+  readonly size: Effect.Effect<number>
+  readonly closeAll: Effect.Effect<void>
+}
+
+const keyOf = (context: DriverContext) =>
+  JSON.stringify([
+    context.configuration.host,
+    context.configuration.port,
+    context.configuration.database,
+    context.configuration.ssl_mode,
+    context.configuration.read_only,
+    context.credentials.username
+  ])
+
+/** Unused pools are looked for at most this often (every call would otherwise scan them all). */
+const sweepEveryMillis = 1_000
+
+/** Pools on the given egress policy. */
+export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOptions = {}): PoolCache => {
+  const maxConnections = options.maxConnections ?? 10
+  const idleTimeoutMillis = options.idleTimeoutMillis ?? 30_000
+  const connectTimeoutMillis = options.connectTimeoutMillis ?? 10_000
+  const poolIdleMillis = options.poolIdleMillis ?? 300_000
+  const recheckMillis = options.recheckMillis ?? 60_000
+  const entries = new Map<string, Entry>()
+  const processIds = new WeakMap<pg.ClientBase, number>()
+
+  const newPool = (context: DriverContext, address: string, plain: boolean) => {
+    const pool = new pg.Pool({
+      ...clientConfig(context, address, plain, connectTimeoutMillis),
+      max: maxConnections,
+      idleTimeoutMillis,
+      allowExitOnIdle: true,
+      // The process id lets another connection cancel this one's statement (`pg_cancel_backend`).
+      onConnect: (client) =>
+        client.query<{ pid: number }>("SELECT pg_catalog.pg_backend_pid() AS pid").then((result) => {
+          const pid = result.rows[0]?.pid
+          if (typeof pid === "number") processIds.set(client, pid)
+        })
+    })
+    // An idle client whose server went away emits "error" on the pool; pg discards it.
+    pool.on("error", ignore)
+    return pool
+  }
+
+  const end = (pool: pg.Pool) => {
+    pool.end().catch(ignore)
+  }
+
+  let lastSweep = 0
+  const sweep = (now: number) => {
+    lastSweep = now
+    for (const [id, entry] of entries) {
+      if (now - entry.lastUsed > poolIdleMillis && entry.pool.idleCount === entry.pool.totalCount) {
+        entries.delete(id)
+        end(entry.pool)
+      }
+    }
+  }
+
+  /** The instance's pool when it is current (same key and password, checked recently). */
+  const current = (context: DriverContext, now: number): Entry | undefined => {
+    if (now - lastSweep >= sweepEveryMillis) sweep(now)
+    const entry = entries.get(context.instance.id)
+    if (
+      entry !== undefined &&
+      now - entry.checkedAt < recheckMillis &&
+      entry.key === keyOf(context) &&
+      Equal.equals(entry.password, context.credentials.password)
+    ) {
+      entry.lastUsed = now
+      return entry
+    }
+    return undefined
+  }
+
+  /** Checks the host with the egress policy and makes, keeps or replaces the instance's pool. */
+  const refresh = (context: DriverContext): Effect.Effect<Entry, ConnectorDriver.DriverFailure> =>
+    Effect.map(egress.check(context.configuration.host), (address) => {
+      const id = context.instance.id
+      const key = keyOf(context)
+      const now = Date.now()
+      const existing = entries.get(id)
+      if (
+        existing !== undefined &&
+        existing.key === key &&
+        existing.address === address &&
+        Equal.equals(existing.password, context.credentials.password)
+      ) {
+        const refreshed: Entry = { ...existing, checkedAt: now, lastUsed: now }
+        entries.set(id, refreshed)
+        return refreshed
+      }
+      if (existing !== undefined) end(existing.pool)
+      const entry: Entry = {
+        key,
+        password: context.credentials.password,
+        address,
+        checkedAt: now,
+        typeCache: new Map(),
+        pool: newPool(context, address, false),
+        plain: false,
+        lastUsed: now
+      }
+      entries.set(id, entry)
+      return entry
+    })
+
+  const entryFor: PoolCache["entryFor"] = (context) =>
+    Effect.suspend(() => {
+      const entry = current(context, Date.now())
+      return entry === undefined ? refresh(context) : Effect.succeed(entry)
+    })
+
+  const checkout: PoolCache["checkout"] = (entry, context) =>
+    Effect.async<pg.PoolClient, DriverError.DriverError>((resume) => {
+      let wanted = true
+      const handle = (cause: Error | undefined, client: pg.PoolClient | undefined) => {
+        if (client !== undefined && !wanted) {
+          client.release()
+          return
+        }
+        if (client !== undefined) {
+          resume(Effect.succeed(client))
+          return
+        }
+        if (refusedTls(context.configuration, entry.plain, cause)) {
+          end(entry.pool)
+          entry.pool = newPool(context, entry.address, true)
+          entry.plain = true
+          entry.pool.connect(handle)
+          return
+        }
+        if (wanted) {
+          resume(
+            Effect.fail(
+              toDriverError(cause, {
+                target: targetOf(context.configuration),
+                timeoutMillis: connectTimeoutMillis,
+                connectTimeoutMillis
+              })
+            )
+          )
+        }
+      }
+      entry.pool.connect(handle)
+      return Effect.sync(() => {
+        wanted = false
+      })
+    })
+
+  return {
+    connectTimeoutMillis,
+    egress,
+    entryFor,
+    checkout,
+    processId: (client) => processIds.get(client),
+    size: Effect.sync(() => entries.size),
+    closeAll: Effect.promise(() => {
+      const pools = [...entries.values()].map((entry) => entry.pool)
+      entries.clear()
+      return Promise.all(pools.map((pool) => pool.end().catch(ignore)))
+    }).pipe(Effect.asVoid)
+  }
+}
