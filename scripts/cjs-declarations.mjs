@@ -13,5 +13,5 @@ for (const file of walk("dist").filter((f) => f.endsWith(".d.ts"))) {
   const text = readFileSync(file, "utf8")
     .replace(/(from\s+|import\s*\(\s*)(["'])(\.{1,2}\/[^"']+)\.js\2/g, "$1$2$3.cjs$2")
     .replace(/\/\/# sourceMappingURL=.*$/m, "")
-  writeFileSync(file.slice(0, -".d.ts".length) + ".d.cts", text)
+  writeFileSync(`${file.slice(0, -".d.ts".length)}.d.cts`, text)
 }
