@@ -4,6 +4,7 @@
  */
 import { Data, Effect } from "effect"
 import pg from "pg"
+import * as DdlClassifier from "../src/DdlClassifier.js"
 import * as SqlPolicy from "../src/SqlPolicy.js"
 import { serverPort, superuserUrl } from "./helpers.js"
 
@@ -94,5 +95,58 @@ export const fingerprint = (client: pg.Client, table: string) =>
   ).pipe(Effect.map((r) => `${r.rows[0].n}:${r.rows[0].h}`))
 
 /** Tries every case and returns those that did not come out as expected. */
-export const misses = <A, R>(cases: ReadonlyArray<A>, check: (a: A) => Effect.Effect<boolean, never, R>) =>
-  Effect.forEach(cases, (a) => Effect.map(check(a), (ok) => (ok ? [] : [a]))).pipe(Effect.map((r) => r.flat()))
+export const misses = <A, E, R>(cases: ReadonlyArray<A>, check: (a: A) => Effect.Effect<boolean, E, R>) =>
+  Effect.forEach(cases, (a) =>
+    check(a).pipe(
+      Effect.orElseSucceed(() => false),
+      Effect.map((ok) => (ok ? [] : [a]))
+    )
+  ).pipe(Effect.map((r) => r.flat()))
+
+/** What a guarded DDL call observed, per statement. */
+export interface GuardedDdl {
+  readonly executed: boolean
+  readonly reasonRequired: boolean
+  readonly statements: ReadonlyArray<{
+    readonly sql: string
+    readonly effects: ReadonlyArray<SqlPolicy.ObservedEffect>
+  }>
+}
+
+/**
+ * Execute DDL as the driver runs it under the policy: classified and checked, then every statement
+ * observed in one transaction; rolled back for a preview or a loss without a reason, else committed.
+ */
+export const guardedDdl = (
+  client: pg.Client,
+  sql: string,
+  options: { readonly confirm: boolean; readonly reason?: string; readonly settings?: SqlPolicy.Settings }
+) =>
+  Effect.gen(function* () {
+    const run = runOn(client)
+    const statements = yield* DdlClassifier.classify(sql)
+    yield* SqlPolicy.checkDdl(sql, options.settings ?? { readOnly: false, allowSideEffects: false })
+    yield* run("BEGIN")
+    const body = Effect.gen(function* () {
+      let before = yield* SqlPolicy.snapshot(run)
+      const out: Array<GuardedDdl["statements"][number]> = []
+      let reasonRequired = false
+      for (const statement of statements) {
+        const observed = yield* SqlPolicy.observe(run, run(statement.sql), before)
+        before = observed.after
+        out.push({ sql: statement.sql, effects: observed.effects })
+        if (SqlPolicy.needsReason(observed.effects)) {
+          reasonRequired = true
+          if (options.confirm && options.reason === undefined) {
+            return yield* new NeedsReason({
+              tables: observed.effects.filter((e) => e.loss).map((e) => `${e.kind} ${e.object}`)
+            })
+          }
+        }
+      }
+      return { executed: options.confirm, reasonRequired, statements: out }
+    })
+    const exit = yield* Effect.exit(body)
+    yield* run(exit._tag === "Success" && options.confirm ? "COMMIT" : "ROLLBACK")
+    return yield* exit
+  })

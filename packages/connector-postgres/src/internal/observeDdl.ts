@@ -61,7 +61,7 @@ SELECT
   (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_array(
             p.oid::int8,
             n.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
-            pg_catalog.md5(p.prosrc || COALESCE(p.probin, '') || p.prokind || p.provolatile || p.prosecdef::text
+            pg_catalog.md5(p.prosrc || COALESCE(p.probin, '') || p.prokind::text || p.provolatile::text || p.prosecdef::text
                            || p.prorettype::text || COALESCE(p.proconfig::text, '')))), '[]')
    FROM pg_catalog.pg_proc p
    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
@@ -146,8 +146,8 @@ interface Suspect {
   readonly quoted: string
   readonly kind: "relation_dropped" | "column_dropped" | "rewritten"
   readonly columns: ReadonlyArray<string>
-  /** For rewrites: the retyped columns, whose values are compared. */
-  readonly retyped: ReadonlyArray<string>
+  /** For rewrites: the columns that survive it, whose values are compared. */
+  readonly compared: ReadonlyArray<string>
 }
 
 interface Diff {
@@ -164,7 +164,7 @@ const diff = (before: Snapshot, after: Snapshot, written: Counters): Diff => {
     const now = after.relations.get(oid)
     if (now === undefined) {
       if (dataKinds.has(old.kind)) {
-        suspects.push({ oid, name: old.name, quoted: old.quoted, kind: "relation_dropped", columns: [], retyped: [] })
+        suspects.push({ oid, name: old.name, quoted: old.quoted, kind: "relation_dropped", columns: [], compared: [] })
       } else {
         certain.push({ kind: "object_dropped", object: old.name, rows: null, loss: false })
       }
@@ -191,7 +191,7 @@ const diff = (before: Snapshot, after: Snapshot, written: Counters): Diff => {
         quoted: old.quoted,
         kind: "column_dropped",
         columns: droppedColumns,
-        retyped: []
+        compared: []
       })
     }
     if (old.filenode !== now.filenode) {
@@ -199,13 +199,9 @@ const diff = (before: Snapshot, after: Snapshot, written: Counters): Diff => {
         certain.push({ kind: "refreshed", object: old.name, rows: null, loss: false })
         continue
       }
-      const retyped = [...oldColumns.values()]
-        .filter((c) => {
-          const next = newColumns.get(c.num)
-          return next !== undefined && (next.type !== c.type || next.typmod !== c.typmod)
-        })
-        .map((c) => c.name)
-      suspects.push({ oid, name: old.name, quoted: old.quoted, kind: "rewritten", columns: [], retyped })
+      // A rewrite may keep a column's type and still replace its values (`TYPE text USING NULL`).
+      const kept = [...oldColumns.values()].filter((c) => newColumns.has(c.num)).map((c) => c.name)
+      suspects.push({ oid, name: old.name, quoted: old.quoted, kind: "rewritten", columns: [], compared: kept })
     }
   }
   for (const [oid, old] of before.functions) {
@@ -222,7 +218,7 @@ SELECT c.oid::int8 AS oid,
        pg_catalog.row_security_active(c.oid) AS rls
 FROM pg_catalog.pg_class c WHERE c.oid = ANY ($1::oid[])`
 
-/** Row count and, per retyped column, a fingerprint of its values' text forms (null: not measurable). */
+/** Row count and, per compared column, a fingerprint of its values' text forms (null: not measurable). */
 interface Measure {
   readonly rows: number | null
   readonly values: ReadonlyMap<string, string>
@@ -246,37 +242,34 @@ const measure = <E>(
       access.rows.filter((row) => row.readable === true && row.rls !== true).map((row) => numberOf(row.oid))
     )
     const selects: Array<string> = []
-    const plan: Array<{
-      readonly oid: number
-      readonly count: string
-      readonly columns: ReadonlyArray<readonly [string, string]>
-    }> = []
+    const plan: Array<{ readonly oid: number; readonly columns: ReadonlyArray<string> }> = []
     for (const r of relations) {
       if (!measurable.has(r.oid)) {
         out.set(r.oid, { rows: null, values: new Map() })
         continue
       }
-      const count = `c${selects.length}`
-      selects.push(`(SELECT pg_catalog.count(*) FROM ONLY ${r.quoted}) AS ${count}`)
-      const columns = r.columns.map((column): readonly [string, string] => {
-        const alias = `v${selects.length}`
-        const c = quoteIdent(column)
-        selects.push(
-          `(SELECT pg_catalog.count(${c})::text || ':' || COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(${c}::text, 0)::numeric)::text, '') FROM ONLY ${r.quoted}) AS ${alias}`
-        )
-        return [column, alias]
-      })
-      plan.push({ oid: r.oid, count, columns })
+      // One scan per relation: its count, then each column's fingerprint, as a text array.
+      const parts = [
+        "pg_catalog.count(*)::text",
+        ...r.columns.map((column) => {
+          const c = quoteIdent(column)
+          return `pg_catalog.count(${c})::text || ':' || COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(${c}::text, 0)::numeric)::text, '')`
+        })
+      ]
+      selects.push(`(SELECT ARRAY[${parts.join(", ")}] FROM ONLY ${r.quoted}) AS m${selects.length}`)
+      plan.push({ oid: r.oid, columns: r.columns })
     }
     if (selects.length === 0) return out
     const result = yield* run(`SELECT ${selects.join(", ")}`)
     const row = result.rows[0] ?? {}
-    for (const p of plan) {
+    plan.forEach((p, i) => {
+      const values = row[`m${i}`]
+      const array = Array.isArray(values) ? values.map(String) : []
       out.set(p.oid, {
-        rows: numberOf(row[p.count]),
-        values: new Map(p.columns.map(([column, alias]) => [column, String(row[alias])]))
+        rows: numberOf(array[0]),
+        values: new Map(p.columns.map((column, j) => [column, array[j + 1] ?? ""]))
       })
-    }
+    })
     return out
   })
 
@@ -318,7 +311,7 @@ export const observe = <E>(
     yield* run(rollbackTo)
     const measured = yield* measure(
       run,
-      firstDiff.suspects.map((s) => ({ oid: s.oid, quoted: s.quoted, columns: s.retyped }))
+      firstDiff.suspects.map((s) => ({ oid: s.oid, quoted: s.quoted, columns: s.compared }))
     )
     const counters2 = yield* readCounters(run)
     yield* execute
@@ -332,7 +325,7 @@ export const observe = <E>(
         const relation = second.relations.get(s.oid)
         const names = new Map((relation?.columns ?? []).map((c) => [c.num, c.name]))
         const old = before.relations.get(s.oid)
-        const columns = s.retyped.map((name) => {
+        const columns = s.compared.map((name) => {
           const num = old?.columns.find((c) => c.name === name && !c.dropped)?.num
           return num === undefined ? name : (names.get(num) ?? name)
         })
@@ -359,8 +352,11 @@ export const observe = <E>(
             effects.push({ kind: "rewritten", object: s.name, rows, loss: true })
             break
           }
-          if (nowRows < rows) effects.push({ kind: "rows_removed", object: s.name, rows, loss: true })
-          const changed = s.retyped.filter((column, i) => {
+          if (nowRows < rows) {
+            effects.push({ kind: "rows_removed", object: s.name, rows, loss: true })
+            break
+          }
+          const changed = s.compared.filter((column, i) => {
             const oldValues = was?.values.get(column)
             const newValues = [...(now?.values.values() ?? [])][i]
             return oldValues === undefined || newValues === undefined || oldValues !== newValues
@@ -368,7 +364,7 @@ export const observe = <E>(
           for (const column of changed) {
             effects.push({ kind: "column_rewritten", object: `${s.name}.${column}`, rows, loss: true })
           }
-          if (nowRows >= rows && changed.length === 0) {
+          if (changed.length === 0) {
             effects.push({ kind: "rewritten", object: s.name, rows, loss: false })
           }
           break
