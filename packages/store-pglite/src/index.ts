@@ -5,3 +5,4 @@
  */
 export * as PgliteClient from "./PgliteClient.js"
 export * as PgliteStore from "./PgliteStore.js"
+export * as PrebuiltDataDir from "./PrebuiltDataDir.js"

@@ -1,6 +1,6 @@
 import { RefreshLock } from "@patchbay/core"
-import { PgliteStore } from "../src/index.js"
 import { contract } from "../../store-sql/test/contract.js"
+import { PgliteStore } from "../src/index.js"
 
 contract({
   name: "embedded (PGlite)",
