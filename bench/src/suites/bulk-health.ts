@@ -1,6 +1,6 @@
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { HttpConnector } from "@patchbay/connector-http"
+import { HttpApiDescriptor, HttpConnector } from "@patchbay/connector-http"
 import { Actor, ConnectorInstances, EgressPolicy } from "@patchbay/core"
 import { Credentials, CredentialVault } from "@patchbay/credentials"
 import { ConnectionTester } from "@patchbay/testers"
@@ -25,7 +25,7 @@ const suite: Suite = {
     const port = (server.address() as AddressInfo).port
 
     const connector = Effect.runSync(
-      Effect.provide(HttpConnector.httpApiConnector, EgressPolicy.layer({ allowLoopback: true }))
+      Effect.provide(HttpConnector.connector(HttpApiDescriptor.httpApi), EgressPolicy.layer({ allowLoopback: true }))
     )
     const runtime = ManagedRuntime.make(
       ConnectionTester.layer.pipe(

@@ -1,4 +1,4 @@
-import { HttpConnector } from "@patchbay/connector-http"
+import { HttpApiDescriptor, HttpConnector } from "@patchbay/connector-http"
 import { SmtpConnector } from "@patchbay/connector-smtp"
 import { Actor, type ConnectorDriver, ConnectorInstances, EgressPolicy } from "@patchbay/core"
 import { Credentials, CredentialVault } from "@patchbay/credentials"
@@ -9,9 +9,11 @@ export const orgId = "0190a000-0000-7000-8000-00000000000a"
 
 /** The SMTP and HTTP connectors, allowed to reach 127.0.0.1. */
 export const connectors = Effect.runSync(
-  Effect.all([SmtpConnector.connector, HttpConnector.httpApiConnector, HttpConnector.twilioSmsConnector]).pipe(
-    Effect.provide(EgressPolicy.layer({ allowLoopback: true }))
-  )
+  Effect.all([
+    SmtpConnector.connector,
+    HttpConnector.connector(HttpApiDescriptor.httpApi),
+    HttpConnector.connector(HttpApiDescriptor.twilioSms)
+  ]).pipe(Effect.provide(EgressPolicy.layer({ allowLoopback: true })))
 )
 
 /** Activities on memory stores with the given connectors, as an actor of `orgId`. */

@@ -1,9 +1,10 @@
 /**
- * The HTTP API driver on @effect/platform's HttpClient (node:http underneath): connection test
- * and health check on the configured test endpoint, Fetch File (streamed into the caller's sink
- * under a size limit) and Send SMS (a Twilio-style form POST). Before every request the host of
- * `base_url` is checked by the `EgressPolicy` and the connection is pinned to the address it
- * allowed.
+ * The HTTP API connector: the ready-made descriptors, the driver on @effect/platform's HttpClient
+ * (node:http underneath) — connection test and health check on the configured test endpoint, Fetch
+ * File (streamed into the caller's sink under a size limit) and Send SMS (a Twilio-style form POST)
+ * — and the connector of any HTTP API descriptor for `ConnectorRegistry.layer`. Before every
+ * request the host of `base_url` is checked by the `EgressPolicy` and the connection is pinned to
+ * the address it allowed.
  *
  * @since 0.1.0
  */
@@ -66,11 +67,19 @@ interface Exchange {
 }
 
 /**
- * The HTTP API driver for one descriptor, connecting through the given egress policy.
+ * The ready-made HTTP API descriptors: the generic `http-api` and the Twilio-style `twilio-sms`
+ * (others are made with `HttpApiDescriptor.define`).
  *
  * @since 0.1.0
  */
-export const makeDriver = (
+export const descriptors: ReadonlyArray<HttpApiDescriptor> = [httpApi, twilioSms]
+
+/**
+ * The HTTP API driver, with every operation, connecting through the given egress policy.
+ *
+ * @since 0.1.0
+ */
+export const make = (
   policy: EgressPolicy.EgressPolicyShape
 ): ConnectorDriver.ConnectorDriver<Configuration, Credentials> => {
   /** Sends one request; the response lives as long as the scope (its socket is closed with it). */
@@ -245,11 +254,11 @@ export const makeDriver = (
  *
  * @since 0.1.0
  */
-export const make = (
+export const connector = (
   descriptor: HttpApiDescriptor
 ): Effect.Effect<ConnectorDriver.Connector, never, EgressPolicy.EgressPolicy> =>
   Effect.map(EgressPolicy.EgressPolicy, (policy) => {
-    const { test, healthCheck, fetchFile, sendSms } = makeDriver(policy)
+    const { test, healthCheck, fetchFile, sendSms } = make(policy)
     return ConnectorDriver.make(descriptor, {
       test,
       healthCheck,
@@ -257,19 +266,3 @@ export const make = (
       ...(descriptor.operations.includes("send_sms") ? { sendSms } : {})
     })
   })
-
-/**
- * The generic HTTP API connector (`http-api`).
- *
- * @since 0.1.0
- */
-export const httpApiConnector: Effect.Effect<ConnectorDriver.Connector, never, EgressPolicy.EgressPolicy> =
-  make(httpApi)
-
-/**
- * The Twilio-style SMS connector (`twilio-sms`).
- *
- * @since 0.1.0
- */
-export const twilioSmsConnector: Effect.Effect<ConnectorDriver.Connector, never, EgressPolicy.EgressPolicy> =
-  make(twilioSms)

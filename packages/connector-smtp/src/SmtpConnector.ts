@@ -113,7 +113,7 @@ const toAttachment = (attachment: Messaging.Attachment) => ({
  *
  * @since 0.1.0
  */
-export const makeDriver = (
+export const make = (
   policy: EgressPolicy.EgressPolicyShape
 ): ConnectorDriver.ConnectorDriver<Configuration, Credentials> => {
   const connect = (configuration: Configuration) =>
@@ -196,5 +196,5 @@ export const makeDriver = (
  */
 export const connector: Effect.Effect<ConnectorDriver.Connector, never, EgressPolicy.EgressPolicy> = Effect.map(
   EgressPolicy.EgressPolicy,
-  (policy) => ConnectorDriver.make(descriptor, makeDriver(policy))
+  (policy) => ConnectorDriver.make(descriptor, make(policy))
 )

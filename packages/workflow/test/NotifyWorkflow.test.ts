@@ -4,7 +4,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import * as Workflow from "@effect/workflow/Workflow"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import { Activities } from "@patchbay/activities"
-import { HttpConnector } from "@patchbay/connector-http"
+import { HttpApiDescriptor, HttpConnector } from "@patchbay/connector-http"
 import { SmtpConnector } from "@patchbay/connector-smtp"
 import { ActivityError, Actor, ConnectorInstances, EgressPolicy } from "@patchbay/core"
 import { Credentials, CredentialVault } from "@patchbay/credentials"
@@ -75,7 +75,7 @@ afterAll(async () => {
 })
 
 const connectors = Effect.runSync(
-  Effect.all([SmtpConnector.connector, HttpConnector.twilioSmsConnector]).pipe(
+  Effect.all([SmtpConnector.connector, HttpConnector.connector(HttpApiDescriptor.twilioSms)]).pipe(
     Effect.provide(EgressPolicy.layer({ allowLoopback: true }))
   )
 )
