@@ -7,6 +7,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import type { Bound } from "./options.js"
+import { timeLimit } from "./timeLimit.js"
 
 /** Condition names of the SQLSTATE codes an operator is most likely to meet. */
 const conditions: Record<string, string> = {
@@ -127,10 +128,5 @@ export const guard =
   ): Effect.Effect<A, Exclude<E, Extract<E, Handled>> | DomainError.StorageError, R> => {
     const timeout = bound.duration
     const handled = typedFailures(operation)(effect)
-    return bound.admission.admit(
-      operation,
-      Duration.isFinite(timeout)
-        ? Effect.timeoutFail(handled, { duration: timeout, onTimeout: () => timedOut(operation, timeout) })
-        : handled
-    )
+    return bound.admission.admit(operation, timeLimit(timeout, () => timedOut(operation, timeout))(handled))
   }
