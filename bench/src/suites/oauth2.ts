@@ -5,6 +5,7 @@ import {
   ConnectorInstances,
   ConnectorRegistry,
   CredentialRepository,
+  EgressPolicy,
   Ids,
   InstanceRepository,
   PendingAuthorizationRepository,
@@ -64,7 +65,10 @@ const layer = () => {
   const clients = OAuth2Clients.layer({
     connectors: { "bench-oauth": { tokenEndpoint: "https://auth.invalid/token", clientId: "bench", clientSecret: "x" } }
   })
-  return OAuth2.layerWithResolver().pipe(Layer.provideMerge(base), Layer.provide(clients))
+  return OAuth2.layerWithResolver().pipe(
+    Layer.provideMerge(base),
+    Layer.provide(Layer.merge(clients, EgressPolicy.layer()))
+  )
 }
 
 /**

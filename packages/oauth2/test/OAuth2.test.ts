@@ -1,10 +1,17 @@
 import { afterAll, assert, beforeAll, beforeEach, describe, it } from "@effect/vitest"
-import { ActivityError, type ConnectorInstance, ConnectorInstances, type ResolvedCredential } from "@patchbay/core"
+import {
+  ActivityError,
+  Actor,
+  type ConnectorInstance,
+  ConnectorInstances,
+  EgressPolicy,
+  type ResolvedCredential
+} from "@patchbay/core"
 import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Chunk, Duration, Effect, Exit, Layer, Redacted, Stream, TestClock } from "effect"
 import { OAuth2, OAuth2Clients } from "../src/index.js"
 import { authorizeInBrowser, machineClient, redirectUri, start, type TestProvider } from "./support/provider.js"
-import { actor, createInstance, memory, memoryBase } from "./support/stack.js"
+import { actor, clients, createInstance, loopback, memory, memoryBase, orgId, userId } from "./support/stack.js"
 
 let server: TestProvider
 beforeAll(async () => {
@@ -109,6 +116,89 @@ describe("authorization code", () => {
         const error = yield* Effect.flip(oauth2.completeAuthorization(callback))
         assert.strictEqual(error._tag, "AuthorizationDenied")
       })
+    )
+  )
+})
+
+describe("completing as whom", () => {
+  const otherUser = "0190a000-0000-7000-8000-0000000000c2"
+  const as = (info: typeof Actor.ActorInfo.Encoded) => Effect.provide(Actor.layer(info))
+
+  it.effect("completeAuthorization acts as the current actor, who must be allowed to write the scope", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const oauth2 = yield* OAuth2.OAuth2
+        const instance = yield* createInstance(server.issuer, "oauth2_authorization_code")
+        const scope = { type: "user", id: userId } as const
+        const started = yield* oauth2
+          .startAuthorization({ instanceId: instance.id, redirectUri, scope })
+          .pipe(as({ orgId, userId }))
+        const callback = yield* Effect.promise(() => authorizeInBrowser(started.url))
+        // Another person of the organization completing it may not write this user's credential.
+        const error = yield* Effect.flip(oauth2.completeAuthorization(callback).pipe(as({ orgId, userId: otherUser })))
+        assert.strictEqual(error._tag, "ScopeForbidden")
+        const vault = yield* CredentialVault.CredentialVault
+        assert.strictEqual((yield* vault.list(instance.id)).length, 0)
+
+        // Another organization's actor gets nothing either.
+        const again = yield* oauth2
+          .startAuthorization({ instanceId: instance.id, redirectUri, scope })
+          .pipe(as({ orgId, userId }))
+        const foreign = yield* Effect.flip(
+          oauth2
+            .completeAuthorization(yield* Effect.promise(() => authorizeInBrowser(again.url)))
+            .pipe(as({ orgId: "0190b000-0000-7000-8000-00000000000b" }))
+        )
+        assert.strictEqual(foreign._tag, "AuthorizationStateRejected")
+        assert.strictEqual((yield* vault.list(instance.id)).length, 0)
+      })
+    )
+  )
+
+  it.effect("completeAuthorizationAsOwner needs no actor: it writes as the owner of the stored scope", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const oauth2 = yield* OAuth2.OAuth2
+        const instance = yield* createInstance(server.issuer, "oauth2_authorization_code")
+        const started = yield* oauth2
+          .startAuthorization({ instanceId: instance.id, redirectUri, scope: { type: "user", id: userId } })
+          .pipe(as({ orgId, userId }))
+        const callback = yield* Effect.promise(() => authorizeInBrowser(started.url))
+        const completeWithoutActor: Effect.Effect<unknown, unknown, never> =
+          oauth2.completeAuthorizationAsOwner(callback)
+        yield* completeWithoutActor
+        const resolved = yield* Effect.flatMap(CredentialResolver.CredentialResolver, (r) => r.resolve(instance)).pipe(
+          as({ orgId, userId })
+        )
+        assert.strictEqual(resolved.metadata.scope.key, `user:${userId}`)
+        assert.strictEqual(count("authorization_code"), 1)
+      })
+    )
+  )
+})
+
+describe("egress", () => {
+  it.effect("every request to the authorization server passes the EgressPolicy the layer requires", () =>
+    Effect.gen(function* () {
+      yield* realTime
+      const oauth2 = yield* OAuth2.OAuth2
+      const instance = yield* createInstance(server.issuer, "oauth2_authorization_code")
+      const error = yield* Effect.flip(oauth2.startAuthorization({ instanceId: instance.id, redirectUri }))
+      assert.strictEqual(error._tag, "EgressDenied")
+      assert.strictEqual(server.counts.authorization_code ?? 0, 0)
+    }).pipe(
+      Effect.provide(
+        Layer.merge(
+          OAuth2.layerWithResolver({ allowInsecureRequests: true }).pipe(
+            Layer.provideMerge(memoryBase()),
+            // The default policy denies loopback, where the provider runs.
+            Layer.provide(Layer.merge(clients, EgressPolicy.layer()))
+          ),
+          actor
+        )
+      )
     )
   )
 })
@@ -311,9 +401,12 @@ describe("client credentials", () => {
             OAuth2.layerWithResolver({ allowInsecureRequests: true }).pipe(
               Layer.provideMerge(memoryBase()),
               Layer.provide(
-                OAuth2Clients.layer({
-                  connectors: { "oauth-api": { clientId: machineClient.id, clientSecret: machineClient.secret } }
-                })
+                Layer.merge(
+                  OAuth2Clients.layer({
+                    connectors: { "oauth-api": { clientId: machineClient.id, clientSecret: machineClient.secret } }
+                  }),
+                  loopback
+                )
               )
             ),
             actor

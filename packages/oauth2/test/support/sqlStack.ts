@@ -5,7 +5,7 @@ import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
 import { SqlStore } from "@patchbay/store-sql"
 import { Layer, Redacted } from "effect"
 import { OAuth2 } from "../../src/index.js"
-import { clients, connector } from "./stack.js"
+import { clients, connector, loopback } from "./stack.js"
 
 export interface SqlStackOptions {
   readonly url: string
@@ -33,6 +33,6 @@ export const sqlStack = (options: SqlStackOptions) => {
   )
   return OAuth2.layerWithResolver({ allowInsecureRequests: true }).pipe(
     Layer.provideMerge(base),
-    Layer.provide(clients)
+    Layer.provide(Layer.merge(clients, loopback))
   )
 }

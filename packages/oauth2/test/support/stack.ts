@@ -8,6 +8,7 @@ import {
   ConnectorInstances,
   ConnectorRegistry,
   CredentialRepository,
+  EgressPolicy,
   Ids,
   InstanceRepository,
   PendingAuthorizationRepository,
@@ -67,11 +68,14 @@ export const memoryBase = () => {
   )
 }
 
+/** The provider runs on 127.0.0.1: the egress policy must allow loopback. */
+export const loopback = EgressPolicy.layer({ allowLoopback: true })
+
 /** Everything in memory with OAuth2 and the refreshing resolver. */
 export const memory = (options: OAuth2.Options = {}) =>
   OAuth2.layerWithResolver({ allowInsecureRequests: true, ...options }).pipe(
     Layer.provideMerge(memoryBase()),
-    Layer.provide(clients)
+    Layer.provide(Layer.merge(clients, loopback))
   )
 
 /** The organization-level actor the tests act as. */

@@ -1,19 +1,33 @@
 /**
- * The authorization server, through oauth4webapi: discovery (cached per issuer), the three token
- * requests Patchbay makes, and the mapping of every failure onto core's driver errors.
+ * The authorization servers Patchbay talks to, through oauth4webapi: discovery (cached per issuer),
+ * the three token requests Patchbay makes (authorization code, refresh, client credentials) and
+ * the authorization response check. Every request is checked against the `EgressPolicy` first and
+ * bounded by a timeout; failures are core's driver errors.
+ *
+ * @since 0.1.0
  */
-import { DomainError, DriverError, type EgressPolicy } from "@patchbay/core"
+import { DomainError, DriverError, EgressPolicy } from "@patchbay/core"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as oauth from "oauth4webapi"
-import type { ClientRegistration } from "../OAuth2Clients.js"
+import { classify, type TokenFailure } from "./internal/tokenErrors.js"
+import type { ClientRegistration } from "./OAuth2Clients.js"
 
-/** Anything a request to the authorization server may fail with. */
-export type TokenFailure = DriverError.DriverError | DomainError.InvalidConfiguration | DomainError.EgressDenied
+/**
+ * Anything a request to the authorization server may fail with.
+ *
+ * @since 0.1.0
+ */
+export type { TokenFailure }
 
-/** What a token request needs: the server's metadata, the client and how it authenticates. */
+/**
+ * What a token request needs: the server's metadata, the client and how it authenticates.
+ *
+ * @since 0.1.0
+ */
 export interface Endpoint {
   readonly server: oauth.AuthorizationServer
   readonly client: oauth.Client
@@ -21,106 +35,87 @@ export interface Endpoint {
   readonly target: string
 }
 
-/** How requests to authorization servers are made: plain http allowed, timeout, egress policy. */
-export interface Settings {
-  readonly allowInsecureRequests: boolean
-  readonly timeout: Duration.Duration
-  readonly egress: Option.Option<EgressPolicy.EgressPolicyShape>
+/**
+ * Options of `layer`.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** Longest one request to the authorization server may take (default 10 seconds). */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Allow `http:` authorization servers (tests, a local provider). Default false. */
+  readonly allowInsecureRequests?: boolean | undefined
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error))
-
-const retryAfterMillis = (response: Response): number | undefined => {
-  const header = response.headers.get("retry-after")
-  if (header === null) return undefined
-  const seconds = Number(header)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const at = Date.parse(header)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
+/**
+ * @since 0.1.0
+ */
+export interface AuthorizationServerShape {
+  /** The server's metadata: explicit endpoints as given, else discovered once per issuer. */
+  readonly server: (registration: ClientRegistration) => Effect.Effect<oauth.AuthorizationServer, TokenFailure>
+  /** The token endpoint of a registration, with the client id and secret to use. */
+  readonly endpoint: (
+    registration: ClientRegistration,
+    connector: string,
+    client: { readonly clientId: string; readonly clientSecret?: Redacted.Redacted<string> | undefined }
+  ) => Effect.Effect<Endpoint, TokenFailure>
+  /** Exchanges an authorization code (with its PKCE verifier). */
+  readonly authorizationCode: (
+    endpoint: Endpoint,
+    callback: URLSearchParams,
+    redirectUri: string,
+    verifier: Redacted.Redacted<string>
+  ) => Effect.Effect<oauth.TokenEndpointResponse, TokenFailure>
+  /** The refresh-token grant. */
+  readonly refresh: (
+    endpoint: Endpoint,
+    refreshToken: Redacted.Redacted<string>
+  ) => Effect.Effect<oauth.TokenEndpointResponse, TokenFailure>
+  /** The client-credentials grant. */
+  readonly clientCredentials: (
+    endpoint: Endpoint,
+    scopes: ReadonlyArray<string>
+  ) => Effect.Effect<oauth.TokenEndpointResponse, TokenFailure>
+  /** The authorization response's parameters, checked (state, iss, error). */
+  readonly validateCallback: (
+    endpoint: Endpoint,
+    callback: URL,
+    state: string
+  ) => Effect.Effect<URLSearchParams, unknown>
 }
 
-/** A 5xx or 429 answer, recognised before the body is parsed. */
-const statusFailure = (target: string, response: Response): TokenFailure => {
-  if (response.status !== 429) {
-    return new DriverError.ProviderFailure({ target, status: response.status, detail: `HTTP ${response.status}` })
-  }
-  const after = retryAfterMillis(response)
-  return new DriverError.RateLimited({ target, ...(after === undefined ? {} : { retryAfterMillis: after }) })
-}
+/**
+ * @since 0.1.0
+ */
+export class AuthorizationServer extends Context.Tag("@patchbay/oauth2/AuthorizationServer")<
+  AuthorizationServer,
+  AuthorizationServerShape
+>() {}
 
-/** Maps an OAuth error response (RFC 6749 §5.2) onto a driver error. */
-const fromErrorResponse = (
-  target: string,
-  error: { readonly status: number; readonly error: string; readonly error_description?: string | undefined }
-): TokenFailure => {
-  const detail = `${error.error}${error.error_description === undefined ? "" : `: ${error.error_description}`}`
-  if (error.status >= 500) return new DriverError.ProviderFailure({ target, status: error.status, detail })
-  if (error.status === 429) return new DriverError.RateLimited({ target })
-  switch (error.error) {
-    case "invalid_grant":
-      return new DriverError.AuthFailed({ kind: "token_revoked", detail })
-    case "invalid_client":
-    case "unauthorized_client":
-      return new DriverError.AuthFailed({ kind: "invalid_credentials", detail })
-    case "invalid_scope":
-    case "access_denied":
-      return new DriverError.AuthFailed({ kind: "insufficient_permissions", detail })
-    default:
-      return new DriverError.RequestRejected({ target, status: error.status, detail })
-  }
-}
-
-/** Maps whatever oauth4webapi or fetch threw. */
-const classify = (target: string, error: unknown): TokenFailure => {
-  if (error instanceof Response) return statusFailure(target, error)
-  if (error instanceof oauth.ResponseBodyError) return fromErrorResponse(target, error)
-  if (error instanceof oauth.WWWAuthenticateChallengeError) {
-    // A 401 with a challenge: the client authentication failed (RFC 6749 §5.2 invalid_client).
-    const parameters = error.cause[0]?.parameters
-    return fromErrorResponse(target, {
-      status: error.status,
-      error: parameters?.error ?? (error.status === 401 ? "invalid_client" : "invalid_request"),
-      error_description: parameters?.error_description
-    })
-  }
-  if (error instanceof oauth.OperationProcessingError) {
-    if (error.code === oauth.HTTP_REQUEST_FORBIDDEN || error.code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
-      return new DomainError.InvalidConfiguration({ connector: target, detail: describe(error) })
-    }
-    return new DriverError.ProviderFailure({ target, detail: `unexpected response: ${describe(error)}` })
-  }
-  if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) {
-    return new DriverError.TimedOut({ target, afterMillis: 0 })
-  }
-  if (error instanceof TypeError) {
-    const cause = error.cause instanceof Error ? error.cause.message : describe(error)
-    return new DriverError.Unreachable({ target, detail: cause })
-  }
-  return new DriverError.ProviderFailure({ target, detail: describe(error) })
-}
-
-/** The requests to authorization servers, sharing one discovery cache. */
-export const make = (settings: Settings) => {
+/**
+ * The requests to authorization servers on an egress policy, sharing one discovery cache.
+ *
+ * @since 0.1.0
+ */
+export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = {}): AuthorizationServerShape => {
   const servers = new Map<string, oauth.AuthorizationServer>()
-  const timeoutMillis = Duration.toMillis(settings.timeout)
+  const allowInsecureRequests = options.allowInsecureRequests ?? false
+  const timeout = Duration.decode(options.requestTimeout ?? "10 seconds")
+  const timeoutMillis = Duration.toMillis(timeout)
 
-  const checkEgress = (url: string) =>
-    Option.match(settings.egress, {
-      onNone: () => Effect.void,
-      onSome: (egress) => Effect.asVoid(egress.check(new URL(url).hostname.replace(/^\[|\]$/g, "")))
-    })
+  const checkEgress = (url: string) => Effect.asVoid(egress.check(new URL(url).hostname.replace(/^\[|\]$/g, "")))
 
   /** One HTTP exchange with the server: egress-checked, timed out, failures classified. */
   const exchange = <A>(target: string, url: string, request: (signal: AbortSignal) => Promise<A>) =>
     checkEgress(url).pipe(
       Effect.zipRight(Effect.tryPromise({ try: request, catch: (error) => classify(target, error) })),
       Effect.timeoutFail({
-        duration: settings.timeout,
+        duration: timeout,
         onTimeout: () => new DriverError.TimedOut({ target, afterMillis: timeoutMillis })
       })
     )
 
-  const options = (signal: AbortSignal) => ({ signal, [oauth.allowInsecureRequests]: settings.allowInsecureRequests })
+  const requestOptions = (signal: AbortSignal) => ({ signal, [oauth.allowInsecureRequests]: allowInsecureRequests })
 
   /** The server's metadata: explicit endpoints as given, else discovered once per issuer. */
   const server = (registration: ClientRegistration): Effect.Effect<oauth.AuthorizationServer, TokenFailure> => {
@@ -139,7 +134,10 @@ export const make = (settings: Settings) => {
     if (cached !== undefined) return Effect.succeed(cached)
     const url = new URL(issuer)
     return exchange(issuer, issuer, async (signal) => {
-      const response = await oauth.discoveryRequest(url, { ...options(signal), algorithm: registration.discovery })
+      const response = await oauth.discoveryRequest(url, {
+        ...requestOptions(signal),
+        algorithm: registration.discovery
+      })
       return oauth.processDiscoveryResponse(url, response)
     }).pipe(
       Effect.map((discovered) => {
@@ -217,7 +215,7 @@ export const make = (settings: Settings) => {
           callback,
           redirectUri,
           Redacted.value(verifier),
-          options(signal)
+          requestOptions(signal)
         ),
       (response) => oauth.processAuthorizationCodeResponse(endpoint.server, endpoint.client, response)
     )
@@ -231,7 +229,7 @@ export const make = (settings: Settings) => {
           endpoint.client,
           endpoint.auth,
           Redacted.value(refreshToken),
-          options(signal)
+          requestOptions(signal)
         ),
       (response) => oauth.processRefreshTokenResponse(endpoint.server, endpoint.client, response)
     )
@@ -245,7 +243,7 @@ export const make = (settings: Settings) => {
           endpoint.client,
           endpoint.auth,
           scopes.length === 0 ? {} : { scope: scopes.join(" ") },
-          options(signal)
+          requestOptions(signal)
         ),
       (response) => oauth.processClientCredentialsResponse(endpoint.server, endpoint.client, response)
     )
@@ -257,5 +255,16 @@ export const make = (settings: Settings) => {
       catch: (error) => error
     })
 
-  return { server, endpoint, authorizationCode, refresh, clientCredentials, validateCallback }
+  return AuthorizationServer.of({ server, endpoint, authorizationCode, refresh, clientCredentials, validateCallback })
 }
+
+/**
+ * The authorization servers on the `EgressPolicy` in context.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: Options = {}): Layer.Layer<AuthorizationServer, never, EgressPolicy.EgressPolicy> =>
+  Layer.effect(
+    AuthorizationServer,
+    Effect.map(EgressPolicy.EgressPolicy, (egress) => make(egress, options))
+  )

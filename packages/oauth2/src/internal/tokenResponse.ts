@@ -1,0 +1,31 @@
+import type * as oauth from "oauth4webapi"
+import type * as TokenSet from "../TokenSet.js"
+
+/**
+ * The token set to store after a token response: a missing refresh token, scope or id token keeps
+ * the previous one; `client` (an instance's own client) is stored with it.
+ */
+export const nextTokenSet = (
+  response: oauth.TokenEndpointResponse,
+  previous: Readonly<Record<string, unknown>> | undefined,
+  nowMillis: number,
+  client: { readonly clientId?: string | undefined; readonly clientSecret?: string | undefined } = {}
+): TokenSet.TokenSet => {
+  const keep = (name: string) => {
+    const value = previous?.[name]
+    return typeof value === "string" ? value : undefined
+  }
+  const set: Record<string, string | number> = { access_token: response.access_token, token_type: response.token_type }
+  const refreshToken = response.refresh_token ?? keep("refresh_token")
+  if (refreshToken !== undefined) set.refresh_token = refreshToken
+  if (typeof response.expires_in === "number") set.expires_at = Math.floor(nowMillis / 1000) + response.expires_in
+  const scope = response.scope ?? keep("scope")
+  if (scope !== undefined) set.scope = scope
+  const idToken = response.id_token ?? keep("id_token")
+  if (idToken !== undefined) set.id_token = idToken
+  const clientId = client.clientId ?? keep("client_id")
+  if (clientId !== undefined) set.client_id = clientId
+  const clientSecret = client.clientSecret ?? keep("client_secret")
+  if (clientSecret !== undefined) set.client_secret = clientSecret
+  return set as TokenSet.TokenSet
+}
