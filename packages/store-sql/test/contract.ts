@@ -411,6 +411,34 @@ export const contract = <R = never>(subject: Subject<R>): void => {
           })
         )
 
+        it.effect("pages the versions under other keys in id order from a cursor, each exactly once", () =>
+          Effect.gen(function* () {
+            const repo = yield* CredentialRepository.CredentialRepository
+            const { orgId, instance } = yield* storedInstance
+            const suffix = yield* newUuid
+            const org = scope("organization", orgId)
+            const ours: Array<string> = []
+            for (let seed = 0; seed < 5; seed++) {
+              const stored = yield* repo.insert(yield* newCredential(instance, org, { keyId: `old-${suffix}`, seed }))
+              ours.push(stored.metadata.id)
+            }
+            const seen: Array<string> = []
+            let after: Ids.CredentialId | undefined
+            while (true) {
+              const page = yield* repo.sealedWithOtherKey(`primary-${suffix}`, 3, after)
+              if (page.length === 0) break
+              for (const record of page) {
+                if (after !== undefined) assert.isTrue(record.metadata.id > after)
+                seen.push(record.metadata.id)
+                after = record.metadata.id
+              }
+            }
+            assert.deepStrictEqual(seen, [...seen].sort())
+            assert.strictEqual(new Set(seen).size, seen.length)
+            assert.includeMembers(seen, ours)
+          })
+        )
+
         if (subject.sql) {
           it.effect("deleting an instance deletes its credentials and pending authorizations", () =>
             Effect.gen(function* () {
