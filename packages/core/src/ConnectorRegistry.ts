@@ -88,15 +88,16 @@ const pathText = (path: ReadonlyArray<string | number>) =>
     ? "configuration"
     : path.map((key) => (typeof key === "number" || /^[A-Za-z0-9_$-]{1,64}$/.test(key) ? key : "[key]")).join(".")
 
-/** Whether a configuration string carries a password: a URL with one, or a connection string. */
+/**
+ * Whether a configuration string carries a password: a connection string with `password=`, or a
+ * URL with `user:password@` (also when the password holds characters a URL parser stops at).
+ */
 const holdsPassword = (text: string): boolean => {
   if (conninfoPassword.test(text)) return true
-  if (!text.includes("@") || !text.includes(":")) return false
-  try {
-    return new URL(text.trim()).password !== ""
-  } catch {
-    return false
-  }
+  const scheme = text.indexOf("://")
+  if (scheme < 0) return false
+  const at = text.indexOf("@", scheme + 3)
+  return at > 0 && text.slice(scheme + 3, at).includes(":")
 }
 
 /**

@@ -6,7 +6,6 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import * as SecretScrubber from "./SecretScrubber.js"
 
 /** What a message shows where a schema's default message would quote the input. */
 const notShown = "(value not shown)"
@@ -15,20 +14,23 @@ const hidden = { toString: () => notShown }
 /** A key that reads as a field name (shown in paths, not treated as a value). */
 const fieldName = /^[A-Za-z0-9_$-]{1,64}$/
 
-/** The strings of an input (values, and keys that are not field names), as far as they can be read cheaply and safely. */
+/**
+ * The strings of an input (values, and keys that are not field names), longest first, as far as
+ * they can be read cheaply and safely.
+ */
 const stringsOf = (input: unknown): Array<string> => {
   const out: Array<string> = []
   const stack: Array<readonly [unknown, number]> = [[input, 0]]
   try {
-    while (stack.length > 0 && out.length < 4096) {
+    while (stack.length > 0 && out.length < 1024) {
       const [value, depth] = stack.pop()!
       if (typeof value === "string") out.push(value)
       else if (typeof value === "number" || typeof value === "bigint") out.push(String(value))
       else if (typeof value === "object" && value !== null && depth < 32) {
         if (Array.isArray(value)) {
-          for (const item of value.slice(0, 1024)) stack.push([item, depth + 1])
+          for (const item of value.slice(0, 256)) stack.push([item, depth + 1])
         } else {
-          for (const key of Object.keys(value).slice(0, 1024)) {
+          for (const key of Object.keys(value).slice(0, 256)) {
             if (!fieldName.test(key)) out.push(key)
             const property = Object.getOwnPropertyDescriptor(value, key)
             if (property !== undefined && "value" in property) stack.push([property.value, depth + 1])
@@ -39,40 +41,58 @@ const stringsOf = (input: unknown): Array<string> => {
   } catch {
     // An input that cannot be read is not quoted either.
   }
+  return out.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length)
+}
+
+/** Custom messages longer than this are not shown (a schema's own messages are short). */
+const maxMessage = 500
+const messageNotShown = "is invalid (message not shown)"
+
+/**
+ * A custom message (a filter's or a transformation's) without the input's strings: the issue's own
+ * value quoted, and any string of the input written out. A message that holds the start of a long
+ * value, or is itself long, is not shown at all.
+ */
+const unquote = (message: string | undefined, strings: () => ReadonlyArray<string>, actual: unknown) => {
+  if (message === undefined) return undefined
+  if (message.length > maxMessage) return messageNotShown
+  let out = typeof actual === "string" ? message.split(JSON.stringify(actual)).join(notShown) : message
+  for (const value of strings()) {
+    if (value.length > maxMessage) {
+      if (out.includes(value.slice(0, 32)) || out.includes(value.slice(-32))) return messageNotShown
+      continue
+    }
+    out = out.split(value).join(notShown)
+    const escaped = JSON.stringify(value).slice(1, -1)
+    if (escaped !== value) out = out.split(escaped).join(notShown)
+  }
   return out
 }
 
-/** Removes every quoted or bare occurrence of the input's strings from a message. */
-const unquote = (message: string | undefined, scrubber: SecretScrubber.SecretScrubber, actual: unknown) => {
-  if (message === undefined) return undefined
-  const quoted = typeof actual === "string" ? message.split(JSON.stringify(actual)).join(notShown) : message
-  return scrubber.scrub(quoted)
-}
-
 /** The issue tree with every input value hidden from the formatter and from message annotations. */
-const hide = (issue: ParseResult.ParseIssue, scrubber: SecretScrubber.SecretScrubber): ParseResult.ParseIssue => {
+const hide = (issue: ParseResult.ParseIssue, strings: () => ReadonlyArray<string>): ParseResult.ParseIssue => {
   switch (issue._tag) {
     case "Type":
-      return new ParseResult.Type(issue.ast, hidden, unquote(issue.message, scrubber, issue.actual))
+      return new ParseResult.Type(issue.ast, hidden, unquote(issue.message, strings, issue.actual))
     case "Missing":
       return issue
     case "Unexpected":
-      return new ParseResult.Unexpected(hidden, unquote(issue.message, scrubber, issue.actual))
+      return new ParseResult.Unexpected(hidden, unquote(issue.message, strings, issue.actual))
     case "Forbidden":
-      return new ParseResult.Forbidden(issue.ast, hidden, unquote(issue.message, scrubber, issue.actual))
+      return new ParseResult.Forbidden(issue.ast, hidden, unquote(issue.message, strings, issue.actual))
     case "Pointer":
-      return new ParseResult.Pointer(issue.path, hidden, hide(issue.issue, scrubber))
+      return new ParseResult.Pointer(issue.path, hidden, hide(issue.issue, strings))
     case "Refinement":
-      return new ParseResult.Refinement(issue.ast, hidden, issue.kind, hide(issue.issue, scrubber))
+      return new ParseResult.Refinement(issue.ast, hidden, issue.kind, hide(issue.issue, strings))
     case "Transformation":
-      return new ParseResult.Transformation(issue.ast, hidden, issue.kind, hide(issue.issue, scrubber))
+      return new ParseResult.Transformation(issue.ast, hidden, issue.kind, hide(issue.issue, strings))
     case "Composite":
       return new ParseResult.Composite(
         issue.ast,
         hidden,
         Array.isArray(issue.issues)
-          ? (issue.issues.map((i) => hide(i, scrubber)) as unknown as readonly [ParseResult.ParseIssue])
-          : hide(issue.issues as ParseResult.ParseIssue, scrubber)
+          ? (issue.issues.map((i) => hide(i, strings)) as unknown as readonly [ParseResult.ParseIssue])
+          : hide(issue.issues as ParseResult.ParseIssue, strings)
       )
   }
 }
@@ -90,8 +110,12 @@ const segment = (key: PropertyKey): string =>
  * @since 0.1.0
  */
 export const describeParseError = (error: ParseResult.ParseError, options?: { readonly redact?: boolean }): string => {
-  const scrubber = SecretScrubber.make({ secrets: stringsOf(error.issue.actual) })
-  return ParseResult.ArrayFormatter.formatIssueSync(hide(error.issue, scrubber))
+  let strings: ReadonlyArray<string> | undefined
+  const lazyStrings = () => {
+    strings ??= stringsOf(error.issue.actual)
+    return strings
+  }
+  return ParseResult.ArrayFormatter.formatIssueSync(hide(error.issue, lazyStrings))
     .map((issue) => {
       const message = options?.redact
         ? issue._tag === "Missing"

@@ -11,6 +11,9 @@
  * identities. Matching is one pass over the text with an Aho–Corasick automaton: linear in the
  * text whatever the secrets are, no regular expression built from a secret.
  *
+ * A spelling longer than 512 characters (a private key) is matched as consecutive 64-character
+ * pieces: a full echo is removed, a partial one loses every whole piece it holds.
+ *
  * Secrets shorter than `minimumLength` (4) characters are not searched for: such a value cannot
  * be told apart from ordinary text, and removing it would destroy the message without protecting
  * the secret.
@@ -98,6 +101,25 @@ const spellings = (secret: string): Array<string> => {
   return out
 }
 
+/** Spellings up to this length are patterns as they are; longer ones are cut into pieces. */
+const wholeLength = 512
+const pieceLength = 64
+
+/**
+ * The patterns of one spelling: itself, or for a long one (a private key) consecutive 64-character
+ * pieces and its last 64 characters, which together cover every full echo while keeping the
+ * automaton small.
+ */
+const pieces = (spelling: string): Array<string> => {
+  if (spelling.length < minimumLength) return []
+  if (spelling.length <= wholeLength) return [spelling]
+  const out: Array<string> = []
+  for (let at = 0; at + pieceLength <= spelling.length; at += pieceLength)
+    out.push(spelling.slice(at, at + pieceLength))
+  out.push(spelling.slice(-pieceLength))
+  return out
+}
+
 /** The Basic and SASL PLAIN forms of an identity and a secret, base64 in full. */
 const combined = (identity: string, secret: string): Array<string> =>
   [`${identity}:${secret}`, `\0${identity}\0${secret}`, `${identity}\0${identity}\0${secret}`].flatMap((text) => {
@@ -128,10 +150,10 @@ export const make = (input: {
   const patterns = new Set<string>()
   for (const secret of secrets) {
     if (!encodable(secret)) {
-      patterns.add(secret)
+      for (const piece of pieces(secret)) patterns.add(piece)
       continue
     }
-    for (const spelling of spellings(secret)) if (spelling.length >= minimumLength) patterns.add(spelling)
+    for (const spelling of spellings(secret)) for (const piece of pieces(spelling)) patterns.add(piece)
     for (const identity of identities.slice(0, 16)) {
       if (encodable(identity)) for (const text of combined(identity, secret)) patterns.add(text)
     }

@@ -10,38 +10,41 @@ export interface Matcher {
 
 /** @internal Builds a matcher of the given patterns (empty patterns are ignored). */
 export const make = (patterns: Iterable<string>): Matcher => {
-  const next: Array<Map<number, number>> = [new Map()]
-  const depth: Array<number> = [0]
+  // One map of edges keyed by node and code unit keeps memory near one entry per trie node.
+  const edges = new Map<number, number>()
+  const edge = (node: number, unit: number) => edges.get(node * 65536 + unit)
+  const children: Array<Array<number>> = [[]]
   const longest: Array<number> = [0]
   for (const pattern of patterns) {
     if (pattern.length === 0) continue
     let node = 0
     for (let i = 0; i < pattern.length; i++) {
       const unit = pattern.charCodeAt(i)
-      let child = next[node]!.get(unit)
+      let child = edge(node, unit)
       if (child === undefined) {
-        child = next.length
-        next.push(new Map())
-        depth.push(depth[node]! + 1)
+        child = longest.length
         longest.push(0)
-        next[node]!.set(unit, child)
+        children.push([])
+        edges.set(node * 65536 + unit, child)
+        children[node]!.push(unit)
       }
       node = child
     }
     longest[node] = pattern.length
   }
 
-  const fail = new Array<number>(next.length).fill(0)
+  const fail = new Array<number>(longest.length).fill(0)
   const queue: Array<number> = []
-  for (const child of next[0]!.values()) queue.push(child)
+  for (const unit of children[0]!) queue.push(edge(0, unit)!)
   for (let head = 0; head < queue.length; head++) {
     const node = queue[head]!
     // The longest match ending here is this node's own pattern or its failure node's longest.
     if (longest[node] === 0) longest[node] = longest[fail[node]]!
-    for (const [unit, child] of next[node]!) {
+    for (const unit of children[node]!) {
+      const child = edge(node, unit)!
       let f = fail[node]!
-      while (f !== 0 && !next[f]!.has(unit)) f = fail[f]!
-      const target = next[f]!.get(unit)
+      while (f !== 0 && edge(f, unit) === undefined) f = fail[f]!
+      const target = edge(f, unit)
       fail[child] = target !== undefined && target !== child ? target : 0
       queue.push(child)
     }
@@ -53,8 +56,12 @@ export const make = (patterns: Iterable<string>): Matcher => {
       let node = 0
       for (let i = 0; i < text.length; i++) {
         const unit = text.charCodeAt(i)
-        while (node !== 0 && !next[node]!.has(unit)) node = fail[node]!
-        node = next[node]!.get(unit) ?? 0
+        let next = edge(node, unit)
+        while (next === undefined && node !== 0) {
+          node = fail[node]!
+          next = edge(node, unit)
+        }
+        node = next ?? 0
         const length = longest[node]!
         if (length === 0) continue
         const start = i + 1 - length
