@@ -17,6 +17,7 @@ import * as Discovery from "./internal/discovery.js"
 import * as RunQuery from "./internal/runQuery.js"
 import * as PostgresDescriptor from "./PostgresDescriptor.js"
 import * as PostgresPools from "./PostgresPools.js"
+import * as SqlPolicy from "./SqlPolicy.js"
 
 /**
  * The PostgreSQL descriptor (key `postgres`); its schemas are in `PostgresDescriptor`.
@@ -47,18 +48,40 @@ export interface PostgresDriver extends Driver {
 
 const testTimeoutMillis = 10_000
 
+/** What the SQL policy needs of an instance's configuration. */
+const policySettings = (configuration: PostgresDescriptor.Configuration): SqlPolicy.Settings => ({
+  readOnly: configuration.read_only,
+  allowSideEffects: configuration.allow_side_effect_functions
+})
+
+const yesNo = (value: boolean) => (value ? "yes" : "no")
+
+/** The test's message: the server, the role's attributes, and the least-privilege warning if any. */
+const testMessage = (version: string, role: SqlPolicy.RoleAttributes, readOnly: boolean): string => {
+  const attributes = `superuser ${yesNo(role.superuser)}, createrole ${yesNo(role.createrole)}, bypassrls ${yesNo(role.bypassrls)}, replication ${yesNo(role.replication)}, can write ${yesNo(role.canWrite)}`
+  const warning = readOnly ? SqlPolicy.readOnlyWarning(role) : undefined
+  const summary = `${version}; role ${role.role}: ${attributes}`
+  return warning === undefined ? summary : `Warning: ${warning}. ${summary}`
+}
+
 /**
  * The driver on the given pools.
  *
  * @since 0.1.0
  */
 export const make = (pools: PostgresPools.PostgresPoolsShape): PostgresDriver => {
+  const planQuery = SqlPolicy.makePlanner()
+
   const test = Effect.fn("Postgres.test")(function* (context: Context) {
-    const result = yield* pools.withNewConnection(context, (connection) =>
-      connection.query("SELECT version()", undefined, { timeoutMillis: testTimeoutMillis })
+    const options = { timeoutMillis: testTimeoutMillis }
+    const { result, role } = yield* pools.withNewConnection(context, (connection) =>
+      Effect.all({
+        result: connection.query("SELECT version()", undefined, options),
+        role: SqlPolicy.roleAttributes((sql, params) => connection.query(sql, params, options))
+      })
     )
     const version = result.rows[0]?.version
-    return typeof version === "string" ? version : "connected"
+    return testMessage(typeof version === "string" ? version : "connected", role, context.configuration.read_only)
   })
 
   const healthCheck = Effect.fn("Postgres.healthCheck")(function* (context: Context) {
@@ -70,7 +93,14 @@ export const make = (pools: PostgresPools.PostgresPoolsShape): PostgresDriver =>
   // No span of its own: Run Query is traced by its caller (the activity's span), and on a 1-row
   // query a span and the call-site capture of `Effect.fn` cost as much as the driver's own work.
   const query: PostgresDriver["query"] = (context, request) =>
-    pools.withConnection(context, (connection) => RunQuery.run(connection, request, context.configuration.read_only))
+    planQuery(request.sql, policySettings(context.configuration)).pipe(
+      Effect.mapError((refused) => SqlPolicy.toRequestRejected(refused, targetOf(context.configuration))),
+      Effect.flatMap((plan) =>
+        pools.withConnection(context, (connection) =>
+          RunQuery.run(connection, request, context.configuration.read_only, plan)
+        )
+      )
+    )
 
   const discoverSchema = Effect.fn("Postgres.discoverSchema")(function* (
     context: Context,
@@ -86,6 +116,9 @@ export const make = (pools: PostgresPools.PostgresPoolsShape): PostgresDriver =>
       })
     }
     const statements = yield* DdlClassifier.classify(request.sql)
+    yield* SqlPolicy.checkDdl(request.sql, policySettings(context.configuration)).pipe(
+      Effect.mapError(SqlPolicy.toDdlRejected)
+    )
     return yield* pools.withConnection(context, (connection) => Ddl.execute(connection, statements, request))
   })
 

@@ -20,7 +20,9 @@ export type SslMode = typeof SslMode.Type
 
 /**
  * Non-sensitive configuration of an instance. `read_only` makes Run Query use READ ONLY
- * transactions and refuses DDL.
+ * transactions and refuses DDL. `allow_side_effect_functions` lets Run Query and DDL call the
+ * side-effect functions of the SQL policy (dblink, session advisory locks, server files…); a
+ * read-only instance refuses them whatever it says.
  *
  * @since 0.1.0
  */
@@ -35,7 +37,8 @@ export const Configuration = Schema.Struct({
   ),
   database: Schema.String.pipe(Schema.minLength(1, { message: () => "database must not be empty" })),
   ssl_mode: Schema.optionalWith(SslMode, { default: () => "prefer" as const }),
-  read_only: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  read_only: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  allow_side_effect_functions: Schema.optionalWith(Schema.Boolean, { default: () => false })
 })
 /** @since 0.1.0 */
 export type Configuration = typeof Configuration.Type

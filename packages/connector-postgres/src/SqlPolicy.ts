@@ -193,6 +193,29 @@ export const planQuery: (sql: string, settings: Settings) => Effect.Effect<Query
   }
 })
 
+/**
+ * `planQuery` with the plans of recent accepted statements kept (at most `capacity`, the oldest
+ * dropped first), so that a statement run again is not parsed again. Refusals are not kept.
+ *
+ * @since 0.1.0
+ */
+export const makePlanner = (
+  capacity = 512
+): ((sql: string, settings: Settings) => Effect.Effect<QueryPlan, PolicyRefused>) => {
+  const plans = new Map<string, QueryPlan>()
+  return (sql, settings) => {
+    const key = `${settings.readOnly ? "r" : "w"}${settings.allowSideEffects ? "a" : "-"}${sql}`
+    const known = plans.get(key)
+    if (known !== undefined) return Effect.succeed(known)
+    return Effect.tap(planQuery(sql, settings), (plan) =>
+      Effect.sync(() => {
+        if (plans.size >= capacity) plans.delete(plans.keys().next().value!)
+        plans.set(key, plan)
+      })
+    )
+  }
+}
+
 /** Side-effect names in a function body: parsed when it is SQL, scanned for the names otherwise. */
 const bodyEffects = (functionBody: Statements.FunctionBody) =>
   Effect.gen(function* () {

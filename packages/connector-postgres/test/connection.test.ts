@@ -64,7 +64,8 @@ describe("descriptor", () => {
         port: 5432,
         database: "analytics",
         ssl_mode: "prefer",
-        read_only: false
+        read_only: false,
+        allow_side_effect_functions: false
       })
       const misplaced = yield* Effect.flip(
         ConnectorRegistry.validateConfiguration(connector.descriptor, { host: "h", database: "d", password: "x" })

@@ -115,14 +115,22 @@ describe("Run Query", () => {
     })
   )
 
-  it.effect("a SET of statement_timeout in one call does not lift the next call's timeout", () =>
+  it.effect("no call can lift the next call's statement timeout: SET and session set_config are refused", () =>
     Effect.gen(function* () {
-      // One connection, so that the second call finds the session the first one changed.
+      // One connection, so that the second call would find the session the first one changed.
       const single = makeDriver({ maxConnections: 1 })
       const context = contextFor(db)
       const short = { timeoutMillis: 300 }
       yield* single.driver.query(context, request("SELECT 1", [], short))
-      yield* single.driver.query(context, request("SET statement_timeout = 0", [], short))
+      for (const sql of [
+        "SET statement_timeout = 0",
+        "SELECT set_config('statement_timeout', '0', false)",
+        "SELECT pg_catalog.set_config('statement_timeout', '0', true)"
+      ]) {
+        const refused = yield* Effect.flip(single.driver.query(context, request(sql, [], short)))
+        assert.strictEqual(refused._tag, "RequestRejected", sql)
+        if (refused._tag === "RequestRejected") assert.strictEqual(refused.status, "policy", sql)
+      }
       const error = yield* Effect.flip(single.driver.query(context, request("SELECT pg_sleep(5)", [], short)))
       assert.strictEqual(error._tag, "TimedOut")
       yield* single.pools.closeAll
@@ -166,7 +174,7 @@ describe("Run Query", () => {
     Effect.gen(function* () {
       const error = yield* Effect.flip(driver.query(contextFor(db), request("SELECT 1; DELETE FROM people")))
       assert.strictEqual(error._tag, "RequestRejected")
-      assert.include(error.message, "cannot insert multiple commands")
+      assert.include(error.message, "Run Query runs one statement; this request has 2")
     })
   )
 
@@ -192,10 +200,14 @@ describe("Run Query", () => {
     })
   )
 
-  it.effect("a BEGIN in the statement never leaves a pooled connection inside a transaction", () =>
+  it.effect("transaction control is refused and never leaves a pooled connection inside a transaction", () =>
     Effect.gen(function* () {
       const context = contextFor(db)
-      yield* driver.query(context, request("BEGIN"))
+      for (const sql of ["BEGIN", "START TRANSACTION", "COMMIT", "SAVEPOINT s"]) {
+        const error = yield* Effect.flip(driver.query(context, request(sql)))
+        assert.strictEqual(error._tag, "RequestRejected", sql)
+        assert.include(error.message, "Execute DDL", sql)
+      }
       const idle = yield* Effect.promise(() =>
         db.sql(
           "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'"
@@ -224,16 +236,19 @@ describe("read-only instances", () => {
         "UPDATE people SET name = 'x' WHERE id = 1",
         "WITH gone AS (DELETE FROM people WHERE id = 1 RETURNING id) SELECT count(*) FROM gone",
         "SELECT write_audit('via function')",
-        "SELECT nextval('audit_id_seq')",
-        "CREATE TABLE sneaky (x int)"
+        "SELECT nextval('audit_id_seq')"
       ]
       for (const sql of attempts) {
         const error = yield* Effect.flip(driver.query(context, request(sql)))
         assert.strictEqual(error._tag, "RequestRejected", sql)
         if (error._tag === "RequestRejected") assert.strictEqual(error.status, "25006", sql)
       }
-      const flip = yield* Effect.flip(driver.query(context, request("SET transaction_read_only = off")))
-      assert.strictEqual(flip._tag, "RequestRejected")
+      // Refused by the SQL policy before reaching the server.
+      for (const sql of ["CREATE TABLE sneaky (x int)", "SET transaction_read_only = off"]) {
+        const error = yield* Effect.flip(driver.query(context, request(sql)))
+        assert.strictEqual(error._tag, "RequestRejected", sql)
+        if (error._tag === "RequestRejected") assert.strictEqual(error.status, "policy", sql)
+      }
       const people = yield* Effect.promise(() => db.sql("SELECT count(*)::int AS n FROM people"))
       assert.strictEqual(people.rows[0].n, 2500)
       const notes = yield* Effect.promise(() =>
@@ -246,8 +261,14 @@ describe("read-only instances", () => {
   it.effect("a session setting or COMMIT in one call does not open writes for the next", () =>
     Effect.gen(function* () {
       const context = readOnly()
-      yield* driver.query(context, request("SET default_transaction_read_only = off"))
-      yield* driver.query(context, request("COMMIT"))
+      for (const sql of [
+        "SET default_transaction_read_only = off",
+        "COMMIT",
+        "SELECT set_config('default_transaction_read_only', 'off', false)"
+      ]) {
+        const refused = yield* Effect.flip(driver.query(context, request(sql)))
+        assert.strictEqual(refused._tag, "RequestRejected", sql)
+      }
       const error = yield* Effect.flip(driver.query(context, request("INSERT INTO audit (note) VALUES ('ro')")))
       assert.strictEqual(error._tag, "RequestRejected")
     })

@@ -7,7 +7,8 @@ import * as Schema from "effect/Schema"
 
 /**
  * A parameterised query. `maxRows` caps the rows returned (`truncated` tells when more existed);
- * `timeoutMillis` becomes the statement timeout.
+ * `timeoutMillis` becomes the statement timeout. `reason` lets a DELETE or UPDATE that touches
+ * every row of a non-empty table run (it is audited); without it such a statement is refused.
  *
  * @since 0.1.0
  */
@@ -15,7 +16,19 @@ export class QueryRequest extends Schema.Class<QueryRequest>("@patchbay/core/Que
   sql: Schema.String.pipe(Schema.minLength(1, { message: () => "sql must not be empty" })),
   params: Schema.optionalWith(Schema.Array(Schema.Unknown), { default: () => [] }),
   maxRows: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 1_000_000)), { default: () => 10_000 }),
-  timeoutMillis: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 3_600_000)), { default: () => 30_000 })
+  timeoutMillis: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 3_600_000)), { default: () => 30_000 }),
+  reason: Schema.optional(Schema.String.pipe(Schema.minLength(1)))
+}) {}
+
+/**
+ * A table a query deleted or updated entirely (or may have: `unprovable`), with the rows it touched.
+ *
+ * @since 0.1.0
+ */
+export class TableWideWrite extends Schema.Class<TableWideWrite>("@patchbay/core/TableWideWrite")({
+  table: Schema.String,
+  rows: Schema.NullOr(Schema.Number),
+  why: Schema.Literal("no_restricting_where", "every_row_touched", "unprovable")
 }) {}
 
 /**
@@ -37,7 +50,9 @@ export class QueryResult extends Schema.Class<QueryResult>("@patchbay/core/Query
   columns: Schema.Array(Column),
   rows: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   rowCount: Schema.Int,
-  truncated: Schema.Boolean
+  truncated: Schema.Boolean,
+  /** Tables the query deleted or updated entirely; it ran because the request gave a reason. */
+  tableWide: Schema.optionalWith(Schema.Array(TableWideWrite), { default: () => [] })
 }) {}
 
 /**
@@ -106,7 +121,32 @@ export const DdlKind = Schema.Literal("create", "alter", "drop", "truncate", "re
 export type DdlKind = typeof DdlKind.Type
 
 /**
- * One classified statement and the tables it touches with their row counts.
+ * What a DDL statement was observed to do to an existing object: `object` is `schema.table`,
+ * `schema.table.column` or `schema.function(args)`; `rows` its rows before (null: not countable);
+ * `loss` when data was lost from it.
+ *
+ * @since 0.1.0
+ */
+export class DdlEffect extends Schema.Class<DdlEffect>("@patchbay/core/DdlEffect")({
+  kind: Schema.Literal(
+    "relation_dropped",
+    "object_dropped",
+    "column_dropped",
+    "column_rewritten",
+    "rows_removed",
+    "rows_written",
+    "rewritten",
+    "refreshed",
+    "replaced",
+    "sequence_advanced"
+  ),
+  object: Schema.String,
+  rows: Schema.NullOr(Schema.Number),
+  loss: Schema.Boolean
+}) {}
+
+/**
+ * One classified statement, the tables it touches with their row counts, and its observed effects.
  *
  * @since 0.1.0
  */
@@ -114,17 +154,20 @@ export class DdlStatement extends Schema.Class<DdlStatement>("@patchbay/core/Ddl
   sql: Schema.String,
   kind: DdlKind,
   destructive: Schema.Boolean,
-  tables: Schema.Array(Schema.Struct({ name: Schema.String, rows: Schema.NullOr(Schema.Number) }))
+  tables: Schema.Array(Schema.Struct({ name: Schema.String, rows: Schema.NullOr(Schema.Number) })),
+  effects: Schema.optionalWith(Schema.Array(DdlEffect), { default: () => [] })
 }) {}
 
 /**
- * The outcome of a preview or an execution. `reasonRequired` tells whether a destructive statement
- * meets a non-empty table, so that executing needs a `reason`.
+ * The outcome of a preview or an execution. `reasonRequired` tells whether a statement loses data
+ * from a non-empty object (or one whose rows cannot be counted), so that executing needs a
+ * `reason`. `notes` name what a rollback does not undo (a sequence advanced by the preview).
  *
  * @since 0.1.0
  */
 export class DdlResult extends Schema.Class<DdlResult>("@patchbay/core/DdlResult")({
   executed: Schema.Boolean,
   statements: Schema.Array(DdlStatement),
-  reasonRequired: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  reasonRequired: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  notes: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
 }) {}

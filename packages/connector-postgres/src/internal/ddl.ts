@@ -1,30 +1,48 @@
 /**
  * Guarded DDL on a connection: the classified statements run in one transaction with the request's
- * statement timeout. Before each statement the tables it targets are resolved in the transaction's
- * current state and counted; with `confirm`, a destructive statement meeting a table that holds rows
- * (or whose rows cannot be counted) needs a `reason`. The transaction is committed only when
- * confirmed, and rolled back otherwise or on any failure.
+ * statement timeout, each observed by the SQL policy (catalog snapshots, row counters, the state
+ * before it measured when it lost something). With `confirm`, a statement that loses data from an
+ * object that held rows (or whose rows cannot be counted) needs a `reason`. The transaction is
+ * committed only when confirmed, and rolled back otherwise or on any failure.
  */
 import { Database, DomainError, type DriverError } from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as DdlClassifier from "../DdlClassifier.js"
 import type { Connection } from "../PostgresPools.js"
+import * as SqlPolicy from "../SqlPolicy.js"
 import * as Catalog from "./catalog.js"
 
-interface Found {
-  readonly name: string
-  readonly quoted: string
-  readonly kind: string
-  readonly readable: boolean
+/** The relation an effect is about (`schema.table` of `schema.table.column`). */
+const relationOf = (effect: SqlPolicy.ObservedEffect): string =>
+  effect.kind === "column_dropped" || effect.kind === "column_rewritten"
+    ? effect.object.slice(0, effect.object.lastIndexOf("."))
+    : effect.object
+
+const tableKinds = new Set<SqlPolicy.ObservedEffect["kind"]>([
+  "relation_dropped",
+  "column_dropped",
+  "column_rewritten",
+  "rows_removed",
+  "rows_written",
+  "rewritten",
+  "refreshed"
+])
+
+/** The tables a statement affected, each once, with its rows before. */
+const tablesOf = (effects: ReadonlyArray<SqlPolicy.ObservedEffect>) => {
+  const tables = new Map<string, number | null>()
+  for (const effect of effects) {
+    if (!tableKinds.has(effect.kind)) continue
+    const name = relationOf(effect)
+    if (!tables.has(name) || effect.kind !== "rows_written") tables.set(name, effect.rows)
+  }
+  return [...tables].map(([name, rows]) => ({ name, rows }))
 }
 
-interface Measured {
-  readonly name: string
-  readonly rows: number | null
-  /** Exists and may hold rows (non-empty, or not countable). */
-  readonly holdsData: boolean
-}
+/** Objects that lost data and held rows (or may have). */
+const losses = (effects: ReadonlyArray<SqlPolicy.ObservedEffect>) =>
+  effects.filter((e) => e.loss && (e.rows === null || e.rows > 0)).map((e) => e.object)
 
 /** Runs the statements, previewing them (rolled back) unless `request.confirm`. */
 export const execute = (
@@ -36,70 +54,39 @@ export const execute = (
     const timeoutMillis = request.timeoutMillis
     const run = (text: string, values?: ReadonlyArray<unknown>, prefix?: string) =>
       connection.query(text, values, { timeoutMillis, ...(prefix === undefined ? {} : { prefix }) })
-
-    const measure = (statement: DdlClassifier.ClassifiedStatement) =>
-      Effect.gen(function* () {
-        const written = statement.tables.map((t) => (t.schema === undefined ? t.name : `${t.schema}.${t.name}`))
-        const refs = statement.tables.map((t) =>
-          t.schema === undefined
-            ? Catalog.quoteIdent(t.name)
-            : `${Catalog.quoteIdent(t.schema)}.${Catalog.quoteIdent(t.name)}`
-        )
-        const resolved = new Map<number, Found>()
-        if (refs.length > 0) {
-          const found = yield* run(Catalog.resolveSql, [refs])
-          for (const row of found.rows as unknown as ReadonlyArray<Found & { i: number }>) resolved.set(row.i - 1, row)
-        }
-        const entries: Array<{ readonly name: string; readonly found: Found | undefined }> = written.map((name, i) => ({
-          name,
-          found: resolved.get(i)
-        }))
-        if (statement.schemas.length > 0) {
-          const inSchemas = yield* run(Catalog.schemaTablesSql, [statement.schemas])
-          for (const row of inSchemas.rows as unknown as ReadonlyArray<Found>)
-            entries.push({ name: row.name, found: row })
-        }
-        const countable = entries.filter((e) => e.found?.readable && ["r", "p", "m"].includes(e.found.kind))
-        const counts: Array<unknown> = []
-        if (countable.length > 0) {
-          const select = countable.map((e, i) => `(SELECT count(*) FROM ${e.found!.quoted}) AS c${i}`).join(", ")
-          const counted = yield* run(`SELECT ${select}`)
-          const row = counted.rows[0]!
-          for (let i = 0; i < countable.length; i++) counts.push(row[`c${i}`])
-        }
-        return entries.map((e): Measured => {
-          const index = countable.indexOf(e)
-          const rows = index === -1 ? null : Number(counts[index])
-          const holdsData =
-            e.found !== undefined && ["r", "p", "m", "f"].includes(e.found.kind) && (rows === null || rows > 0)
-          return { name: e.found?.name ?? e.name, rows, holdsData }
-        })
-      })
+    const observeRun: SqlPolicy.Run<DriverError.DriverError> = (text, values) => run(text, values)
 
     const body = Effect.gen(function* () {
       yield* run(Catalog.setTimeoutSql, [String(timeoutMillis)])
       const out: Array<Database.DdlStatement> = []
       const blocking: Array<string> = []
+      const notes: Array<string> = []
+      let before = yield* SqlPolicy.snapshot(observeRun)
       for (const [i, statement] of statements.entries()) {
-        const measured = yield* measure(statement)
-        if (statement.destructive) {
-          for (const m of measured) if (m.holdsData) blocking.push(m.name)
-          if (statement.unboundedScope) blocking.push(`objects depending on: ${statement.sql}`)
+        const execute = run(statement.sql, undefined, `statement ${i + 1} (${statement.sql.slice(0, 80)}): `)
+        const observed = yield* SqlPolicy.observe(observeRun, execute, before)
+        before = observed.after
+        const lost = losses(observed.effects)
+        blocking.push(...lost)
+        for (const effect of observed.effects) {
+          if (effect.kind === "sequence_advanced") {
+            notes.push(`statement ${i + 1} advanced sequence ${effect.object}; a rollback does not undo it`)
+          }
         }
         if (request.confirm && blocking.length > 0 && request.reason === undefined) {
           return yield* new DomainError.DdlNeedsReason({ tables: [...new Set(blocking)] })
         }
-        yield* run(statement.sql, undefined, `statement ${i + 1} (${statement.sql.slice(0, 80)}): `)
         out.push(
           new Database.DdlStatement({
             sql: statement.sql,
             kind: statement.kind,
-            destructive: statement.destructive,
-            tables: measured.map((m) => ({ name: m.name, rows: m.rows }))
+            destructive: statement.destructive || observed.effects.some((e) => e.loss),
+            tables: tablesOf(observed.effects),
+            effects: observed.effects.map((e) => new Database.DdlEffect(e, true))
           })
         )
       }
-      return { statements: out, reasonRequired: blocking.length > 0 }
+      return { statements: out, reasonRequired: blocking.length > 0, notes }
     })
 
     yield* run("BEGIN")
@@ -109,6 +96,6 @@ export const execute = (
     } else {
       yield* Effect.ignore(run("ROLLBACK"))
     }
-    const { statements: done, reasonRequired } = yield* exit
-    return new Database.DdlResult({ executed: request.confirm, statements: done, reasonRequired })
+    const { statements: done, reasonRequired, notes } = yield* exit
+    return new Database.DdlResult({ executed: request.confirm, statements: done, reasonRequired, notes })
   })
