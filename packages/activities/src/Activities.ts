@@ -192,6 +192,38 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
           Effect.catchIf(isSinkFailed, Effect.die)
         )
 
+    /**
+     * Run Query. A DELETE/UPDATE that touched every row of a table is audited as destructive DDL
+     * is: run with its reason, or refused for want of one.
+     */
+    const runQuery = (input: Target & typeof Database.QueryRequest.Encoded) =>
+      decodeRequest(Database.QueryRequest, input).pipe(
+        Effect.catchAll(rejectInput(input)),
+        Effect.flatMap(({ target, request }) =>
+          Effect.flatMap(Effect.context<Actor.Actor>(), (actor) => {
+            const audit = (outcome: AuditLog.AuditOutcome, details: Record<string, unknown>) =>
+              AuditLog.record("query.table_wide", {
+                instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
+                outcome,
+                details: { sql: redactSql(request.sql), reason: request.reason ?? null, ...details }
+              }).pipe(Effect.provide(context), Effect.provide(actor), Effect.ignore)
+            return perform("run_query", target, (c) =>
+              c.connector.driver.query?.(c.context, request).pipe(
+                Effect.tap((result) =>
+                  result.tableWide.length === 0 ? Effect.void : audit("success", { tables: result.tableWide })
+                ),
+                Effect.tapError((error) =>
+                  error._tag === "RequestRejected" && error.status === "reason_required"
+                    ? audit("refused", { error: redactSql(error.message) })
+                    : Effect.void
+                )
+              )
+            )
+          })
+        ),
+        Effect.catchIf(isSinkFailed, Effect.die)
+      )
+
     const executeDdl = (input: Target & typeof Database.DdlRequest.Encoded) =>
       decodeRequest(Database.DdlRequest, input).pipe(
         Effect.catchAll(rejectInput(input)),
@@ -211,8 +243,10 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
                   sql: redactSql(s.sql),
                   kind: s.kind,
                   destructive: s.destructive,
-                  tables: s.tables
-                }))
+                  tables: s.tables,
+                  effects: s.effects
+                })),
+                notes: result.notes
               })
             ),
             Effect.tapError((error) =>
@@ -228,9 +262,7 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
           c.connector.driver.sendEmail?.(c.context, message)
         )
       ),
-      runQuery: Effect.fn("Activities.runQuery")(
-        activity("run_query", Database.QueryRequest, (c, request) => c.connector.driver.query?.(c.context, request))
-      ),
+      runQuery: Effect.fn("Activities.runQuery")(runQuery),
       getSchema: Effect.fn("Activities.getSchema")(
         activity("get_schema", Database.SchemaRequest, (c, request) =>
           c.connector.driver.discoverSchema?.(c.context, request)
