@@ -150,7 +150,7 @@ const lastOf = (result: pg.QueryResult | ReadonlyArray<pg.QueryResult>): pg.Quer
 
 /** Wraps a client of the instance at `target` (its pooled type cache given) as a `Connection`. */
 export const wrap = (
-  client: pg.ClientBase,
+  client: pg.Client,
   target: string,
   typeCache: Map<number, string>,
   connectTimeoutMillis: number
@@ -175,7 +175,7 @@ export const wrap = (
         health.running = false
         resume(effect)
       }
-      start({
+      const outcome: Outcome<A> = {
         succeed: (value) => {
           if (!settled) settle(Effect.succeed(value))
         },
@@ -187,7 +187,13 @@ export const wrap = (
         reject: (error) => {
           if (!settled) settle(Effect.fail(error))
         }
-      })
+      }
+      try {
+        start(outcome)
+      } catch (thrown) {
+        // A value pg cannot send is refused before anything is written.
+        outcome.reject(new DriverError.RequestRejected({ target, detail: `${options.prefix ?? ""}${String(thrown)}` }))
+      }
       return Effect.sync(() => {
         settled = true
         clearTimeout(backstop)
@@ -211,24 +217,37 @@ export const wrap = (
       )
     })
 
+  /** Reads up to `maxRows + 1` rows, and closes the portal when the statement had more. */
+  const readRows = (cursor: ReadCursor, maxRows: number, outcome: Outcome<CursorResult>) => {
+    client.query(cursor)
+    cursor.read(maxRows + 1, (error, rows, result) => {
+      if (cursor.copyRefused) return outcome.reject(new DriverError.RequestRejected({ target, detail: copyRefusal }))
+      if (error) return outcome.fail(error)
+      const done = (truncated: boolean) =>
+        outcome.succeed({
+          fields: fieldsOf(result.fields),
+          rows: truncated ? rows.slice(0, maxRows) : rows,
+          truncated,
+          command: result.command ?? null,
+          rowCount: result.rowCount ?? null
+        })
+      // Fewer rows than asked for: the portal ran to its end and the cursor has synced already.
+      if (rows.length <= maxRows) return done(false)
+      cursor.close(() => done(true))
+    })
+  }
+
   const read: Connection["read"] = (text, values, maxRows, options) =>
     statement<CursorResult>(options, (outcome) => {
-      const cursor = client.query(new ReadCursor(text, [...values]))
-      cursor.read(maxRows + 1, (error, rows, result) => {
-        if (cursor.copyRefused) return outcome.reject(new DriverError.RequestRejected({ target, detail: copyRefusal }))
-        if (error) return outcome.fail(error)
-        const done = (truncated: boolean) =>
-          outcome.succeed({
-            fields: fieldsOf(result.fields),
-            rows: truncated ? rows.slice(0, maxRows) : rows,
-            truncated,
-            command: result.command ?? null,
-            rowCount: result.rowCount ?? null
-          })
-        // Fewer rows than asked for: the portal ran to its end and the cursor has synced already.
-        if (rows.length <= maxRows) return done(false)
-        cursor.close(() => done(true))
-      })
+      // The cursor writes Parse/Bind/Describe, then Execute: corked, they leave in one packet and
+      // the server answers them in one go (pg's own Query corks its messages the same way).
+      const stream = client.connection.stream
+      stream.cork()
+      try {
+        readRows(new ReadCursor(text, [...values]), maxRows, outcome)
+      } finally {
+        stream.uncork()
+      }
     })
 
   return {
