@@ -196,7 +196,9 @@ const KeyIdRows = Schema.decodeUnknown(Schema.Array(Schema.Struct({ key_id: Sche
 /**
  * The newest valid version of the best-ranked scope that has one, in one statement: the scopes as
  * a ranked VALUES list (parameters 1 to 2n: type and id of each), then organization, instance and
- * the instant of validity. By number of scopes.
+ * the instant of validity. By number of scopes. Each scope is read by a LATERAL subquery that
+ * walks the slot index from the newest version down and stops at the first valid one, so the cost
+ * does not grow with the versions a scope has accumulated (a plain join sorted them all).
  */
 const newestValidTexts = new Map<number, string>()
 const newestValidText = (scopes: number): string => {
@@ -207,12 +209,14 @@ const newestValidText = (scopes: number): string => {
       (_, rank) => `($${2 * rank + 1}::text, $${2 * rank + 2}::uuid, ${rank})`
     )
     const at = 2 * scopes
-    text = `SELECT ${recordColumns} FROM patchbay.credentials c
-  JOIN (VALUES ${ranked.join(", ")}) AS s (wanted_type, wanted_id, rank)
-    ON c.scope_type = s.wanted_type AND c.scope_id = s.wanted_id
-  WHERE c.org_id = $${at + 1} AND c.instance_id = $${at + 2} AND c.revoked_at IS NULL
-    AND (c.expires_at IS NULL OR c.expires_at > $${at + 3})
-  ORDER BY s.rank, c.version DESC
+    text = `SELECT c.* FROM (VALUES ${ranked.join(", ")}) AS s (wanted_type, wanted_id, rank)
+  CROSS JOIN LATERAL (
+    SELECT ${recordColumns} FROM patchbay.credentials
+    WHERE org_id = $${at + 1} AND instance_id = $${at + 2} AND scope_type = s.wanted_type
+      AND scope_id = s.wanted_id AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $${at + 3})
+    ORDER BY version DESC
+    LIMIT 1) AS c
+  ORDER BY s.rank
   LIMIT 1`
     newestValidTexts.set(scopes, text)
   }
