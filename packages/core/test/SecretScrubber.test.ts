@@ -137,6 +137,19 @@ describe("SecretScrubber", () => {
     assert.strictEqual(plaintext.scrub(`Basic ${b64("bob:k-123456")}`), "Basic [redacted]")
   })
 
+  it("a long secret (a private key) echoed in full or in JSON leaves no 64-character piece of it", () => {
+    const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.alloc(1200, 7)
+      .toString("base64")
+      .replace(/(.{64})/g, "$1\n")}-----END PRIVATE KEY-----`
+    const scrubber = SecretScrubber.make({ secrets: [key] })
+    for (const text of [`error: ${key} rejected`, JSON.stringify({ key })]) {
+      const scrubbed = scrubber.scrub(text)
+      assert.notInclude(scrubbed, key.slice(100, 164))
+      assert.notInclude(scrubbed, key.slice(-64))
+      assert.isBelow(scrubbed.length, text.length / 4)
+    }
+  })
+
   it("a worst case for backtracking matchers: long runs of a secret's prefix", () => {
     const secrets = ["a".repeat(63) + "b", "ab".repeat(20) + "c", "a".repeat(30)]
     const text = "a".repeat(200_000) + "b" + "ab".repeat(100_000)
