@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { CredentialMetadata, CredentialRecord, type SealedSecret } from "./Credential.js"
+import type { CredentialRefreshState } from "./CredentialRefreshState.js"
 import type { CredentialScope } from "./CredentialScope.js"
 import type { StorageError } from "./DomainError.js"
 import type { CredentialId, InstanceId, OrgId } from "./Ids.js"
@@ -83,6 +84,13 @@ export interface CredentialRepositoryShape {
     expectedKeyId: string,
     sealed: SealedSecret
   ) => Effect.Effect<boolean, StorageError>
+  /** What the refresh protocol recorded about a version (none: nothing yet). */
+  readonly refreshState: (
+    orgId: OrgId,
+    id: CredentialId
+  ) => Effect.Effect<Option.Option<CredentialRefreshState>, StorageError>
+  /** Records a version's refresh state, durably before it returns (nothing when the version is gone). */
+  readonly putRefreshState: (state: CredentialRefreshState) => Effect.Effect<void, StorageError>
 }
 
 /**
@@ -103,6 +111,7 @@ const slot = (instanceId: string, scope: CredentialScope) => `${instanceId}|${sc
  */
 export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(CredentialRepository, () => {
   const byId = new Map<string, CredentialRecord>()
+  const refreshStates = new Map<string, CredentialRefreshState>()
   /** (instance, scope) → versions, newest first. */
   const bySlot = new Map<string, Array<CredentialRecord>>()
   const inOrg = (orgId: OrgId, record: CredentialRecord | undefined) =>
@@ -185,6 +194,16 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
         if (found === undefined || found.sealed.keyId !== expectedKeyId) return false
         replace(CredentialRecord.make({ metadata: found.metadata, sealed }))
         return true
+      }),
+    refreshState: (orgId, id) =>
+      Effect.sync(() => {
+        const state = refreshStates.get(id)
+        return state !== undefined && state.orgId === orgId ? Option.some(state) : Option.none()
+      }),
+    putRefreshState: (state) =>
+      Effect.sync(() => {
+        if (inOrg(state.orgId, byId.get(state.credentialId))._tag === "Some")
+          refreshStates.set(state.credentialId, state)
       })
   })
 })

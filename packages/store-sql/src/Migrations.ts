@@ -130,6 +130,23 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
         REFERENCES patchbay.instances (org_id, id) ON DELETE CASCADE
     )`,
     "CREATE INDEX pending_authorizations_expires ON patchbay.pending_authorizations (expires_at)"
+  ),
+  // What the OAuth2 refresh protocol records per credential version (attempts, back-off, refusal).
+  "2_credential_refresh_state": statements(
+    `CREATE TABLE patchbay.credential_refresh_state (
+      credential_id uuid PRIMARY KEY REFERENCES patchbay.credentials (id) ON DELETE CASCADE,
+      org_id uuid NOT NULL,
+      attempted_at timestamptz,
+      failures integer NOT NULL CHECK (failures >= 0),
+      retry_at timestamptz,
+      refused_at timestamptz,
+      refused_reason text,
+      reconnect_expires_at timestamptz,
+      reconnect_key_id text,
+      reconnect_wrapped_key bytea,
+      reconnect_nonce bytea,
+      reconnect_ciphertext bytea
+    )`
   )
 }
 

@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { guard } from "./internal/errors.js"
 import { bytes, json, operationTimeout, type RepositoryOptions } from "./internal/options.js"
+import * as RefreshState from "./internal/refreshState.js"
 
 const metadataColumns = `id, org_id, instance_id, scope_type, scope_id, version, labels, masked,
   account_fingerprint, expires_at, revoked_at, created_at`
@@ -347,7 +348,8 @@ export const make = (
           WHERE id = ${id} AND key_id = ${expectedKeyId}
           RETURNING id`.pipe(guard("CredentialRepository.replaceSealed", timeout))
         return rows.length > 0
-      })
+      }),
+      ...RefreshState.make(sql, timeout)
     })
   })
 

@@ -2,17 +2,20 @@
  * `RefreshLock` as a PostgreSQL advisory lock: `pg_advisory_xact_lock` on a 64-bit hash of the key,
  * taken in a transaction of its own on a connection of its own. Every process using the same
  * database excludes every other; the lock is released when the transaction ends, also when the
- * connection dies. The guarded effect runs inside that transaction, so repository writes it makes
- * commit together with the release.
+ * connection dies. The guarded effect runs outside that transaction, on connections of its own:
+ * the lock's transaction holds nothing but the lock, and every write the effect makes commits when
+ * it is made (the refresh protocol records an attempt durably before it sends the token request).
  *
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { DomainError, RefreshLock } from "@patchbay/core"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { released } from "./internal/admission.js"
 import { guard, sqlState } from "./internal/errors.js"
 import { lockKey } from "./internal/lockKey.js"
 import { operationTimeout, type RepositoryOptions } from "./internal/options.js"
@@ -55,7 +58,7 @@ export const make = (
           })
         : error
     return RefreshLock.RefreshLock.of({
-      withLock: (key, effect) =>
+      withLock: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) =>
         transaction(
           sql,
           "RefreshLock.withLock",
@@ -68,7 +71,14 @@ export const make = (
               Effect.mapError(notFree),
               guard("RefreshLock.withLock", backstop)
             ),
-            effect
+            released(
+              Effect.mapInputContext(
+                effect,
+                (context: Context.Context<R>) =>
+                  // `R` may include the connection; without it, the effect's statements use the pool.
+                  Context.omit(SqlClient.TransactionConnection)(context) as Context.Context<R>
+              )
+            )
           )
         ).pipe(Effect.withSpan("RefreshLock.withLock"))
     })

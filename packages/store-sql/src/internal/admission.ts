@@ -31,6 +31,13 @@ const admitted: FiberRef.FiberRef<boolean> = globalValue(Symbol.for("@patchbay/s
   FiberRef.unsafeMake(false)
 )
 
+/**
+ * Runs `effect` as if no permit were held: its operations take their own (for work that must not
+ * run on the enclosing operation's connection, such as writes under `RefreshLock.withLock`).
+ */
+export const released = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locally(effect, admitted, false)
+
 /** No bound of its own: for clients whose pool the host (or PGlite) manages. */
 export const unbounded: Admission = { admit: (_operation, effect) => effect }
 
