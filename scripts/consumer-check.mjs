@@ -31,7 +31,7 @@ const run = (step, command, args, cwd) => {
     })
   } catch (error) {
     process.stdout.write(`${error.stdout ?? ""}${error.stderr ?? ""}`)
-    throw new StepFailed(`${step}: \`${command} ${args.join(" ")}\` exited with ${error.status ?? error.signal}`)
+    throw new StepFailed(`${step} exited with ${error.status ?? error.signal}`)
   }
 }
 
@@ -140,7 +140,12 @@ const main = () => {
     })
 
     step(`pnpm pack ${publishable.length} packages`, () => {
-      for (const { dir } of publishable) run("pnpm pack", "npx", [...pnpm, "pack", "--pack-destination", tarballs], dir)
+      // One npx start for all of them: pnpm is on the PATH of the command `npx -c` runs.
+      const quote = (path) => `'${path.replaceAll("'", "'\\''")}'`
+      const packs = publishable.map(
+        ({ dir }) => `(cd ${quote(dir)} && pnpm pack --pack-destination ${quote(tarballs)})`
+      )
+      run("pnpm pack", "npx", ["-y", "-p", pnpm[1], "-c", packs.join(" && ")], root)
       return readdirSync(tarballs).join(" ")
     })
 
