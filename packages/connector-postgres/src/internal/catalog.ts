@@ -56,31 +56,6 @@ export const tableKinds = {
   p: "partitioned_table"
 } as const
 
-/**
- * Resolves table references (`$1`, quoted identifiers) in the current transaction: for each, the
- * qualified name, relkind, and whether the current user may count its rows.
- */
-export const resolveSql = `
-SELECT t.i::int4 AS i,
-       n.nspname || '.' || c.relname AS name,
-       pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS quoted,
-       c.relkind::text AS kind,
-       pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable
-FROM unnest($1::text[]) WITH ORDINALITY AS t(ref, i)
-JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.ref)
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`
-
-/** The tables (with data) of the schemas `$1`. */
-export const schemaTablesSql = `
-SELECT n.nspname || '.' || c.relname AS name,
-       pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS quoted,
-       c.relkind::text AS kind,
-       pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable
-FROM pg_catalog.pg_class c
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
-ORDER BY 1`
-
 /** Sets the statement timeout (milliseconds, as text) until the end of the transaction. */
 export const setTimeoutSql = "SELECT pg_catalog.set_config('statement_timeout', $1, true)"
 
@@ -94,6 +69,3 @@ export const setSessionTimeoutSql = "SELECT pg_catalog.set_config('statement_tim
  */
 export const beginSql = (timeoutMillis: number, readOnly: boolean): string =>
   `BEGIN${readOnly ? " READ ONLY" : ""}; SELECT pg_catalog.set_config('statement_timeout', '${Math.trunc(timeoutMillis)}', true)`
-
-/** Double-quotes an identifier for `to_regclass`. */
-export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`

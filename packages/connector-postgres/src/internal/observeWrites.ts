@@ -106,7 +106,7 @@ export const tableWide = <E>(
     const after = yield* readCounters(run)
     const touched = difference(before, after)
     const wholeTargets = targets.filter((t) => t.wholeTable)
-    if (touched.size === 0 && !wholeTargets.some(() => true)) return []
+    if (touched.size === 0 && wholeTargets.length === 0) return []
     const leaves = [...touched.keys()]
     const refs = wholeTargets.map((t) =>
       t.schema === undefined ? quoteIdent(t.name) : `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`
