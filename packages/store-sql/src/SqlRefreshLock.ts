@@ -27,8 +27,7 @@ import { transaction } from "./internal/transaction.js"
 export interface RefreshLockOptions extends RepositoryOptions {
   /**
    * Longest `withLock` waits for a lock another holder has (default 60 seconds); then `StorageError`.
-   * The server enforces it (`lock_timeout` of the lock's transaction, which also bounds the lock
-   * waits of the statements the guarded effect runs in it).
+   * The server enforces it (`lock_timeout` of the lock's transaction).
    */
   readonly lockTimeout?: Duration.DurationInput | undefined
 }

@@ -209,8 +209,8 @@ describe("faults", () => {
         assert.notInclude(error.message, "Failed to acquire connection")
         yield* Deferred.succeed(release, undefined)
         yield* Fiber.join(holder)
-        // Free again; and repository calls under the lock run on the lock's connection, not on a second one.
-        assert.deepStrictEqual(yield* lock.withLock("busy", repo.get(orgId, instance.id)), Option.some(instance))
+        // Free again: the store goes on.
+        assert.deepStrictEqual(yield* repo.get(orgId, instance.id), Option.some(instance))
       })
   )
 

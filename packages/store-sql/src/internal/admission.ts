@@ -6,8 +6,8 @@
  * fails with a retryable `StorageError` saying the pool is exhausted, naming the bound, instead of
  * looking like a database that cannot be reached.
  *
- * Operations nested in one that holds a permit (the statements of a transaction, repository calls
- * under `RefreshLock.withLock`) run on that permit.
+ * Operations nested in one that holds a permit (the statements of a transaction) run on that
+ * permit; `released` opts out, for work that must take a connection of its own.
  */
 import { DomainError } from "@patchbay/core"
 import * as Duration from "effect/Duration"
