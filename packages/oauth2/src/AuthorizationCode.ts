@@ -122,13 +122,13 @@ export interface AuthorizationCode {
   readonly completeAsOwner: (callbackUrl: string) => Effect.Effect<Credential.CredentialMetadata, CompleteError>
   /**
    * A fresh authorization URL for an instance and scope whose refresh token was refused, at the
-   * registration's redirect URI (or `reconnectRedirectUri`); `None` when neither is set or the
-   * authorization cannot be started.
+   * registration's redirect URI (or `reconnectRedirectUri`), with the expiry of its pending
+   * authorization; `None` when neither is set or the authorization cannot be started.
    */
   readonly reconnectUrl: (
     instance: ConnectorInstance.ConnectorInstance,
     scope: CredentialScope.CredentialScope
-  ) => Effect.Effect<Option.Option<string>>
+  ) => Effect.Effect<Option.Option<AuthorizationStart>>
 }
 
 /**
@@ -325,9 +325,8 @@ export const make = (options: Options = {}): Effect.Effect<AuthorizationCode, ne
           onNone: () => options.reconnectRedirectUri,
           onSome: (r) => r.redirectUri ?? options.reconnectRedirectUri
         })
-        if (redirectUri === undefined) return Option.none<string>()
-        const started = yield* Effect.option(authorize(instance, scope, redirectUri, undefined))
-        return Option.map(started, (s) => s.url)
+        if (redirectUri === undefined) return Option.none<AuthorizationStart>()
+        return yield* Effect.option(authorize(instance, scope, redirectUri, undefined))
       })
 
     return { start, complete, completeAsOwner, reconnectUrl } satisfies AuthorizationCode
