@@ -11,7 +11,8 @@
  * @since 0.1.0
  */
 
-import { openAsBlob, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
+import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as Reactivity from "@effect/experimental/Reactivity"
@@ -49,13 +50,12 @@ export class Manifest extends Schema.Class<Manifest>("@patchbay/store-pglite/Pre
 }) {}
 
 /**
- * The shipped tarball, as PGlite's `loadDataDir` takes it. The file is read only when PGlite
- * unpacks it.
+ * The shipped tarball, as PGlite's `loadDataDir` takes it.
  *
  * @since 0.1.0
  */
 export const load: Effect.Effect<Blob, SqlError> = Effect.tryPromise({
-  try: () => openAsBlob(tarballPath, { type: "application/gzip" }),
+  try: async () => new Blob([await readFile(tarballPath)], { type: "application/gzip" }),
   catch: (cause) =>
     new SqlError({
       cause,
