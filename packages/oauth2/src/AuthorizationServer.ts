@@ -1,18 +1,21 @@
 /**
  * The authorization servers Patchbay talks to, through oauth4webapi: discovery (cached per issuer),
  * the three token requests Patchbay makes (authorization code, refresh, client credentials) and
- * the authorization response check. Every request is checked against the `EgressPolicy` first and
- * bounded by a timeout; failures are core's driver errors.
+ * the authorization response check. Every request goes through oauth4webapi's `customFetch` to the
+ * exact address the `EgressPolicy` approved for its host (a pinned lookup: no DNS-rebinding window)
+ * and is bounded by a timeout; failures are core's driver errors, and the text an authorization
+ * server sends back (`error_description`) is scrubbed of the client secret before it reaches one.
  *
  * @since 0.1.0
  */
-import { DomainError, DriverError, EgressPolicy } from "@patchbay/core"
+import { DomainError, DriverError, EgressPolicy, SecretScrubber } from "@patchbay/core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as oauth from "oauth4webapi"
+import { pinnedFetch } from "./internal/pinnedFetch.js"
 import { classify, type TokenFailure } from "./internal/tokenErrors.js"
 import type { ClientRegistration } from "./OAuth2Clients.js"
 
@@ -33,6 +36,43 @@ export interface Endpoint {
   readonly client: oauth.Client
   readonly auth: oauth.ClientAuth
   readonly target: string
+  /** Removes the client secret from the server's text (`error_description`). */
+  readonly scrubber?: SecretScrubber.SecretScrubber | undefined
+}
+
+/**
+ * A secret as client authentication sends it (RFC 6749 §2.3.1: form-encoded, also inside the Basic
+ * header's base64), so that a server echoing that spelling is scrubbed too.
+ */
+const formEncoded = (secret: string) =>
+  encodeURIComponent(secret)
+    .replace(/[-_.!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+")
+
+const isEgressFailure = (error: unknown): error is DomainError.EgressDenied | DriverError.Unreachable =>
+  error instanceof DomainError.EgressDenied || error instanceof DriverError.Unreachable
+
+/** A failure whose text came from the server, with the client's secrets removed. */
+const scrubFailure = (failure: TokenFailure, scrubber: SecretScrubber.SecretScrubber | undefined): TokenFailure => {
+  if (scrubber === undefined || scrubber.secrets === 0 || !("detail" in failure) || failure.detail === undefined) {
+    return failure
+  }
+  const detail = scrubber.scrub(failure.detail)
+  if (detail === failure.detail) return failure
+  switch (failure._tag) {
+    case "AuthFailed":
+      return new DriverError.AuthFailed({ ...failure, detail })
+    case "ProviderFailure":
+      return new DriverError.ProviderFailure({ ...failure, detail })
+    case "RequestRejected":
+      return new DriverError.RequestRejected({ ...failure, detail })
+    case "Unreachable":
+      return new DriverError.Unreachable({ ...failure, detail })
+    case "InvalidConfiguration":
+      return new DomainError.InvalidConfiguration({ ...failure, detail })
+    default:
+      return failure
+  }
 }
 
 /**
@@ -103,19 +143,29 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
   const timeout = Duration.decode(options.requestTimeout ?? "10 seconds")
   const timeoutMillis = Duration.toMillis(timeout)
 
-  const checkEgress = (url: string) => Effect.asVoid(egress.check(new URL(url).hostname.replace(/^\[|\]$/g, "")))
+  const fetch = pinnedFetch(egress)
 
-  /** One HTTP exchange with the server: egress-checked, timed out, failures classified. */
-  const exchange = <A>(target: string, url: string, request: (signal: AbortSignal) => Promise<A>) =>
-    checkEgress(url).pipe(
-      Effect.zipRight(Effect.tryPromise({ try: request, catch: (error) => classify(target, error) })),
+  /** One HTTP exchange with the server: pinned by the egress policy, timed out, failures classified and scrubbed. */
+  const exchange = <A>(
+    target: string,
+    request: (signal: AbortSignal) => Promise<A>,
+    scrubber?: SecretScrubber.SecretScrubber
+  ) =>
+    Effect.tryPromise({
+      try: request,
+      catch: (error): TokenFailure => (isEgressFailure(error) ? error : scrubFailure(classify(target, error), scrubber))
+    }).pipe(
       Effect.timeoutFail({
         duration: timeout,
         onTimeout: () => new DriverError.TimedOut({ target, afterMillis: timeoutMillis })
       })
     )
 
-  const requestOptions = (signal: AbortSignal) => ({ signal, [oauth.allowInsecureRequests]: allowInsecureRequests })
+  const requestOptions = (signal: AbortSignal) => ({
+    signal,
+    [oauth.allowInsecureRequests]: allowInsecureRequests,
+    [oauth.customFetch]: fetch
+  })
 
   /** The server's metadata: explicit endpoints as given, else discovered once per issuer. */
   const server = (registration: ClientRegistration): Effect.Effect<oauth.AuthorizationServer, TokenFailure> => {
@@ -133,7 +183,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
     const cached = servers.get(cacheKey)
     if (cached !== undefined) return Effect.succeed(cached)
     const url = new URL(issuer)
-    return exchange(issuer, issuer, async (signal) => {
+    return exchange(issuer, async (signal) => {
       const response = await oauth.discoveryRequest(url, {
         ...requestOptions(signal),
         algorithm: registration.discovery
@@ -181,7 +231,16 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
           : method === "client_secret_post"
             ? oauth.ClientSecretPost(secret)
             : oauth.ClientSecretBasic(secret)
-      return { server: metadata, client: { client_id: client.clientId }, auth, target: metadata.token_endpoint }
+      return {
+        server: metadata,
+        client: { client_id: client.clientId },
+        auth,
+        target: metadata.token_endpoint,
+        scrubber: SecretScrubber.make({
+          secrets: client.clientSecret === undefined ? [] : [secret, formEncoded(secret)],
+          identities: [client.clientId]
+        })
+      }
     })
 
   /** Sends a token request and processes its response; 5xx and 429 are recognised before parsing. */
@@ -190,14 +249,18 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
     send: (signal: AbortSignal) => Promise<Response>,
     process: (response: Response) => Promise<oauth.TokenEndpointResponse>
   ): Effect.Effect<oauth.TokenEndpointResponse, TokenFailure> =>
-    exchange(endpoint.target, endpoint.target, async (signal) => {
-      const response = await send(signal)
-      if (response.status >= 500 || response.status === 429) {
-        await response.body?.cancel()
-        throw response
-      }
-      return process(response)
-    })
+    exchange(
+      endpoint.target,
+      async (signal) => {
+        const response = await send(signal)
+        if (response.status >= 500 || response.status === 429) {
+          await response.body?.cancel()
+          throw response
+        }
+        return process(response)
+      },
+      endpoint.scrubber
+    )
 
   const authorizationCode = (
     endpoint: Endpoint,

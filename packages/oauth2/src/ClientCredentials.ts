@@ -87,7 +87,9 @@ export const make: Effect.Effect<ClientCredentials, never, Requirements> = Effec
     yield* checkWrite(actor, instance, credentialScope)
     const registration = yield* clients.forInstance(instance)
     const clientId = request.clientId ?? registration.clientId
-    const clientSecret = request.clientSecret ?? registration.clientSecret
+    // The registration's secret goes only with the registration's own client.
+    const clientSecret =
+      request.clientSecret ?? (clientId === registration.clientId ? registration.clientSecret : undefined)
     const endpoint = yield* servers.endpoint(registration, instance.connectorKey, { clientId, clientSecret })
     const response = yield* servers.clientCredentials(endpoint, request.scopes ?? registration.scopes)
     const tokens = nextTokenSet(response, undefined, yield* Clock.currentTimeMillis, {

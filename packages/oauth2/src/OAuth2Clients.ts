@@ -11,6 +11,12 @@
  * configuration: a client-credentials token set carries its own `client_id` and `client_secret`
  * (see `TokenSet`), which win over the registration's.
  *
+ * The host's client secret belongs to the host's endpoints. When an instance names endpoints of
+ * its own (`issuer`, `authorization_endpoint`, `token_endpoint`), it must name its own `client_id`
+ * too (else `InvalidConfiguration`, before any request), and the registration it gets carries no
+ * client secret: the tenant's secret comes from its credential. The same holds when an instance
+ * names a `client_id` other than the registration's. Tenant endpoints are still egress-checked.
+ *
  * @since 0.1.0
  */
 import { type ConnectorInstance, DomainError, OAuth2ClientConfiguration } from "@patchbay/core"
@@ -116,6 +122,9 @@ export interface Options {
   readonly configurationKey?: string | false | undefined
 }
 
+/** The configuration fields that name where requests go. */
+const endpointFields = ["issuer", "authorization_endpoint", "token_endpoint"] as const
+
 const decodeRegistration = Schema.decodeUnknown(ClientRegistration, { errors: "all", onExcessProperty: "error" })
 const decodeInstance = Schema.decodeUnknown(InstanceClientConfiguration, { errors: "all" })
 
@@ -139,6 +148,23 @@ export const make = (options: Options = {}): OAuth2ClientsShape => {
           )
           const set = (field: string, value: unknown) => {
             if (value !== undefined) base[field] = value
+          }
+          const ownEndpoints = endpointFields.filter((field) => own[field] !== undefined)
+          if (ownEndpoints.length > 0 && own.client_id === undefined) {
+            return yield* invalid(
+              instance,
+              `${key}.${ownEndpoints.join(`, ${key}.`)} may be set only together with ${key}.client_id and the client's own secret in the credential`
+            )
+          }
+          if (ownEndpoints.length > 0 || (own.client_id !== undefined && own.client_id !== base.clientId)) {
+            // The host's secret never travels with a tenant's client or to a tenant's endpoint.
+            delete base.clientSecret
+          }
+          if (ownEndpoints.length > 0) {
+            // Endpoints come from the tenant as a whole: none of the host's stays mixed in.
+            delete base.issuer
+            delete base.authorizationEndpoint
+            delete base.tokenEndpoint
           }
           set("issuer", own.issuer)
           set("discovery", own.discovery)

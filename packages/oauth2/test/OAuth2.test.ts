@@ -403,7 +403,13 @@ describe("client credentials", () => {
               Layer.provide(
                 Layer.merge(
                   OAuth2Clients.layer({
-                    connectors: { "oauth-api": { clientId: machineClient.id, clientSecret: machineClient.secret } }
+                    connectors: {
+                      "oauth-api": {
+                        issuer: server.issuer,
+                        clientId: machineClient.id,
+                        clientSecret: machineClient.secret
+                      }
+                    }
                   }),
                   loopback
                 )

@@ -94,6 +94,8 @@ export const start = async (): Promise<TestProvider> => {
   const server: Server = createServer()
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  // The host's registration names the issuer (stack.ts); child processes inherit it.
+  process.env.PATCHBAY_TEST_ISSUER = issuer
 
   const OidcProvider = await loadProvider()
   const provider = new OidcProvider(issuer, {

@@ -12,7 +12,8 @@ import {
   Ids,
   InstanceRepository,
   PendingAuthorizationRepository,
-  RefreshLock
+  RefreshLock,
+  Transactions
 } from "@patchbay/core"
 import { CredentialVault } from "@patchbay/credentials"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
@@ -43,10 +44,22 @@ export const connector = ConnectorDriver.make(descriptor, {
   healthCheck: () => Effect.void
 })
 
-/** The app registration: its secret is the host's, the rest comes from each instance's configuration. */
-export const clients = OAuth2Clients.layer({
-  connectors: { "oauth-api": { clientId: appClient.id, clientSecret: appClient.secret, redirectUri } }
-})
+/**
+ * The app registration: the host's issuer (the test provider's, known once it listens), client and
+ * secret; scopes and authorization parameters come from each instance's configuration.
+ */
+export const clients = Layer.suspend(() =>
+  OAuth2Clients.layer({
+    connectors: {
+      "oauth-api": {
+        issuer: process.env.PATCHBAY_TEST_ISSUER,
+        clientId: appClient.id,
+        clientSecret: appClient.secret,
+        redirectUri
+      }
+    }
+  })
+)
 
 /** Core ports, crypto, instances and vault in memory. */
 export const memoryBase = () => {
@@ -56,6 +69,7 @@ export const memoryBase = () => {
     AuditLog.layerMemory,
     PendingAuthorizationRepository.layerMemory,
     RefreshLock.layerMemory,
+    Transactions.layerMemory,
     ConnectorRegistry.layer([connector])
   )
   const crypto = Layer.mergeAll(
@@ -81,9 +95,9 @@ export const memory = (options: OAuth2.Options = {}) =>
 /** The organization-level actor the tests act as. */
 export const actor = Layer.succeed(Actor.Actor, Actor.ActorInfo.make({ orgId: Ids.OrgId.make(orgId) }))
 
-/** Creates an OAuth2 instance against the issuer. */
+/** Creates an OAuth2 instance on the host's registration (whose issuer is the provider's, `_issuer`). */
 export const createInstance = (
-  issuer: string,
+  _issuer: string,
   authType: "oauth2_authorization_code" | "oauth2_client_credentials",
   name: string = authType
 ) =>
@@ -96,12 +110,8 @@ export const createInstance = (
       configuration: {
         oauth2:
           authType === "oauth2_authorization_code"
-            ? {
-                issuer,
-                scopes: ["openid", "offline_access"],
-                authorization_parameters: { prompt: "consent" }
-              }
-            : { issuer }
+            ? { scopes: ["openid", "offline_access"], authorization_parameters: { prompt: "consent" } }
+            : {}
       }
     })
     return yield* instances.getInstance(view.id)
