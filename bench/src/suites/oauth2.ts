@@ -9,7 +9,8 @@ import {
   Ids,
   InstanceRepository,
   PendingAuthorizationRepository,
-  RefreshLock
+  RefreshLock,
+  Transactions
 } from "@patchbay/core"
 import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
@@ -51,7 +52,8 @@ const layer = () => {
     AuditLog.layerMemory,
     PendingAuthorizationRepository.layerMemory,
     RefreshLock.layerMemory,
-    ConnectorRegistry.layer([connector])
+    ConnectorRegistry.layer([connector]),
+    Transactions.layerMemory
   )
   const crypto = Layer.mergeAll(
     Envelope.layer.pipe(Layer.provideMerge(Keyring.layerEphemeral())),

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import { Actor, ActorInfo } from "./Actor.js"
 import type { StorageError } from "./DomainError.js"
 import * as Ids from "./Ids.js"
+import * as Journal from "./internal/journal.js"
 
 /**
  * Whether the audited action took place.
@@ -93,14 +94,23 @@ export const record = (
   })
 
 /**
- * An in-memory audit log.
+ * An in-memory audit log. Inside a unit of `Transactions.layerMemory` an event is removed again
+ * when the unit fails.
  *
  * @since 0.1.0
  */
 export const layerMemory: Layer.Layer<AuditLog> = Layer.sync(AuditLog, () => {
   const events: Array<AuditEvent> = []
   return AuditLog.of({
-    append: (event) => Effect.sync(() => void events.push(event)),
+    append: (event) =>
+      Journal.mutate((onRollback) => {
+        events.push(event)
+        onRollback(() => {
+          const at = events.lastIndexOf(event)
+          if (at >= 0) events.splice(at, 1)
+        })
+        return Effect.void
+      }),
     list: (orgId, query) =>
       Effect.sync(() =>
         events

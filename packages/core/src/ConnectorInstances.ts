@@ -37,6 +37,7 @@ import {
 import * as Ids from "./Ids.js"
 import * as InputBounds from "./InputBounds.js"
 import { InstanceRepository } from "./InstanceRepository.js"
+import { Transactions } from "./Transactions.js"
 
 const Description = Schema.NullOr(
   InputBounds.SafeString.pipe(Schema.maxLength(2000, { message: () => "description must be at most 2000 characters" }))
@@ -187,134 +188,153 @@ const isInstanceId = Schema.is(Ids.InstanceId)
 const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
 /**
- * The service on its ports: `InstanceRepository`, `AuditLog` and `ConnectorRegistry`.
+ * The service on its ports: `InstanceRepository`, `AuditLog`, `ConnectorRegistry` and
+ * `Transactions` (every write runs in one unit with its audit event).
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<ConnectorInstances, never, InstanceRepository | AuditLog.AuditLog | ConnectorRegistry> =
-  Layer.effect(
-    ConnectorInstances,
-    Effect.gen(function* () {
-      const repository = yield* InstanceRepository
-      const registry = yield* ConnectorRegistry
-      const audit = yield* AuditLog.AuditLog
-      const record = (...args: Parameters<typeof AuditLog.record>) =>
-        AuditLog.record(...args).pipe(Effect.provideService(AuditLog.AuditLog, audit))
+export const layer: Layer.Layer<
+  ConnectorInstances,
+  never,
+  InstanceRepository | AuditLog.AuditLog | ConnectorRegistry | Transactions
+> = Layer.effect(
+  ConnectorInstances,
+  Effect.gen(function* () {
+    const repository = yield* InstanceRepository
+    const transactions = yield* Transactions
+    const registry = yield* ConnectorRegistry
+    const audit = yield* AuditLog.AuditLog
+    const record = (...args: Parameters<typeof AuditLog.record>) =>
+      AuditLog.record(...args).pipe(Effect.provideService(AuditLog.AuditLog, audit))
 
-      const find = (id: string) =>
-        Effect.gen(function* () {
-          const actor = yield* Actor
-          const found = isInstanceId(id) ? yield* repository.get(actor.orgId, id) : Option.none()
-          if (Option.isNone(found)) return yield* new InstanceNotFound({ instanceId: id })
-          return found.value
-        })
-
-      const save = (instance: ConnectorInstance, changes: Partial<ConnectorInstance>) =>
-        Effect.gen(function* () {
-          const next = ConnectorInstance.make({ ...instance, ...changes, updatedAt: yield* now })
-          yield* repository.update(next)
-          return next
-        })
-      /** A save that changes neither name nor fingerprint cannot clash. */
-      const saveStatus = (instance: ConnectorInstance, changes: Partial<ConnectorInstance>) =>
-        save(instance, changes).pipe(Effect.catchTags({ NameTaken: Effect.die, DuplicateAccount: Effect.die }))
-
-      const create = Effect.fn("ConnectorInstances.create")(function* (input: typeof CreateInstance.Encoded) {
+    const find = (id: string) =>
+      Effect.gen(function* () {
         const actor = yield* Actor
-        const request = yield* decodeCreate(input)
-        const connector = yield* registry.get(request.connector)
-        const descriptor = connector.descriptor
-        const authType = request.authType ?? descriptor.authProfiles[0]!
-        if (!descriptor.authProfiles.includes(authType)) {
-          return yield* new InvalidConfiguration({
-            connector: descriptor.key,
-            detail: `auth type ${authType} is not one of ${descriptor.authProfiles.join(", ")}`
-          })
-        }
-        const configuration = yield* validateConfiguration(descriptor, request.configuration)
-        const instance = fresh({
-          id: yield* Ids.make(Ids.InstanceId),
-          orgId: actor.orgId,
-          connector: descriptor,
-          instanceName: request.instanceName,
-          description: request.description,
-          workspaceId: request.workspaceId,
-          configuration,
-          authType,
-          at: yield* now
-        })
-        yield* repository.insert(instance)
-        yield* record("instance.created", {
-          instanceId: instance.id,
-          details: { connector: descriptor.key, instanceName: instance.instanceName, workspaceId: instance.workspaceId }
-        })
-        return view(instance)
+        const found = isInstanceId(id) ? yield* repository.get(actor.orgId, id) : Option.none()
+        if (Option.isNone(found)) return yield* new InstanceNotFound({ instanceId: id })
+        return found.value
       })
 
-      const update = Effect.fn("ConnectorInstances.update")(function* (
-        id: string,
-        patch: typeof UpdateInstance.Encoded
-      ) {
-        const request = yield* decodeUpdate(patch)
-        const current = yield* find(id)
-        const changes: { -readonly [K in keyof ConnectorInstance]?: ConnectorInstance[K] } = {}
-        if (request.instanceName !== undefined) changes.instanceName = request.instanceName
-        if (request.description !== undefined) changes.description = request.description
-        if (request.isEnabled !== undefined) changes.isEnabled = request.isEnabled
-        if (request.configuration !== undefined) {
-          const { descriptor } = yield* registry.get(current.connectorId)
-          changes.configuration = yield* validateConfiguration(descriptor, request.configuration)
-        }
-        const next = yield* save(current, changes)
-        yield* record("instance.updated", { instanceId: next.id, details: { fields: Object.keys(changes) } })
-        return view(next)
+    const save = (instance: ConnectorInstance, changes: Partial<ConnectorInstance>) =>
+      Effect.gen(function* () {
+        const next = ConnectorInstance.make({ ...instance, ...changes, updatedAt: yield* now })
+        yield* repository.update(next)
+        return next
       })
+    /** A save that changes neither name nor fingerprint cannot clash. */
+    const saveStatus = (instance: ConnectorInstance, changes: Partial<ConnectorInstance>) =>
+      save(instance, changes).pipe(Effect.catchTags({ NameTaken: Effect.die, DuplicateAccount: Effect.die }))
 
-      return ConnectorInstances.of({
-        create,
-        get: Effect.fn("ConnectorInstances.get")(function* (id: string) {
-          return view(yield* find(id))
-        }),
-        list: Effect.fn("ConnectorInstances.list")(function* (query: typeof ListInstances.Encoded = {}) {
-          const actor = yield* Actor
-          const request = yield* decodeList(query)
-          const connectorId =
-            request.connector === undefined ? undefined : (yield* registry.get(request.connector)).descriptor.id
-          const rows = yield* repository.list(actor.orgId, {
-            connectorId,
-            workspaceId: request.workspaceId,
-            isEnabled: request.isEnabled,
-            status: request.status,
-            after: request.cursor,
-            limit: request.limit + 1
+    const create = Effect.fn("ConnectorInstances.create")(function* (input: typeof CreateInstance.Encoded) {
+      const actor = yield* Actor
+      const request = yield* decodeCreate(input)
+      const connector = yield* registry.get(request.connector)
+      const descriptor = connector.descriptor
+      const authType = request.authType ?? descriptor.authProfiles[0]!
+      if (!descriptor.authProfiles.includes(authType)) {
+        return yield* new InvalidConfiguration({
+          connector: descriptor.key,
+          detail: `auth type ${authType} is not one of ${descriptor.authProfiles.join(", ")}`
+        })
+      }
+      const configuration = yield* validateConfiguration(descriptor, request.configuration)
+      const instance = fresh({
+        id: yield* Ids.make(Ids.InstanceId),
+        orgId: actor.orgId,
+        connector: descriptor,
+        instanceName: request.instanceName,
+        description: request.description,
+        workspaceId: request.workspaceId,
+        configuration,
+        authType,
+        at: yield* now
+      })
+      yield* transactions.run(
+        Effect.zipRight(
+          repository.insert(instance),
+          record("instance.created", {
+            instanceId: instance.id,
+            details: {
+              connector: descriptor.key,
+              instanceName: instance.instanceName,
+              workspaceId: instance.workspaceId
+            }
           })
-          const items = rows.slice(0, request.limit)
-          return {
-            items: items.map(view),
-            nextCursor: rows.length > request.limit ? items[items.length - 1]!.id : null
-          }
-        }),
-        update,
-        delete: Effect.fn("ConnectorInstances.delete")(function* (id: string) {
-          const actor = yield* Actor
+        )
+      )
+      return view(instance)
+    })
+
+    const update = Effect.fn("ConnectorInstances.update")(function* (id: string, patch: typeof UpdateInstance.Encoded) {
+      const request = yield* decodeUpdate(patch)
+      return yield* transactions.run(
+        Effect.gen(function* () {
           const current = yield* find(id)
-          yield* repository.delete(actor.orgId, current.id)
-          yield* record("instance.deleted", {
-            instanceId: current.id,
-            details: { connector: current.connectorKey, instanceName: current.instanceName }
-          })
-        }),
-        getInstance: Effect.fn("ConnectorInstances.getInstance")(function* (id: string) {
-          return yield* find(id)
-        }),
-        getUsable: Effect.fn("ConnectorInstances.getUsable")(function* (id: string) {
-          const instance = yield* find(id)
-          if (!instance.isEnabled) {
-            return yield* new InstanceDisabled({ instanceId: instance.id, instanceName: instance.instanceName })
+          const changes: { -readonly [K in keyof ConnectorInstance]?: ConnectorInstance[K] } = {}
+          if (request.instanceName !== undefined) changes.instanceName = request.instanceName
+          if (request.description !== undefined) changes.description = request.description
+          if (request.isEnabled !== undefined) changes.isEnabled = request.isEnabled
+          if (request.configuration !== undefined) {
+            const { descriptor } = yield* registry.get(current.connectorId)
+            changes.configuration = yield* validateConfiguration(descriptor, request.configuration)
           }
-          return instance
-        }),
-        recordTest: Effect.fn("ConnectorInstances.recordTest")(function* (id: Ids.InstanceId, test: TestRecord) {
+          const next = yield* save(current, changes)
+          yield* record("instance.updated", { instanceId: next.id, details: { fields: Object.keys(changes) } })
+          return view(next)
+        })
+      )
+    })
+
+    return ConnectorInstances.of({
+      create,
+      get: Effect.fn("ConnectorInstances.get")(function* (id: string) {
+        return view(yield* find(id))
+      }),
+      list: Effect.fn("ConnectorInstances.list")(function* (query: typeof ListInstances.Encoded = {}) {
+        const actor = yield* Actor
+        const request = yield* decodeList(query)
+        const connectorId =
+          request.connector === undefined ? undefined : (yield* registry.get(request.connector)).descriptor.id
+        const rows = yield* repository.list(actor.orgId, {
+          connectorId,
+          workspaceId: request.workspaceId,
+          isEnabled: request.isEnabled,
+          status: request.status,
+          after: request.cursor,
+          limit: request.limit + 1
+        })
+        const items = rows.slice(0, request.limit)
+        return {
+          items: items.map(view),
+          nextCursor: rows.length > request.limit ? items[items.length - 1]!.id : null
+        }
+      }),
+      update,
+      delete: Effect.fn("ConnectorInstances.delete")(function* (id: string) {
+        const actor = yield* Actor
+        yield* transactions.run(
+          Effect.gen(function* () {
+            const current = yield* find(id)
+            yield* repository.delete(actor.orgId, current.id)
+            yield* record("instance.deleted", {
+              instanceId: current.id,
+              details: { connector: current.connectorKey, instanceName: current.instanceName }
+            })
+          })
+        )
+      }),
+      getInstance: Effect.fn("ConnectorInstances.getInstance")(function* (id: string) {
+        return yield* find(id)
+      }),
+      getUsable: Effect.fn("ConnectorInstances.getUsable")(function* (id: string) {
+        const instance = yield* find(id)
+        if (!instance.isEnabled) {
+          return yield* new InstanceDisabled({ instanceId: instance.id, instanceName: instance.instanceName })
+        }
+        return instance
+      }),
+      recordTest: Effect.fn("ConnectorInstances.recordTest")(
+        function* (id: Ids.InstanceId, test: TestRecord) {
           const current = yield* find(id)
           const status = test.instanceStatus ?? current.status
           const next = yield* saveStatus(current, {
@@ -332,24 +352,28 @@ export const layer: Layer.Layer<ConnectorInstances, never, InstanceRepository | 
             yield* record(`instance.${status}`, { instanceId: id, details: { reason: test.message } })
           }
           return next
-        }),
-        setStatus: Effect.fn("ConnectorInstances.setStatus")(function* (
-          id: Ids.InstanceId,
-          status: InstanceStatus,
-          reason: string
-        ) {
+        },
+        (effect) => transactions.run(effect)
+      ),
+      setStatus: Effect.fn("ConnectorInstances.setStatus")(
+        function* (id: Ids.InstanceId, status: InstanceStatus, reason: string) {
           const current = yield* find(id)
           if (current.status === status) return current
           const next = yield* saveStatus(current, { status })
           yield* record(`instance.${status}`, { instanceId: id, details: { reason } })
           return next
-        }),
-        setCredentialState: Effect.fn("ConnectorInstances.setCredentialState")(function* (
+        },
+        (effect) => transactions.run(effect)
+      ),
+      setCredentialState: Effect.fn("ConnectorInstances.setCredentialState")(
+        function* (
           id: Ids.InstanceId,
           state: { readonly hasCredentials: boolean; readonly accountFingerprint: string | null }
         ) {
           return yield* save(yield* find(id), state).pipe(Effect.catchTag("NameTaken", Effect.die))
-        })
-      })
+        },
+        (effect) => transactions.run(effect)
+      )
     })
-  )
+  })
+)

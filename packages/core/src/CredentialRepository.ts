@@ -13,6 +13,7 @@ import type { CredentialRefreshState } from "./CredentialRefreshState.js"
 import type { CredentialScope } from "./CredentialScope.js"
 import type { StorageError } from "./DomainError.js"
 import type { CredentialId, InstanceId, OrgId } from "./Ids.js"
+import * as Journal from "./internal/journal.js"
 
 /**
  * A version to insert: the repository assigns `version` (one more than the newest of the same
@@ -124,7 +125,7 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
 
   return CredentialRepository.of({
     insert: (credential) =>
-      Effect.sync(() => {
+      Journal.mutate((onRollback) => {
         const key = slot(credential.metadata.instanceId, credential.metadata.scope)
         const versions = bySlot.get(key) ?? []
         const record = CredentialRecord.make({
@@ -136,7 +137,11 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
         })
         byId.set(record.metadata.id, record)
         bySlot.set(key, [record, ...versions])
-        return record
+        onRollback(() => {
+          byId.delete(record.metadata.id)
+          bySlot.set(key, versions)
+        })
+        return Effect.succeed(record)
       }),
     get: (orgId, id) => Effect.sync(() => inOrg(orgId, byId.get(id))),
     newestValid: (orgId, instanceId, scopes, now) =>
@@ -157,17 +162,18 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
           .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.version - a.version)
       ),
     revoke: (orgId, id, at) =>
-      Effect.sync(() => {
+      Journal.mutate((onRollback) => {
         const found = inOrg(orgId, byId.get(id))
         if (Option.isNone(found) || found.value.metadata.revokedAt !== null) {
-          return Option.map(found, (r) => r.metadata)
+          return Effect.succeed(Option.map(found, (r) => r.metadata))
         }
         const record = CredentialRecord.make({
           metadata: CredentialMetadata.make({ ...found.value.metadata, revokedAt: at }),
           sealed: found.value.sealed
         })
         replace(record)
-        return Option.some(record.metadata)
+        onRollback(() => replace(found.value))
+        return Effect.succeed(Option.some(record.metadata))
       }),
     listExpiring: (orgId, from, until) =>
       Effect.sync(() => {

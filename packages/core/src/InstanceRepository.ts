@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import { type ConnectorInstance, type InstanceStatus, normalizeName } from "./ConnectorInstance.js"
 import { DuplicateAccount, InstanceNotFound, NameTaken, type StorageError } from "./DomainError.js"
 import type { ConnectorId, InstanceId, OrgId, WorkspaceId } from "./Ids.js"
+import * as Journal from "./internal/journal.js"
 
 /**
  * Filters and a page of a listing. `workspaceId: null` selects organization-level instances only;
@@ -77,16 +78,21 @@ export const clash = (
 
 /**
  * An in-memory repository. Check and write happen in one synchronous step, so two concurrent
- * creates with the same name cannot both succeed.
+ * creates with the same name cannot both succeed. Inside a unit of `Transactions.layerMemory` its
+ * writes are undone when the unit fails.
  *
  * @since 0.1.0
  */
 export const layerMemory: Layer.Layer<InstanceRepository> = Layer.sync(InstanceRepository, () => {
   const rows = new Map<string, ConnectorInstance>()
+  /** Puts a row back as it was (absent: removed), for the undo journal of `Transactions`. */
+  const restoreRow = (id: string, previous: ConnectorInstance | undefined) => () =>
+    void (previous === undefined ? rows.delete(id) : rows.set(id, previous))
   const write = (instance: ConnectorInstance) =>
-    Effect.suspend(() => {
+    Journal.mutate((onRollback) => {
       const failure = clash(instance, rows.values())
       if (Option.isSome(failure)) return Effect.fail(failure.value)
+      onRollback(restoreRow(instance.id, rows.get(instance.id)))
       rows.set(instance.id, instance)
       return Effect.void
     })
@@ -117,9 +123,11 @@ export const layerMemory: Layer.Layer<InstanceRepository> = Layer.sync(InstanceR
             : Effect.fail(new InstanceNotFound({ instanceId: instance.id }))
       ),
     delete: (orgId, id) =>
-      Effect.sync(() => {
-        if (rows.get(id)?.orgId !== orgId) return false
-        return rows.delete(id)
+      Journal.mutate((onRollback) => {
+        const previous = rows.get(id)
+        if (previous?.orgId !== orgId) return Effect.succeed(false)
+        onRollback(restoreRow(id, previous))
+        return Effect.succeed(rows.delete(id))
       })
   })
 })

@@ -14,6 +14,7 @@ import { SealedSecret } from "./Credential.js"
 import { CredentialScope } from "./CredentialScope.js"
 import type { StorageError } from "./DomainError.js"
 import { InstanceId, OrgId } from "./Ids.js"
+import * as Journal from "./internal/journal.js"
 
 /**
  * One pending authorization. `stateHash` is a hash of the state parameter, never the state itself;
@@ -60,21 +61,35 @@ export const layerMemory: Layer.Layer<PendingAuthorizationRepository> = Layer.sy
   PendingAuthorizationRepository,
   () => {
     const rows = new Map<string, PendingAuthorization>()
+    /** Puts a row back as it was (absent: removed), for the undo journal of `Transactions`. */
+    const restore = (stateHash: string, previous: PendingAuthorization | undefined) => () =>
+      void (previous === undefined ? rows.delete(stateHash) : rows.set(stateHash, previous))
     return PendingAuthorizationRepository.of({
-      insert: (pending) => Effect.sync(() => void rows.set(pending.stateHash, pending)),
+      insert: (pending) =>
+        Journal.mutate((onRollback) => {
+          onRollback(restore(pending.stateHash, rows.get(pending.stateHash)))
+          rows.set(pending.stateHash, pending)
+          return Effect.void
+        }),
       take: (stateHash, now) =>
-        Effect.sync(() => {
+        Journal.mutate((onRollback) => {
           const found = rows.get(stateHash)
+          onRollback(restore(stateHash, found))
           rows.delete(stateHash)
-          return Option.fromNullable(found).pipe(Option.filter((p) => p.expiresAt.getTime() > now.getTime()))
+          return Effect.succeed(
+            Option.fromNullable(found).pipe(Option.filter((p) => p.expiresAt.getTime() > now.getTime()))
+          )
         }),
       purgeExpired: (now) =>
-        Effect.sync(() => {
+        Journal.mutate((onRollback) => {
           let purged = 0
           for (const [key, pending] of rows) {
-            if (pending.expiresAt.getTime() <= now.getTime()) purged += Number(rows.delete(key))
+            if (pending.expiresAt.getTime() <= now.getTime()) {
+              onRollback(restore(key, pending))
+              purged += Number(rows.delete(key))
+            }
           }
-          return purged
+          return Effect.succeed(purged)
         })
     })
   }

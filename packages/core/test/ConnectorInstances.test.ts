@@ -7,6 +7,7 @@ import { ConnectorInstances } from "../src/ConnectorInstances.js"
 import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
 import * as Ids from "../src/Ids.js"
 import * as InstanceRepository from "../src/InstanceRepository.js"
+import * as Transactions from "../src/Transactions.js"
 import { actorLayer, demoConnector, memoryLayer, orgA, orgB, workspaceA } from "./fixtures.js"
 
 const configuration = { host: "db.internal", database: "analytics" }
@@ -278,7 +279,8 @@ describe("connectors removed by the host", () => {
                 Layer.mergeAll(
                   Layer.succeed(InstanceRepository.InstanceRepository, repository),
                   AuditLog.layerMemory,
-                  ConnectorRegistry.layer(connectors)
+                  ConnectorRegistry.layer(connectors),
+                  Transactions.layerMemory
                 )
               )
             )

@@ -7,6 +7,7 @@ import * as ConnectorInstances from "../src/ConnectorInstances.js"
 import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
 import * as Ids from "../src/Ids.js"
 import * as InstanceRepository from "../src/InstanceRepository.js"
+import * as Transactions from "../src/Transactions.js"
 
 export const orgA = "0190a000-0000-7000-8000-00000000000a"
 export const orgB = "0190b000-0000-7000-8000-00000000000b"
@@ -41,6 +42,11 @@ export const actorLayer = (orgId: string = orgA) => Actor.layer({ orgId })
 /** ConnectorInstances on memory ports, with the ports exposed for assertions. */
 export const memoryLayer = ConnectorInstances.layer.pipe(
   Layer.provideMerge(
-    Layer.mergeAll(InstanceRepository.layerMemory, AuditLog.layerMemory, ConnectorRegistry.layer([demoConnector]))
+    Layer.mergeAll(
+      InstanceRepository.layerMemory,
+      AuditLog.layerMemory,
+      ConnectorRegistry.layer([demoConnector]),
+      Transactions.layerMemory
+    )
   )
 )

@@ -19,7 +19,8 @@ import {
   CredentialRepository,
   CredentialScope,
   DomainError,
-  Ids
+  Ids,
+  Transactions
 } from "@patchbay/core"
 import { Envelope, Fingerprint, Mask } from "@patchbay/crypto"
 import * as Clock from "effect/Clock"
@@ -192,7 +193,9 @@ export const mayWrite = (
 
 /**
  * The vault on its ports: `CredentialRepository`, `ConnectorInstances`, `ConnectorRegistry`,
- * `AuditLog`, and crypto's `Envelope` and `Fingerprint`.
+ * `AuditLog`, `Transactions`, and crypto's `Envelope` and `Fingerprint`. A store or revocation,
+ * the instance's credential state and fingerprint, and the audit event are one unit of
+ * `Transactions`: all written, or none.
  *
  * @since 0.1.0
  */
@@ -203,6 +206,7 @@ export const layer: Layer.Layer<
   | ConnectorInstances.ConnectorInstances
   | ConnectorRegistry.ConnectorRegistry
   | AuditLog.AuditLog
+  | Transactions.Transactions
   | Envelope.Envelope
   | Fingerprint.Fingerprint
 > = Layer.effect(
@@ -212,6 +216,7 @@ export const layer: Layer.Layer<
     const instances = yield* ConnectorInstances.ConnectorInstances
     const registry = yield* ConnectorRegistry.ConnectorRegistry
     const audit = yield* AuditLog.AuditLog
+    const transactions = yield* Transactions.Transactions
     const envelope = yield* Envelope.Envelope
     const fingerprint = yield* Fingerprint.Fingerprint
     const record = (...args: Parameters<typeof AuditLog.record>) =>
@@ -220,10 +225,7 @@ export const layer: Layer.Layer<
     const findInstance = (id: string) =>
       isInstanceId(id) ? instances.get(id) : Effect.fail(new DomainError.InstanceNotFound({ instanceId: id }))
 
-    /**
-     * Brings the instance's `has_credentials` and account fingerprint in line with its newest
-     * unrevoked version (after a revocation, or when a write failed half-way).
-     */
+    /** Brings the instance's `has_credentials` and account fingerprint in line with its newest unrevoked version. */
     const syncInstance = (instanceId: Ids.InstanceId) =>
       Effect.gen(function* () {
         const actor = yield* Actor.Actor
@@ -273,48 +275,49 @@ export const layer: Layer.Layer<
           credentials: secret
         })
         const masked = Mask.mask(descriptor, secret)
-
-        // The clash check comes first: a DuplicateAccount leaves nothing written.
-        yield* instances.setCredentialState(instance.id, { hasCredentials: true, accountFingerprint })
-
         const id = yield* Ids.make(Ids.CredentialId)
         const sealed = yield* envelope.seal(
           Redacted.make(plaintext),
           Envelope.aadOf({ id, instanceId: instance.id, scope: request.scope })
         )
         plaintext.fill(0)
-        const stored = yield* repository
-          .insert({
-            metadata: {
-              id,
-              orgId: actor.orgId,
+
+        // One unit: the clash check (a DuplicateAccount writes nothing), the version, the audit event.
+        return yield* transactions.run(
+          Effect.gen(function* () {
+            yield* instances.setCredentialState(instance.id, { hasCredentials: true, accountFingerprint })
+            const stored = yield* repository.insert({
+              metadata: {
+                id,
+                orgId: actor.orgId,
+                instanceId: instance.id,
+                scope: request.scope,
+                labels: request.labels,
+                masked,
+                accountFingerprint,
+                expiresAt: request.expiresAt,
+                revokedAt: null,
+                createdAt: at
+              },
+              sealed
+            })
+            const metadata = stored.metadata
+            yield* record(audited.action, {
               instanceId: instance.id,
-              scope: request.scope,
-              labels: request.labels,
-              masked,
-              accountFingerprint,
-              expiresAt: request.expiresAt,
-              revokedAt: null,
-              createdAt: at
-            },
-            sealed
+              details: {
+                ...audited.details,
+                credentialId: metadata.id,
+                version: metadata.version,
+                scope: metadata.scope.key,
+                connector: descriptor.key,
+                fields: Object.keys(masked),
+                labels: Object.keys(metadata.labels),
+                expiresAt: metadata.expiresAt?.toISOString() ?? null
+              }
+            })
+            return metadata
           })
-          .pipe(Effect.tapError(() => Effect.ignore(syncInstance(instance.id))))
-        const metadata = stored.metadata
-        yield* record(audited.action, {
-          instanceId: instance.id,
-          details: {
-            ...audited.details,
-            credentialId: metadata.id,
-            version: metadata.version,
-            scope: metadata.scope.key,
-            connector: descriptor.key,
-            fields: Object.keys(masked),
-            labels: Object.keys(metadata.labels),
-            expiresAt: metadata.expiresAt?.toISOString() ?? null
-          }
-        })
-        return metadata
+        )
       })
 
     const create = Effect.fn("CredentialVault.create")(function* (input: typeof CreateCredential.Encoded) {
@@ -356,14 +359,19 @@ export const layer: Layer.Layer<
         return yield* new DomainError.ScopeForbidden({ scope: metadata.scope.key })
       }
       if (metadata.revokedAt !== null) return metadata
-      const revoked = yield* repository.revoke(actor.orgId, metadata.id, yield* now)
-      if (Option.isNone(revoked)) return yield* new CredentialVersionNotFound({ credentialId })
-      yield* syncInstance(metadata.instanceId)
-      yield* record("credential.revoked", {
-        instanceId: metadata.instanceId,
-        details: { credentialId: metadata.id, version: metadata.version, scope: metadata.scope.key }
-      })
-      return revoked.value
+      const at = yield* now
+      return yield* transactions.run(
+        Effect.gen(function* () {
+          const revoked = yield* repository.revoke(actor.orgId, metadata.id, at)
+          if (Option.isNone(revoked)) return yield* new CredentialVersionNotFound({ credentialId })
+          yield* syncInstance(metadata.instanceId)
+          yield* record("credential.revoked", {
+            instanceId: metadata.instanceId,
+            details: { credentialId: metadata.id, version: metadata.version, scope: metadata.scope.key }
+          })
+          return revoked.value
+        })
+      )
     })
 
     const listExpiring = Effect.fn("CredentialVault.listExpiring")(function* (query: typeof ListExpiring.Encoded) {

@@ -9,7 +9,8 @@ import {
   ConnectorInstances,
   ConnectorRegistry,
   CredentialRepository,
-  InstanceRepository
+  InstanceRepository,
+  Transactions
 } from "@patchbay/core"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
 import * as Layer from "effect/Layer"
@@ -30,6 +31,7 @@ export const layer: Layer.Layer<
   | ConnectorInstances.ConnectorInstances
   | ConnectorRegistry.ConnectorRegistry
   | AuditLog.AuditLog
+  | Transactions.Transactions
   | Envelope.Envelope
   | Fingerprint.Fingerprint
   | CredentialRefresher.CredentialRefresher
@@ -63,7 +65,8 @@ export const layerMemory = (
     CredentialRepository.layerMemory,
     InstanceRepository.layerMemory,
     AuditLog.layerMemory,
-    ConnectorRegistry.layer(connectors)
+    ConnectorRegistry.layer(connectors),
+    Transactions.layerMemory
   )
   const crypto = Layer.mergeAll(
     Envelope.layer.pipe(Layer.provideMerge(Keyring.layerEphemeral())),

@@ -6,7 +6,8 @@ import {
   ConnectorRegistry,
   CredentialRepository,
   DomainError,
-  InstanceRepository
+  InstanceRepository,
+  Transactions
 } from "@patchbay/core"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
@@ -25,7 +26,8 @@ const composed = (repository: Layer.Layer<CredentialRepository.CredentialReposit
     repository,
     InstanceRepository.layerMemory,
     AuditLog.layerMemory,
-    ConnectorRegistry.layer([databaseConnector, oauthConnector])
+    ConnectorRegistry.layer([databaseConnector, oauthConnector]),
+    Transactions.layerMemory
   )
   return Credentials.layer.pipe(
     Layer.provide(CredentialRefresher.layerNone),

@@ -24,7 +24,8 @@ import {
   EgressPolicy,
   InstanceRepository,
   PendingAuthorizationRepository,
-  RefreshLock
+  RefreshLock,
+  Transactions
 } from "@patchbay/core"
 import { CredentialRefresher, CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
@@ -46,6 +47,7 @@ export type StoreServices =
   | AuditLog.AuditLog
   | PendingAuthorizationRepository.PendingAuthorizationRepository
   | RefreshLock.RefreshLock
+  | Transactions.Transactions
 
 /**
  * Core's memory ports as a store: nothing survives the process. For tests and experiments.
@@ -57,7 +59,8 @@ export const layerMemory: Layer.Layer<StoreServices> = Layer.mergeAll(
   CredentialRepository.layerMemory,
   AuditLog.layerMemory,
   PendingAuthorizationRepository.layerMemory,
-  RefreshLock.layerMemory
+  RefreshLock.layerMemory,
+  Transactions.layerMemory
 )
 
 /**

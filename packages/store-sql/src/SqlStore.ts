@@ -1,5 +1,5 @@
 /**
- * Every Patchbay repository port and `RefreshLock` on SQL, as one layer per way of getting a
+ * Every Patchbay repository port, `Transactions` and `RefreshLock` on SQL, as one layer per way of getting a
  * database: `layerPg` (PostgreSQL through @effect/sql-pg's `PgClient`, from `PATCHBAY_DATABASE_URL`) and
  * `layerFromSqlClient` (any PostgreSQL `SqlClient` the host already has; `@patchbay/store-pglite`
  * builds the embedded default on it). Each layer migrates the database at start (or, with
@@ -16,7 +16,8 @@ import {
   type CredentialRepository,
   type InstanceRepository,
   type PendingAuthorizationRepository,
-  type RefreshLock
+  type RefreshLock,
+  type Transactions
 } from "@patchbay/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -35,6 +36,7 @@ import * as SqlCredentialRepository from "./SqlCredentialRepository.js"
 import * as SqlInstanceRepository from "./SqlInstanceRepository.js"
 import * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRepository.js"
 import * as SqlRefreshLock from "./SqlRefreshLock.js"
+import * as SqlTransactions from "./SqlTransactions.js"
 
 /**
  * The services every SQL store layer provides.
@@ -47,6 +49,7 @@ export type Services =
   | AuditLog.AuditLog
   | PendingAuthorizationRepository.PendingAuthorizationRepository
   | RefreshLock.RefreshLock
+  | Transactions.Transactions
 
 /**
  * Options of every store layer.
@@ -94,6 +97,7 @@ const stores = (
         SqlCredentialRepository.layer(options),
         SqlAuditLog.layer(options),
         SqlPendingAuthorizationRepository.layer(options),
+        SqlTransactions.layer,
         lock
       )
     )

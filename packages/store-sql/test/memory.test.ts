@@ -3,7 +3,8 @@ import {
   CredentialRepository,
   InstanceRepository,
   PendingAuthorizationRepository,
-  RefreshLock
+  RefreshLock,
+  Transactions
 } from "@patchbay/core"
 import { Effect, Layer } from "effect"
 import { contract } from "./contract.js"
@@ -15,7 +16,8 @@ contract({
     CredentialRepository.layerMemory,
     AuditLog.layerMemory,
     PendingAuthorizationRepository.layerMemory,
-    RefreshLock.layerMemory
+    RefreshLock.layerMemory,
+    Transactions.layerMemory
   ),
   otherLock: RefreshLock.RefreshLock.pipe(Effect.map((lock) => lock)),
   sql: false
