@@ -327,7 +327,9 @@ export const make = (
         const started = yield* reconnectUrl(instance, current.metadata.scope)
         if (Option.isNone(started)) return { reason, url: Option.none() } satisfies Refusal
         const sealed = yield* envelope.seal(Redacted.make(encoder.encode(started.value.url)), aad(current))
-        yield* put(state, { reconnect: { sealed, expiresAt: started.value.expiresAt } })
+        yield* put(state, {
+          reconnect: CredentialRefreshState.ReconnectLink.make({ sealed, expiresAt: started.value.expiresAt })
+        })
         return { reason, url: Option.some(started.value.url) } satisfies Refusal
       })
 

@@ -4,12 +4,14 @@ import {
   Actor,
   type ConnectorInstance,
   ConnectorInstances,
+  CredentialRefreshState,
+  CredentialRepository,
   EgressPolicy,
   type ResolvedCredential
 } from "@patchbay/core"
 import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
-import { Chunk, Duration, Effect, Exit, Layer, Redacted, Stream, TestClock } from "effect"
-import { OAuth2, OAuth2Clients } from "../src/index.js"
+import { Chunk, Clock, Duration, Effect, Exit, Layer, Redacted, Stream, TestClock } from "effect"
+import { OAuth2, OAuth2Clients, RefreshProtocol } from "../src/index.js"
 import { authorizeInBrowser, machineClient, redirectUri, start, type TestProvider } from "./support/provider.js"
 import { actor, clients, createInstance, loopback, memory, memoryBase, orgId, userId } from "./support/stack.js"
 
@@ -217,13 +219,14 @@ describe("refresh", () => {
     )
   )
 
-  it.effect("refreshes within the skew, storing the rotated refresh token as a new version", () =>
+  it.effect("refreshes a nearly expired token, storing the rotated refresh token as a new version", () =>
     run(
       Effect.gen(function* () {
         yield* realTime
         const { instance } = yield* connect()
         const before = secretsOf(yield* resolve(instance))
-        yield* TestClock.adjust(Duration.seconds(3600 - 59))
+        // Within the floor (10 s): the caller waits for the refresh.
+        yield* TestClock.adjust(Duration.seconds(3600 - 5))
         const after = yield* resolve(instance)
         const secrets = secretsOf(after)
         assert.strictEqual(count("refresh_token"), 1)
@@ -264,7 +267,8 @@ describe("refresh", () => {
         yield* TestClock.adjust(Duration.seconds(10))
         assert.strictEqual((yield* resolve(instance)).metadata.version, 1)
         assert.strictEqual(count("refresh_token"), 0)
-        yield* TestClock.adjust(Duration.seconds(6))
+        // Refreshed from 15 s on; callers wait from 22.5 s on (the floor is half the 15 s window).
+        yield* TestClock.adjust(Duration.seconds(13))
         assert.strictEqual((yield* resolve(instance)).metadata.version, 2)
         assert.strictEqual(count("refresh_token"), 1)
       })
@@ -344,21 +348,122 @@ describe("refresh", () => {
     )
   )
 
+  it.effect("stale-while-revalidate: no caller waits while the token is valid beyond the floor", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance, metadata } = yield* connect()
+        // Due (within the 60 s skew), valid for 40 s more: beyond the 10 s floor.
+        yield* TestClock.adjust(Duration.seconds(3600 - 40))
+        const hold = server.holdNextRefresh()
+        const early = yield* Effect.all(
+          Array.from({ length: 20 }, () => resolve(instance)),
+          { concurrency: "unbounded" }
+        )
+        // The one background refresh is at the token endpoint, held there; callers still complete.
+        yield* Effect.promise(() => hold.reached)
+        const whileHeld = yield* Effect.all(
+          Array.from({ length: 20 }, () => resolve(instance)),
+          { concurrency: "unbounded" }
+        )
+        assert.isTrue([...early, ...whileHeld].every((r) => r.metadata.id === metadata.id))
+        assert.strictEqual(count("refresh_token"), 1)
+        hold.release()
+        // Nearly expired: a caller now waits, for the same run, and gets its version.
+        yield* TestClock.adjust(Duration.seconds(35))
+        const refreshed = yield* resolve(instance)
+        assert.strictEqual(refreshed.metadata.version, 2)
+        assert.strictEqual(count("refresh_token"), 1)
+      })
+    )
+  )
+
+  it.effect("after invalid_grant, resolves fail at once, send nothing and reuse one reconnect URL", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance } = yield* connect()
+        const secrets = secretsOf(yield* resolve(instance))
+        yield* Effect.promise(() => server.revoke(secrets.refresh_token as string))
+        yield* TestClock.adjust(Duration.hours(2))
+        const first = yield* Effect.flip(resolve(instance))
+        assert.strictEqual(count("refresh_token"), 1)
+        const rest = yield* Effect.all(
+          Array.from({ length: 50 }, () => Effect.flip(resolve(instance))),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(count("refresh_token"), 1)
+        const urls = new Set(
+          [first, ...rest].map((e) => (e._tag === "ReconnectRequired" ? e.reconnectUrl : `not reconnect: ${e._tag}`))
+        )
+        assert.strictEqual(urls.size, 1)
+        assert.isTrue([...urls][0]?.startsWith(`${server.issuer}/auth?`))
+        // Past the pending authorization's 10 minutes, a fresh URL is made, once.
+        yield* TestClock.adjust(Duration.minutes(11))
+        const later = yield* Effect.all(
+          Array.from({ length: 10 }, () => Effect.flip(resolve(instance))),
+          { concurrency: "unbounded" }
+        )
+        const laterUrls = new Set(later.map((e) => (e._tag === "ReconnectRequired" ? e.reconnectUrl : e._tag)))
+        assert.strictEqual(laterUrls.size, 1)
+        assert.isFalse(urls.has([...laterUrls][0]))
+        assert.strictEqual(count("refresh_token"), 1)
+      })
+    )
+  )
+
+  it.effect("a refusal after an interrupted attempt is reported as refresh_interrupted", () =>
+    run(
+      Effect.gen(function* () {
+        yield* realTime
+        const { instance } = yield* connect()
+        const current = yield* resolve(instance)
+        // A process recorded an attempt and died before recording its outcome.
+        const repository = yield* CredentialRepository.CredentialRepository
+        yield* repository.putRefreshState(
+          CredentialRefreshState.CredentialRefreshState.make({
+            ...CredentialRefreshState.empty(current.metadata.orgId, current.metadata.id),
+            attemptedAt: new Date(yield* Clock.currentTimeMillis)
+          })
+        )
+        yield* Effect.promise(() => server.revoke(secretsOf(current).refresh_token as string))
+        yield* TestClock.adjust(Duration.hours(2))
+        const error = yield* Effect.flip(resolve(instance))
+        assert.strictEqual(error._tag, "ReconnectRequired")
+        if (error._tag !== "ReconnectRequired") return
+        assert.isTrue(error.reason.startsWith(`${RefreshProtocol.refreshInterrupted}:`))
+      })
+    )
+  )
+
   it.effect("a 5xx keeps the old version: returned while valid, a transient failure once expired", () =>
     run(
       Effect.gen(function* () {
         yield* realTime
         const { instance, metadata } = yield* connect()
-        yield* TestClock.adjust(Duration.seconds(3600 - 30))
+        yield* TestClock.adjust(Duration.seconds(3600 - 5))
         server.failNext(1)
         const kept = yield* resolve(instance)
         assert.strictEqual(kept.metadata.id, metadata.id)
+        assert.strictEqual(count("failed"), 1)
 
         yield* TestClock.adjust(Duration.seconds(60))
         server.failNext(1, 502)
         const error = yield* Effect.flip(resolve(instance))
         assert.strictEqual(error._tag, "ProviderFailure")
         assert.isTrue(error.retryable)
+        assert.strictEqual(count("failed"), 2)
+
+        // Two failures in a row: the next 2 s nobody sends a token request, and callers of the
+        // expired token get a retryable failure at once.
+        const backingOff = yield* Effect.all(
+          Array.from({ length: 20 }, () => Effect.flip(resolve(instance))),
+          { concurrency: "unbounded" }
+        )
+        assert.isTrue(backingOff.every((e) => e._tag === "RateLimited" && e.retryable))
+        assert.strictEqual(count("failed"), 2)
+        assert.strictEqual(count("refresh_token"), 0)
+        yield* TestClock.adjust(Duration.seconds(2))
         const vault = yield* CredentialVault.CredentialVault
         assert.strictEqual((yield* vault.list(instance.id)).length, 1)
         const instances = yield* ConnectorInstances.ConnectorInstances
@@ -439,7 +544,7 @@ describe("client credentials", () => {
         assert.strictEqual(first.client_id, machineClient.id)
         assert.isUndefined(first.refresh_token)
 
-        yield* TestClock.adjust(Duration.seconds(250))
+        yield* TestClock.adjust(Duration.seconds(295))
         const second = yield* resolve(instance)
         assert.strictEqual(count("client_credentials"), 2)
         assert.strictEqual(second.metadata.version, 2)

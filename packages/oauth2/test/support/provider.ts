@@ -77,12 +77,35 @@ export interface TestProvider {
   readonly counts: Record<string, number>
   /** Lifetimes in seconds, read at issue time. */
   readonly ttl: { accessToken: number; clientCredentials: number }
-  /** Answer the next `n` token requests with this HTTP status (a 5xx outage). */
+  /** Answer the next `n` token requests with this HTTP status (a 5xx outage; counted as `failed`). */
   failNext: (n: number, status?: number) => void
+  /**
+   * Holds the response to the next refresh-token request after the provider issued (and rotated)
+   * the tokens: `reached` resolves when it is held, `release` sends it.
+   */
+  holdNextRefresh: () => Hold
   reset: () => void
   /** Revokes a token at the revocation endpoint (as the app client). */
   revoke: (token: string) => Promise<void>
   close: () => Promise<void>
+}
+
+/** A latch on one token response. */
+export interface Hold {
+  readonly reached: Promise<void>
+  readonly release: () => void
+}
+
+const makeHold = (): Hold & { readonly arrive: () => void; readonly released: Promise<void> } => {
+  let arrive: () => void = () => {}
+  let release: () => void = () => {}
+  const reached = new Promise<void>((resolve) => {
+    arrive = resolve
+  })
+  const released = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  return { reached, released, arrive, release }
 }
 
 export const start = async (): Promise<TestProvider> => {
@@ -90,6 +113,7 @@ export const start = async (): Promise<TestProvider> => {
   const counts: Record<string, number> = {}
   let failures = 0
   let failStatus = 503
+  let hold: ReturnType<typeof makeHold> | undefined
 
   const server: Server = createServer()
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
@@ -141,6 +165,7 @@ export const start = async (): Promise<TestProvider> => {
   provider.use(async (ctx, next) => {
     if (ctx.method === "POST" && ctx.path === "/token" && failures > 0) {
       failures--
+      counts.failed = (counts.failed ?? 0) + 1
       ctx.status = failStatus
       ctx.body = { error: "temporarily_unavailable" }
       return
@@ -149,6 +174,12 @@ export const start = async (): Promise<TestProvider> => {
     if (ctx.method === "POST" && ctx.path === "/token") {
       const grant = String((ctx as KoaContextWithOIDC).oidc?.params?.grant_type ?? "unknown")
       counts[grant] = (counts[grant] ?? 0) + 1
+      const held = hold
+      if (grant === "refresh_token" && held !== undefined) {
+        hold = undefined
+        held.arrive()
+        await held.released
+      }
     }
   })
 
@@ -190,7 +221,13 @@ export const start = async (): Promise<TestProvider> => {
       failures = n
       failStatus = status
     },
+    holdNextRefresh: () => {
+      hold = makeHold()
+      return hold
+    },
     reset: () => {
+      hold?.release()
+      hold = undefined
       for (const key of Object.keys(counts)) delete counts[key]
       failures = 0
       ttl.accessToken = 3600
