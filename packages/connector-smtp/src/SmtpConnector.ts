@@ -7,7 +7,15 @@
  */
 
 import { isIP } from "node:net"
-import { type ConnectorDescriptor, ConnectorDriver, DriverError, EgressPolicy, Ids, Messaging } from "@patchbay/core"
+import {
+  type ConnectorDescriptor,
+  ConnectorDriver,
+  DriverError,
+  EgressPolicy,
+  Ids,
+  Messaging,
+  SecretScrubber
+} from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -123,7 +131,9 @@ export const make = (
     const target = targetOf(configuration)
     const options = yield* connect(configuration)
     const { authenticated } = yield* session(options, loginOf(credentials)).pipe(
-      Effect.mapError((cause) => classify(cause, target, configuration.timeout_ms))
+      Effect.mapError((cause) =>
+        classify(cause, target, configuration.timeout_ms, SecretScrubber.fromCredentials(credentials).scrub)
+      )
     )
     return authenticated
       ? `${target} accepted the login of ${credentials.username}`
@@ -171,7 +181,8 @@ export const make = (
               attachments: message.attachments.map(toAttachment),
               signal
             }),
-          catch: (cause) => classify(cause, target, configuration.timeout_ms)
+          catch: (cause) =>
+            classify(cause, target, configuration.timeout_ms, SecretScrubber.fromCredentials(credentials).scrub)
         }),
       (transport) => Effect.sync(() => transport.close())
     )

@@ -49,15 +49,23 @@ const asFailure = (cause: unknown): SmtpFailure =>
   typeof cause === "object" && cause !== null ? (cause as SmtpFailure) : { message: String(cause) }
 
 /** The server's words, or the library's message when the server said nothing. */
-const describe = (failure: SmtpFailure): string =>
+const words = (failure: SmtpFailure): string =>
   (failure.response ?? failure.message ?? failure.code ?? "unknown SMTP failure").trim()
 
 /**
  * Classifies one nodemailer failure. `target` names the server (`host:port`), `timeoutMillis` is
- * the configured timeout reported by `TimedOut`.
+ * the configured timeout reported by `TimedOut`; `scrub` removes the credential's secrets from the
+ * server's words before they reach the error.
  */
-export const classify = (cause: unknown, target: string, timeoutMillis: number): DriverError.DriverError => {
+export const classify = (
+  cause: unknown,
+  target: string,
+  timeoutMillis: number,
+  scrub: (text: string) => string = (text) => text
+): DriverError.DriverError => {
   const failure = asFailure(cause)
+  // The server's reply may echo what the client sent (the password, AUTH PLAIN's base64).
+  const describe = (f: SmtpFailure) => scrub(words(f))
   const status = failure.responseCode
   const code = failure.code
   if (code === "ETIMEDOUT" || failure.originalCode === "ETIMEDOUT" || failure.timeoutType !== undefined) {
