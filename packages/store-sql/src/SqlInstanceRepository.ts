@@ -21,6 +21,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { guard, isUniqueViolation } from "./internal/errors.js"
 import { json, operationTimeout, type RepositoryOptions } from "./internal/options.js"
+import { recoverable } from "./internal/transaction.js"
 
 const columns = `id, org_id AS "orgId", connector_id AS "connectorId", connector_key AS "connectorKey",
   instance_name AS "instanceName", description, workspace_id AS "workspaceId", configuration,
@@ -44,6 +45,8 @@ export const make = (
     const sql = client.withoutTransforms()
     const timeout = operationTimeout(options, client)
     const select = sql.literal(columns)
+    // Inside a unit of work a refused write must not abort the transaction: the clash is looked up after it.
+    const inTransaction = recoverable(sql)
 
     // A unique violation says which index refused the row; the clashing instance is looked up for
     // DuplicateAccount. Should it vanish in between, the write is simply tried again.
@@ -78,6 +81,7 @@ export const make = (
           ${instance.workspaceId}, ${json(instance.configuration)}::jsonb, ${instance.authType}, ${instance.isEnabled},
           ${instance.lastTestedAt}, ${instance.testStatus}, ${instance.testMessage}, ${instance.hasCredentials},
           ${instance.status}, ${instance.accountFingerprint}, ${instance.createdAt}, ${instance.updatedAt})`.pipe(
+        inTransaction,
         Effect.asVoid,
         Effect.catchTag("SqlError", (error) => onConflict(instance, insertRow(instance))(error))
       )
@@ -96,6 +100,7 @@ export const make = (
           updated_at = ${instance.updatedAt}
         WHERE org_id = ${instance.orgId} AND id = ${instance.id}
         RETURNING id`.pipe(
+        inTransaction,
         Effect.catchTag("SqlError", (error) => Effect.as(onConflict(instance, updateRow(instance))(error), [1])),
         Effect.flatMap((rows) =>
           rows.length === 0 ? Effect.fail(new Errors.InstanceNotFound({ instanceId: instance.id })) : Effect.void

@@ -5,11 +5,14 @@
 import { assert, describe, layer } from "@effect/vitest"
 import {
   AuditLog,
+  ConnectorInstance,
   CredentialRepository,
+  DomainError,
   Ids,
   InstanceRepository,
   PendingAuthorizationRepository,
-  RefreshLock
+  RefreshLock,
+  Transactions
 } from "@patchbay/core"
 import { Effect, Either, Exit, type Layer, Option, Ref, Schedule, type Scope } from "effect"
 import type { SqlStore } from "../src/index.js"
@@ -564,6 +567,88 @@ export const contract = <R = never>(subject: Subject<R>): void => {
             assert.strictEqual(yield* repo.purgeExpired(now), 2)
             assert.strictEqual(yield* repo.purgeExpired(now), 0)
             assert.isTrue(Option.isSome(yield* repo.take(live, now)))
+          })
+        )
+      })
+
+      describe("Transactions", () => {
+        it.effect(
+          "a failed unit leaves nothing behind: instance, version, revocation, audit event, authorization",
+          () =>
+            Effect.gen(function* () {
+              const transactions = yield* Transactions.Transactions
+              const instances = yield* InstanceRepository.InstanceRepository
+              const credentials = yield* CredentialRepository.CredentialRepository
+              const log = yield* AuditLog.AuditLog
+              const pendings = yield* PendingAuthorizationRepository.PendingAuthorizationRepository
+              const { orgId, instance: kept } = yield* storedInstance
+              const first = yield* credentials.insert(yield* newCredential(kept, scope("organization", orgId)))
+              const fresh = yield* makeInstance(orgId, { accountFingerprint: "fp-unit" })
+              const state = `unit-${yield* newUuid}`
+              const boom = new DomainError.StorageError({ operation: "test", detail: "boom" })
+              const exit = yield* Effect.exit(
+                transactions.run(
+                  Effect.gen(function* () {
+                    yield* instances.insert(fresh)
+                    yield* instances.update(
+                      ConnectorInstance.ConnectorInstance.make({
+                        ...kept,
+                        hasCredentials: true,
+                        accountFingerprint: "fp-k"
+                      })
+                    )
+                    yield* credentials.insert(yield* newCredential(fresh, scope("organization", orgId)))
+                    yield* credentials.revoke(orgId, first.metadata.id, at("2025-06-01T00:00:00Z"))
+                    yield* log.append(yield* auditEvent(orgId, { instanceId: fresh.id }))
+                    yield* pendings.insert(pending(fresh, state, at("2099-01-01T00:00:00Z")))
+                    // A nested unit joins the enclosing one.
+                    yield* transactions.run(log.append(yield* auditEvent(orgId, { instanceId: kept.id })))
+                    return yield* boom
+                  })
+                )
+              )
+              assert.deepStrictEqual(exit, Exit.fail(boom))
+              assert.isTrue(Option.isNone(yield* instances.get(orgId, fresh.id)))
+              assert.deepStrictEqual(yield* instances.get(orgId, kept.id), Option.some(kept))
+              assert.deepStrictEqual(yield* credentials.list(orgId, fresh.id), [])
+              assert.deepStrictEqual(yield* credentials.list(orgId, kept.id), [first.metadata])
+              assert.deepStrictEqual(yield* log.list(orgId, { limit: 10 }), [])
+              assert.isTrue(Option.isNone(yield* pendings.take(state, at("2025-01-01T00:00:00Z"))))
+            })
+        )
+
+        it.effect("a refused write inside a unit is typed, and the unit goes on and commits", () =>
+          Effect.gen(function* () {
+            const transactions = yield* Transactions.Transactions
+            const instances = yield* InstanceRepository.InstanceRepository
+            const log = yield* AuditLog.AuditLog
+            const orgId = yield* newOrg
+            const holder = yield* makeInstance(orgId, { accountFingerprint: "fp-held" })
+            yield* instances.insert(holder)
+            const other = yield* makeInstance(orgId)
+            const event = yield* auditEvent(orgId, { instanceId: other.id })
+            const refused = yield* transactions.run(
+              Effect.gen(function* () {
+                yield* instances.insert(other)
+                const clash = yield* Effect.flip(
+                  instances.update(
+                    ConnectorInstance.ConnectorInstance.make({ ...other, accountFingerprint: "fp-held" })
+                  )
+                )
+                const sameName = yield* Effect.flip(
+                  instances.insert(yield* makeInstance(orgId, { instanceName: holder.instanceName }))
+                )
+                yield* log.append(event)
+                return [clash, sameName] as const
+              })
+            )
+            assert.deepStrictEqual(
+              refused.map((e) => e._tag),
+              ["DuplicateAccount", "NameTaken"]
+            )
+            assert.strictEqual(refused[0]._tag === "DuplicateAccount" ? refused[0].existingInstanceId : "", holder.id)
+            assert.deepStrictEqual(yield* instances.get(orgId, other.id), Option.some(other))
+            assert.deepStrictEqual(yield* log.list(orgId, { limit: 10 }), [event])
           })
         )
       })

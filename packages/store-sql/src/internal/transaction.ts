@@ -3,6 +3,7 @@
  * failed COMMIT into a defect; when the database goes away mid-transaction we want a `SqlError`.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import type { DomainError } from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -58,6 +59,26 @@ export const transaction =
                   return yield* exit
                 })
               )
+            )
+          )
+    )
+
+/**
+ * Runs one statement so that its failure leaves an enclosing transaction usable: inside one, the
+ * statement runs after a savepoint and a failure rolls back to it, so the transaction can go on
+ * (to look up the row a unique index refused, say). Outside a transaction it runs as it is.
+ */
+export const recoverable =
+  (sql: SqlClient.SqlClient) =>
+  <A, R>(statement: Effect.Effect<A, SqlError, R>): Effect.Effect<A, SqlError, R> =>
+    Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (enclosing) =>
+      Option.isNone(enclosing)
+        ? statement
+        : Effect.zipRight(
+            sql.unsafe("SAVEPOINT patchbay_statement"),
+            statement.pipe(
+              Effect.tapError(() => sql.unsafe("ROLLBACK TO SAVEPOINT patchbay_statement")),
+              Effect.tap(() => sql.unsafe("RELEASE SAVEPOINT patchbay_statement"))
             )
           )
     )
