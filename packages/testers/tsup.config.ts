@@ -3,10 +3,10 @@ import { defineConfig } from "tsup"
 export default defineConfig({
   entry: ["src/*.ts"],
   format: ["esm", "cjs"],
-  // Shared code goes into chunks in both formats, so that a deep import (`@patchbay/x/Module`) and
-  // the index load one copy of each module, as `require` does for `import`.
-  splitting: true,
-  // `import.meta.url` in the CommonJS build (and `__dirname` in the ESM one) are shimmed.
+  // No code splitting for CommonJS: tsup would rewrite the chunks with sucrase, whose `??` helper
+  // breaks `yield*` inside generators. Each CommonJS entry is therefore self-contained; hosts
+  // import the index (`@patchbay/x`), which every Patchbay package does too.
+  // `import.meta.url` is shimmed in the CommonJS build (store-pglite's prebuilt data directory).
   shims: true,
   // Declarations come from tsc (`tsc -p tsconfig.build.json`): one .d.ts per module, as written.
   dts: false,
