@@ -21,6 +21,12 @@ export interface PostgresServer {
   readonly stop: () => Promise<void>
   /** Starts it again on the same port and data after `stop` (debian only). */
   readonly restart: () => Promise<void>
+  /**
+   * `pg_ctl restart -m immediate`: every server process quits at once without a checkpoint (as
+   * after a crash), and the server comes back up by replaying its WAL; resolves when it accepts
+   * connections again (debian only; rejects for the others).
+   */
+  readonly crashRestart: () => Promise<void>
   /** Stops it and removes its files. */
   readonly dispose: () => Promise<void>
 }
@@ -47,7 +53,16 @@ const run = (bin: string, args: ReadonlyArray<string>) => {
   }
 }
 
-const startDebian = async (bin: string): Promise<PostgresServer> => {
+/** Options of `start`. */
+export interface StartOptions {
+  /**
+   * Acknowledge a commit only once its WAL is written (`synchronous_commit=on`); by default off, as
+   * fast as possible. A test that crashes the server and checks what was acknowledged needs it.
+   */
+  readonly durableCommits?: boolean | undefined
+}
+
+const startDebian = async (bin: string, startOptions: StartOptions): Promise<PostgresServer> => {
   const dir = mkdtempSync(join(tmpdir(), "patchbay-pg-"))
   const data = join(dir, "data")
   const pwfile = join(dir, "pw")
@@ -77,7 +92,7 @@ const startDebian = async (bin: string): Promise<PostgresServer> => {
     "-c listen_addresses=127.0.0.1",
     `-c unix_socket_directories=${dir}`,
     "-c fsync=off",
-    "-c synchronous_commit=off",
+    `-c synchronous_commit=${startOptions.durableCommits === true ? "on" : "off"}`,
     "-c full_page_writes=off",
     "-c max_connections=200"
   ].join(" ")
@@ -96,6 +111,10 @@ const startDebian = async (bin: string): Promise<PostgresServer> => {
     stop,
     restart: async () => {
       if (!running) pgCtl("start", ["-o", options])
+      running = true
+    },
+    crashRestart: async () => {
+      pgCtl("restart", ["-m", "immediate", "-o", options])
       running = true
     },
     dispose: async () => {
@@ -123,6 +142,7 @@ const startPglite = async (): Promise<PostgresServer> => {
     restart: async () => {
       await server.start()
     },
+    crashRestart: () => Promise.reject(new Error("crashRestart needs Debian's PostgreSQL binaries")),
     dispose: async () => {
       await stop()
       await db.close()
@@ -131,15 +151,16 @@ const startPglite = async (): Promise<PostgresServer> => {
 }
 
 /** Starts (or points at) a PostgreSQL server; see the module comment for the order of preference. */
-export const start = async (): Promise<PostgresServer> => {
+export const start = async (options: StartOptions = {}): Promise<PostgresServer> => {
   const external = process.env.PATCHBAY_TEST_DATABASE_URL
   if (external) {
     const port = Number(new URL(external).port || 5432)
     const noop = async () => {}
-    return { kind: "external", url: external, port, stop: noop, restart: noop, dispose: noop }
+    const crashRestart = () => Promise.reject(new Error("crashRestart cannot restart an external server"))
+    return { kind: "external", url: external, port, stop: noop, restart: noop, crashRestart, dispose: noop }
   }
   const bin = debianBinDir()
-  if (bin !== undefined) return startDebian(bin)
+  if (bin !== undefined) return startDebian(bin, options)
   process.stderr.write(
     "\n*** No PostgreSQL server binaries found (install Debian's `postgresql` package). ***\n" +
       "*** Running the PostgreSQL suites against PGlite over pglite-socket instead. ***\n\n"
