@@ -6,6 +6,11 @@
  * inside someone else's transaction. Statements compile with @effect/sql-pg's PostgreSQL
  * compiler, so SQL written for `PgClient` runs unchanged.
  *
+ * PostgreSQL in single-user mode, which PGlite is, never checkpoints by itself, and WAL is only
+ * recycled by a checkpoint: the client runs one every five minutes (PostgreSQL's own
+ * `checkpoint_timeout`), so WAL — resident in memory for an in-memory database — stays bounded by
+ * what five minutes write.
+ *
  * @since 0.1.0
  */
 
@@ -21,6 +26,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
@@ -170,6 +176,11 @@ export const make = (
         ["db.namespace", config.dataDir === undefined ? "pglite:memory" : "pglite"]
       ]
     })
+    yield* shared.executeRaw("CHECKPOINT", []).pipe(
+      Effect.catchAll((e) => Effect.logWarning(`PGlite: checkpoint failed: ${e.message}`)),
+      Effect.schedule(Schedule.spaced("5 minutes")),
+      Effect.forkScoped
+    )
     return Object.assign(client, { pglite: db })
   })
 

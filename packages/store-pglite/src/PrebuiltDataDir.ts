@@ -96,6 +96,8 @@ const ServerVersion = Schema.Tuple(Schema.Struct({ server_version: Schema.String
  * transient buffers), so it is kept small: WAL segments of 1MB instead of 16MB, the WAL left
  * after the last checkpoint only, and no `template0`/`template1` databases (two thirds of the
  * size; Patchbay never creates a database, and `CREATE DATABASE … TEMPLATE postgres` still works).
+ * Its `postgresql.auto.conf` sets `min_wal_size` 2MB and `max_wal_size` 16MB, which bound the WAL
+ * a checkpoint leaves in place.
  *
  * @since 0.1.0
  */
@@ -113,6 +115,10 @@ export const build: Effect.Effect<
     .unsafe(`SELECT migration_id, name FROM ${Migrations.migrationsTable} ORDER BY migration_id`)
     .pipe(Effect.flatMap(Schema.decodeUnknown(Applied)))
   const [{ server_version }] = yield* sql`SHOW server_version`.pipe(Effect.flatMap(Schema.decodeUnknown(ServerVersion)))
+  // What a checkpoint leaves of WAL in a database started from this directory (in memory, it is
+  // resident): 1MB segments allow far less than initdb's 80MB/1GB.
+  yield* sql.unsafe("ALTER SYSTEM SET min_wal_size = '2MB'")
+  yield* sql.unsafe("ALTER SYSTEM SET max_wal_size = '16MB'")
   for (const template of ["template0", "template1"]) {
     yield* sql.unsafe(`ALTER DATABASE ${template} IS_TEMPLATE false`)
     yield* sql.unsafe(`DROP DATABASE ${template}`)
