@@ -12,7 +12,7 @@ import type * as HttpBody from "@effect/platform/HttpBody"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { ConnectorDriver, DriverError, EgressPolicy, Messaging } from "@patchbay/core"
+import { ConnectorDriver, DriverError, EgressPolicy, Messaging, SecretScrubber } from "@patchbay/core"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -59,6 +59,9 @@ const resolveUrl = (baseUrl: string, path: string): Effect.Effect<URL, DriverErr
     ? Effect.succeed(url)
     : Effect.fail(new DriverError.RequestRejected({ target: safeTarget(base), detail: "the path leaves base_url" }))
 }
+
+/** Removes the credential's secrets (and their encodings) from a provider's text. */
+const scrubberOf = (context: Context) => SecretScrubber.fromCredentials(context.credentials)
 
 interface Exchange {
   readonly response: HttpClientResponse.HttpClientResponse
@@ -228,7 +231,9 @@ export const make = (
             Effect.map((body) => body.message),
             Effect.orElseSucceed(() => undefined)
           )
-          return yield* Effect.fail(statusFailure(exchange, undefined, said?.slice(0, 300)))
+          // The provider's words may echo the request (an Authorization header, the key in a query).
+          const scrubbed = said === undefined ? undefined : scrubberOf(context).scrub(said).slice(0, 300)
+          return yield* Effect.fail(statusFailure(exchange, undefined, scrubbed))
         }
         const body = yield* HttpClientResponse.schemaBodyJson(SmsResponse)(response).pipe(
           Effect.mapError(
@@ -236,7 +241,9 @@ export const make = (
               new DriverError.ProviderFailure({
                 target,
                 status: response.status,
-                detail: `unexpected answer: ${error._tag === "ParseError" ? error.message : error.reason}`
+                detail: scrubberOf(context).scrub(
+                  `unexpected answer: ${error._tag === "ParseError" ? error.message : error.reason}`
+                )
               })
           )
         )
