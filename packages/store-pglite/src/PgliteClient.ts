@@ -62,6 +62,8 @@ export interface PgliteClientShape extends SqlClient.SqlClient {
 }
 
 /**
+ * The PGlite client of this process, also provided as `SqlClient`.
+ *
  * @since 0.1.0
  */
 export class PgliteClient extends Context.Tag("@patchbay/store-pglite/PgliteClient")<
