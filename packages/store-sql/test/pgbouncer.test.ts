@@ -38,8 +38,10 @@ const pgBouncer = Effect.acquireRelease(
         "auth_type = scram-sha-256",
         `auth_file = ${join(dir, "userlist.txt")}`,
         "pool_mode = transaction",
-        // Fewer server connections than the store's pool: statements of one client share them.
-        "default_pool_size = 3",
+        // Fewer server connections than the store's pool (statements of one client share them), but
+        // more than the concurrent lock holders: each holds one for its transaction while its write
+        // needs another.
+        "default_pool_size = 4",
         "max_client_conn = 100",
         "ignore_startup_parameters = extra_float_digits",
         `logfile = ${join(dir, "log")}`
@@ -102,7 +104,7 @@ describe.skipIf(!existsSync(binary))("layerPg behind PgBouncer (transaction mode
               )
               return { instance, credential }
             }),
-          { concurrency: 6 }
+          { concurrency: 3 }
         )
         const reads = yield* Effect.forEach(
           Array.from({ length: 120 }, (_, i) => stored[i % stored.length]!),
