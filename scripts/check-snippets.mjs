@@ -14,8 +14,9 @@
 //   })
 //   -->
 //
-// The snippet takes the place of the line `...` (or follows the context when there is none). A block
-// that cannot be checked at all is marked ```ts no-check; keep those rare.
+// The snippet takes the place of the line `...` (or follows the context when there is none); its
+// leading imports go first. A block that cannot be checked at all is marked ```ts no-check; keep
+// those rare.
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -86,18 +87,27 @@ const sources = new Map()
 for (const file of markdown) {
   for (const block of blocks(file)) {
     const name = `${file.replace(/[/.]/g, "_")}_L${block.start}.ts`
-    const context = block.context?.lines ?? []
-    const hole = context.findIndex((line) => line.trim() === "...")
-    const before = hole === -1 ? context : context.slice(0, hole)
-    const after = hole === -1 ? [] : context.slice(hole + 1)
-    // `export {}` keeps a snippet without imports a module, so snippets never share a scope.
-    writeFileSync(join(out, name), [...before, ...block.code, ...after, "export {}", ""].join("\n"))
-    // Generated line → Markdown line.
-    const lineOf = (line) => {
-      if (line <= before.length) return block.context.start + line - 1
-      if (line <= before.length + block.code.length) return block.start + line - before.length - 1
-      return block.context.start + hole + (line - before.length - block.code.length)
+    const code = block.code.map((text, i) => ({ text, line: block.start + i }))
+    const context = (block.context?.lines ?? []).map((text, i) => ({ text, line: block.context.start + i }))
+    // The snippet's leading imports go above the context (imports are top-level only).
+    let imports = 0
+    while (imports < code.length && /^\s*(import\b|$)/.test(code[imports].text)) {
+      if (/^\s*import\b/.test(code[imports].text) && !/\bfrom\s*["']|^\s*import\s*["']/.test(code[imports].text)) {
+        while (imports < code.length && !/\bfrom\s*["']/.test(code[imports].text)) imports++
+      }
+      imports++
     }
+    const hole = context.findIndex(({ text }) => text.trim() === "...")
+    const generated = [
+      ...code.slice(0, imports),
+      ...(hole === -1 ? context : context.slice(0, hole)),
+      ...code.slice(imports),
+      ...(hole === -1 ? [] : context.slice(hole + 1)),
+      // `export {}` keeps a snippet without imports a module, so snippets never share a scope.
+      { text: "export {}", line: block.start }
+    ]
+    writeFileSync(join(out, name), `${generated.map(({ text }) => text).join("\n")}\n`)
+    const lineOf = (line) => generated[line - 1]?.line ?? block.start
     sources.set(name, { file, lineOf })
   }
 }
