@@ -1,7 +1,8 @@
 /**
- * One of the processes of the multi-process refresh test: composes the PostgreSQL stack, says
- * "ready", waits for "go" on stdin, resolves the instance's credential once and prints the outcome
- * as one JSON line.
+ * One of the processes of the multi-process refresh tests: composes the PostgreSQL stack, says
+ * "ready", waits for "go" on stdin, resolves the instance's credential `RESOLVES` times at once
+ * (default 1) and prints the outcomes as one JSON line: `{ version, token }` (a hash) or
+ * `{ error, reason?, reconnectUrl? }` each.
  */
 import { createHash } from "node:crypto"
 import { createInterface } from "node:readline"
@@ -33,9 +34,25 @@ const program = Effect.gen(function* () {
   const instance = yield* instances.getInstance(env("INSTANCE_ID"))
   process.stdout.write("ready\n")
   yield* Effect.promise(go)
-  const resolved = yield* resolver.resolve(instance)
-  const token = String(Redacted.value(resolved.secrets).access_token)
-  return { version: resolved.metadata.version, token: createHash("sha256").update(token).digest("hex") }
+  const once = resolver.resolve(instance).pipe(
+    Effect.map((resolved) => {
+      const token = String(Redacted.value(resolved.secrets).access_token)
+      return { version: resolved.metadata.version, token: createHash("sha256").update(token).digest("hex") }
+    }),
+    Effect.catchAll((error) =>
+      Effect.succeed(
+        error._tag === "ReconnectRequired"
+          ? { error: error._tag, reason: error.reason, reconnectUrl: error.reconnectUrl }
+          : { error: error._tag }
+      )
+    )
+  )
+  return yield* Effect.all(
+    Array.from({ length: Number(process.env.RESOLVES ?? "1") }, () => once),
+    {
+      concurrency: "unbounded"
+    }
+  )
 }).pipe(
   Effect.provide(
     sqlStack({ url: env("DATABASE_URL"), key: env("KEY"), fingerprintKey: env("FINGERPRINT_KEY"), migrate: false })
