@@ -48,7 +48,7 @@ export type DriverContext = ConnectorDriver.DriverContext<Configuration, Credent
  * @since 0.1.0
  */
 export interface StatementOptions {
-  /** The statement timeout in force, named by `TimedOut`; the client stops waiting `graceMillis` after it. */
+  /** The statement timeout in force, named by `TimedOut`; the client stops waiting 5 s after it. */
   readonly timeoutMillis: number
   /** Bound values, scrubbed from server messages. */
   readonly params?: ReadonlyArray<unknown> | undefined
@@ -102,7 +102,7 @@ export interface Session {
 
 /**
  * A server connection for the length of one call. Each statement is one Effect: its failure mapped
- * to a driver error, bounded by its timeout plus `graceMillis` on the client side.
+ * to a driver error, and bounded on the client side 5 s after its timeout.
  *
  * @since 0.1.0
  */

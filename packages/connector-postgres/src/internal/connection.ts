@@ -118,7 +118,8 @@ const copyRefusal = "COPY with the client (FROM STDIN, TO STDOUT) is not support
 
 /**
  * A cursor that also answers the COPY messages pg hands to the active query, which pg-cursor does
- * not handle (pg would throw on them): a COPY FROM STDIN is failed, COPY TO STDOUT data dropped.
+ * not handle (pg would throw on them and crash the process): COPY FROM STDIN is failed with
+ * CopyFail, the data of COPY TO STDOUT is dropped; both end as `RequestRejected`.
  */
 class ReadCursor extends Cursor<Record<string, unknown>> {
   copyRefused = false
