@@ -13,13 +13,18 @@ import { AgentId, OrgId, UserId, WorkspaceId } from "./Ids.js"
 /**
  * The actor's identity: always an organization, optionally a workspace, a user and an agent.
  *
+ * An agent has isolated access: with an `agentId`, the `userId`'s personal credentials are used
+ * (and writable) only when the host states that the agent acts on behalf of that user
+ * (`onBehalfOfUser: true`); otherwise the agent resolves agent → workspace → organization.
+ *
  * @since 0.1.0
  */
 export class ActorInfo extends Schema.Class<ActorInfo>("@patchbay/core/ActorInfo")({
   orgId: OrgId,
   workspaceId: Schema.optional(WorkspaceId),
   userId: Schema.optional(UserId),
-  agentId: Schema.optional(AgentId)
+  agentId: Schema.optional(AgentId),
+  onBehalfOfUser: Schema.optional(Schema.Boolean)
 }) {}
 
 /**

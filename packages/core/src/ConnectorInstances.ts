@@ -24,6 +24,7 @@ import {
   view
 } from "./ConnectorInstance.js"
 import { ConnectorRegistry, validateConfiguration } from "./ConnectorRegistry.js"
+import * as CredentialScope from "./CredentialScope.js"
 import {
   type ConnectorNotFound,
   type DuplicateAccount,
@@ -211,7 +212,10 @@ export const layer: Layer.Layer<
       Effect.gen(function* () {
         const actor = yield* Actor
         const found = isInstanceId(id) ? yield* repository.get(actor.orgId, id) : Option.none()
-        if (Option.isNone(found)) return yield* new InstanceNotFound({ instanceId: id })
+        // Another workspace's instance does not exist for this actor.
+        if (Option.isNone(found) || !CredentialScope.visibleTo(actor, found.value)) {
+          return yield* new InstanceNotFound({ instanceId: id })
+        }
         return found.value
       })
 
@@ -305,7 +309,8 @@ export const layer: Layer.Layer<
         })
         const items = rows.slice(0, request.limit)
         return {
-          items: items.map(view),
+          // A page may hold fewer than `limit` items: other workspaces' instances are left out.
+          items: items.filter((instance) => CredentialScope.visibleTo(actor, instance)).map(view),
           nextCursor: rows.length > request.limit ? items[items.length - 1]!.id : null
         }
       }),

@@ -1,7 +1,9 @@
 /**
  * The credential resolver: for the current actor and an instance, the credential to use, decrypted
- * and wrapped whole in `Redacted`. Scopes are tried in precedence order agent → user → workspace →
- * organization; in a scope, the newest version that is neither expired nor revoked wins. Every
+ * and wrapped whole in `Redacted`. Scopes are tried in precedence order (`CredentialScope.forActor`:
+ * a person user → workspace → organization, an agent agent → workspace → organization, its user
+ * only when it acts on behalf of that user); a workspace's instance resolves only for actors of that
+ * workspace (`ScopeForbidden` otherwise); in a scope, the newest version that is neither expired nor revoked wins. Every
  * resolution passes through the `CredentialRefresher` the layer requires.
  *
  * @since 0.1.0
@@ -168,6 +170,10 @@ export const layer: Layer.Layer<
     ) {
       const actor = yield* Actor.Actor
       if (instance.orgId !== actor.orgId) return yield* new DomainError.InstanceNotFound({ instanceId: instance.id })
+      if (!CredentialScope.usableBy(actor, instance)) {
+        // A workspace's instance is used only inside that workspace.
+        return yield* new DomainError.ScopeForbidden({ scope: `workspace:${instance.workspaceId}` })
+      }
       let scopes: ReadonlyArray<CredentialScope.CredentialScope>
       if (options?.scope === undefined) {
         scopes = scopesOf(actor)

@@ -343,7 +343,9 @@ export const layer: Layer.Layer<
     const list = Effect.fn("CredentialVault.list")(function* (instanceId: string) {
       const actor = yield* Actor.Actor
       const instance = yield* findInstance(instanceId)
-      return yield* repository.list(actor.orgId, instance.id)
+      const versions = yield* repository.list(actor.orgId, instance.id)
+      // Only versions the actor may use or administer: never another user's or agent's.
+      return versions.filter((version) => CredentialScope.listableBy(actor, version.scope))
     })
 
     const revoke = Effect.fn("CredentialVault.revoke")(function* (credentialId: string) {
@@ -394,7 +396,7 @@ export const layer: Layer.Layer<
           )
         }
         const view = views.get(row.instanceId)!
-        if (Option.isNone(view) || row.expiresAt === null) continue
+        if (Option.isNone(view) || row.expiresAt === null || !CredentialScope.listableBy(actor, row.scope)) continue
         const connector = yield* Effect.option(registry.get(view.value.connectorId))
         items.push(
           ExpiringCredential.make({

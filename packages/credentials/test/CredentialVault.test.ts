@@ -159,11 +159,11 @@ describe("CredentialVault", () => {
         boundOwnWorkspace: "stored",
         otherOrgInstance: "InstanceNotFound"
       })
-      // A workspace-level instance takes workspace credentials of its own workspace only.
+      // A workspace-level instance does not exist for actors of another workspace.
       const elsewhere = yield* attempt(bound.id, { type: "workspace", id: workspace2 }).pipe(
         as({ orgId: orgA, workspaceId: workspace2 })
       )
-      assert.strictEqual(elsewhere, "ScopeForbidden")
+      assert.strictEqual(elsewhere, "InstanceNotFound")
       // An actor acting for an agent may write that agent's scope.
       assert.strictEqual(
         yield* attempt(instance.id, { type: "agent", id: agent1 }).pipe(as({ ...admin, agentId: agent1 })),
