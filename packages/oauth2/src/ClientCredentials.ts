@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Actor, ConnectorInstances, type Credential, CredentialScope, DomainError } from "@patchbay/core"
+import { Actor, ConnectorInstances, type Credential, CredentialScope, DomainError, InputBounds } from "@patchbay/core"
 import { CredentialVault } from "@patchbay/credentials"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -25,11 +25,16 @@ import * as TokenSet from "./TokenSet.js"
 export class ConnectClientCredentials extends Schema.Class<ConnectClientCredentials>(
   "@patchbay/oauth2/ConnectClientCredentials"
 )({
-  instanceId: Schema.String,
+  instanceId: InputBounds.boundedString(64),
   scope: Schema.optional(CredentialScope.CredentialScope),
-  clientId: Schema.optional(Schema.String.pipe(Schema.nonEmptyString())),
-  clientSecret: Schema.optional(Schema.Union(Schema.RedactedFromSelf(Schema.String), Schema.Redacted(Schema.String))),
-  scopes: Schema.optional(Schema.Array(Schema.String))
+  clientId: Schema.optional(InputBounds.boundedString(512).pipe(Schema.nonEmptyString())),
+  clientSecret: Schema.optional(
+    Schema.Union(
+      Schema.RedactedFromSelf(InputBounds.boundedString(8192)),
+      Schema.Redacted(InputBounds.boundedString(8192))
+    )
+  ),
+  scopes: Schema.optional(InputBounds.boundedArray(InputBounds.boundedString(256), 64))
 }) {}
 
 /**

@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterAll, assert, beforeAll, beforeEach, describe, it } from "@effect/vitest"
 import { ConnectorInstances, DomainError, EgressPolicy } from "@patchbay/core"
-import { Effect, Layer, Redacted } from "effect"
+import { Cause, Effect, Exit, FastCheck as fc, Layer, Option, Redacted } from "effect"
 import { OAuth2, OAuth2Clients } from "../src/index.js"
 import { actor, memoryBase } from "./support/stack.js"
 
@@ -291,4 +291,44 @@ describe("pinned requests", () => {
       assert.strictEqual(tenant.requests[0]!.headers.host, `as.patchbay.invalid:${port}`)
     }).pipe(Effect.provide(stack(egress)))
   })
+})
+
+describe("bad input", () => {
+  it.effect("NUL bytes, lone surrogates, long and many values are InvalidInput, before any request", () =>
+    Effect.gen(function* () {
+      const oauth2 = yield* OAuth2.OAuth2
+      const cc = yield* instance("oauth2_client_credentials", {}, "bounded")
+      const poison = fc.oneof(
+        fc.string().map((s) => `${s}\u0000${s}`),
+        fc.string().map((s) => `${s}\ud800${s}`),
+        fc.string().map((s) => `\udc00${s}`),
+        fc.constant("x".repeat(10_000))
+      )
+      const inputs = fc.sample(
+        fc.oneof(
+          poison.map((p) => ({ instanceId: p })),
+          poison.map((p) => ({ instanceId: cc.id, clientId: p, clientSecret: tenantSecret })),
+          poison.map((p) => ({ instanceId: cc.id, clientId: "tenant-client", clientSecret: p })),
+          poison.map((p) => ({ instanceId: cc.id, scopes: ["read", p] })),
+          fc.constant({ instanceId: cc.id, scopes: Array.from({ length: 65 }, (_, i) => `s${i}`) })
+        ),
+        { numRuns: 300, seed: 13 }
+      )
+      let failures = 0
+      for (const input of inputs) {
+        const exit = yield* Effect.exit(oauth2.connectClientCredentials(input))
+        if (
+          !(
+            Exit.isFailure(exit) &&
+            Cause.failureOption(exit.cause).pipe(Option.exists((e) => e._tag === "InvalidInput"))
+          )
+        ) {
+          failures++
+        }
+      }
+      assert.strictEqual(inputs.length, 300)
+      assert.strictEqual(failures, 0)
+      assert.strictEqual(host.connections, 0)
+    }).pipe(Effect.provide(stack()))
+  )
 })
