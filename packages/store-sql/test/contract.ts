@@ -6,6 +6,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import {
   AuditLog,
   ConnectorInstance,
+  CredentialRefreshState,
   CredentialRepository,
   DomainError,
   Ids,
@@ -411,6 +412,41 @@ export const contract = <R = never>(subject: Subject<R>): void => {
             assert.notInclude(still, a.metadata.id)
             assert.include(still, b.metadata.id)
             assert.include(yield* repo.keyIds, newKey)
+          })
+        )
+
+        it.effect("records a version's refresh state durably, within its organization only", () =>
+          Effect.gen(function* () {
+            const repo = yield* CredentialRepository.CredentialRepository
+            const { orgId, instance } = yield* storedInstance
+            const v1 = yield* repo.insert(yield* newCredential(instance, scope("organization", orgId)))
+            const id = v1.metadata.id
+            assert.isTrue(Option.isNone(yield* repo.refreshState(orgId, id)))
+            const attempted = CredentialRefreshState.CredentialRefreshState.make({
+              ...CredentialRefreshState.empty(orgId, id),
+              attemptedAt: at("2030-01-01T00:00:00Z"),
+              failures: 2,
+              retryAt: at("2030-01-01T00:00:04Z")
+            })
+            yield* repo.putRefreshState(attempted)
+            assert.deepStrictEqual(yield* repo.refreshState(orgId, id), Option.some(attempted))
+            const refused = CredentialRefreshState.CredentialRefreshState.make({
+              ...attempted,
+              attemptedAt: null,
+              refusedAt: at("2030-01-01T00:01:00Z"),
+              refusedReason: "refused",
+              reconnect: CredentialRefreshState.ReconnectLink.make({
+                sealed: sealed("k1", 9),
+                expiresAt: at("2030-01-01T00:11:00Z")
+              })
+            })
+            yield* repo.putRefreshState(refused)
+            assert.deepStrictEqual(yield* repo.refreshState(orgId, id), Option.some(refused))
+            // Another organization neither reads nor writes it.
+            const other = yield* newOrg
+            assert.isTrue(Option.isNone(yield* repo.refreshState(other, id)))
+            yield* repo.putRefreshState(CredentialRefreshState.empty(other, id))
+            assert.deepStrictEqual(yield* repo.refreshState(orgId, id), Option.some(refused))
           })
         )
 
