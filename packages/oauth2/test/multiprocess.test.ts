@@ -150,7 +150,12 @@ describe("refresh across processes", () => {
 
         assert.strictEqual(results.length, processes * 25)
         assert.strictEqual(server.counts.refresh_token, 1)
-        assert.isTrue(results.every((r) => "error" in r && r.error === "ReconnectRequired"))
+        const failures = new Set(results.map((r) => ("error" in r ? `${r.error}` : "resolved")))
+        assert.deepStrictEqual(
+          [...failures],
+          ["ReconnectRequired"],
+          JSON.stringify(results.filter((r) => !("reconnectUrl" in r)))
+        )
         const urls = new Set(results.map((r) => ("reconnectUrl" in r ? r.reconnectUrl : undefined)))
         assert.strictEqual(urls.size, 1)
         assert.isTrue([...urls][0]?.startsWith(`${server.issuer}/auth?`))

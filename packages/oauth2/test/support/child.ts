@@ -43,7 +43,7 @@ const program = Effect.gen(function* () {
       Effect.succeed(
         error._tag === "ReconnectRequired"
           ? { error: error._tag, reason: error.reason, reconnectUrl: error.reconnectUrl }
-          : { error: error._tag }
+          : { error: error._tag, reason: error.message }
       )
     )
   )
