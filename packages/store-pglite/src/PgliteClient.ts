@@ -58,7 +58,18 @@ export interface PgliteClientConfig {
  * @since 0.1.0
  */
 export interface PgliteClientShape extends SqlClient.SqlClient {
-  readonly pglite: PGlite
+  readonly pglite: PgliteInstance
+}
+
+/**
+ * The operations of the PGlite instance the client exposes, declared here so that PGlite's own
+ * declarations (which need Emscripten and DOM types) stay out of this package's: a host type-checks
+ * with `skipLibCheck: false`.
+ *
+ * @since 0.1.0
+ */
+export interface PgliteInstance {
+  readonly dumpDataDir: (compression?: "auto" | "gzip" | "none") => Promise<Blob>
 }
 
 /**
