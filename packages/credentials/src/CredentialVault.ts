@@ -20,6 +20,7 @@ import {
   CredentialScope,
   DomainError,
   Ids,
+  InputBounds,
   Transactions
 } from "@patchbay/core"
 import { Envelope, Fingerprint, Mask } from "@patchbay/crypto"
@@ -49,16 +50,28 @@ export class CredentialVersionNotFound extends Schema.TaggedError<CredentialVers
 const DateInput = Schema.Union(Schema.ValidDateFromSelf, Schema.Date)
 
 /**
+ * Credential values as input: bounded JSON like configuration, with room for a private key or a
+ * service-account document (64 Ki characters a string, 256 Ki in all).
+ *
+ * @since 0.1.0
+ */
+export const CredentialValues: Schema.Schema<unknown> = InputBounds.boundedJson({
+  ...InputBounds.configurationLimits,
+  maxStringLength: 65_536,
+  maxSize: 262_144
+})
+
+/**
  * Input of `create`: the instance, the scope, the credential values (validated against the
  * connector's credential schema), non-secret labels and an optional expiry in the future.
  *
  * @since 0.1.0
  */
 export class CreateCredential extends Schema.Class<CreateCredential>("@patchbay/credentials/CreateCredential")({
-  instanceId: Schema.String,
+  instanceId: InputBounds.boundedString(64),
   scope: CredentialScope.CredentialScope,
-  credentials: Schema.Unknown,
-  labels: Schema.optionalWith(Credential.CredentialLabels, { default: () => ({}) }),
+  credentials: CredentialValues,
+  labels: Schema.optionalWith(InputBounds.Metadata, { default: () => ({}) }),
   expiresAt: Schema.optionalWith(Schema.NullOr(DateInput), { default: () => null })
 }) {}
 
