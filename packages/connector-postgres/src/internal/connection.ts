@@ -134,20 +134,75 @@ class ReadCursor extends Cursor<Record<string, unknown>> {
   }
 }
 
-interface Outcome<A> {
-  readonly succeed: (value: A) => void
-  /** A failure of pg or of the socket, mapped here. */
-  readonly fail: (cause: unknown) => void
-  /** A failure the driver decided on. */
-  readonly reject: (error: DriverError.DriverError) => void
-}
-
 const fieldsOf = (fields: ReadonlyArray<pg.FieldDef> | undefined): ReadonlyArray<Field> =>
   fields === undefined ? [] : fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }))
 
 /** The result of a simple query with several statements is one per statement: the last one counts. */
 const lastOf = (result: pg.QueryResult | ReadonlyArray<pg.QueryResult>): pg.QueryResult =>
   Array.isArray(result) ? result[result.length - 1]! : (result as pg.QueryResult)
+
+/**
+ * One statement in flight, settled once: by its outcome, by its backstop (`graceMillis` after its
+ * timeout), or by an interruption. One object per statement, its methods called by pg's callbacks.
+ */
+class Statement<A> {
+  private settled = false
+  private readonly backstop: ReturnType<typeof setTimeout>
+
+  constructor(
+    private readonly health: Health,
+    private readonly target: string,
+    private readonly connectTimeoutMillis: number,
+    private readonly options: StatementOptions,
+    private readonly resume: (effect: Effect.Effect<A, DriverError.DriverError>) => void
+  ) {
+    health.running = true
+    this.backstop = setTimeout(expire, options.timeoutMillis + graceMillis, this)
+  }
+
+  succeed(value: A): void {
+    if (!this.settled) this.settle(Effect.succeed(value))
+  }
+
+  /** A failure of pg or of the socket, mapped here. */
+  fail(cause: unknown): void {
+    if (this.settled) return
+    if (isConnectionBroken(cause)) this.health.broken = true
+    this.settle(
+      Effect.fail(
+        toDriverError(cause, { target: this.target, connectTimeoutMillis: this.connectTimeoutMillis, ...this.options })
+      )
+    )
+  }
+
+  /** A failure the driver decided on. */
+  reject(detail: string): void {
+    if (!this.settled) this.settle(Effect.fail(new DriverError.RequestRejected({ target: this.target, detail })))
+  }
+
+  /** Past the backstop: the statement may still run, so the owner cancels it and destroys the connection. */
+  expire(): void {
+    if (this.settled) return
+    this.settled = true
+    this.health.broken = true
+    this.resume(Effect.fail(new DriverError.TimedOut({ target: this.target, afterMillis: this.options.timeoutMillis })))
+  }
+
+  /** Interrupted: the statement keeps `running`, for the owner to cancel. */
+  interrupt(): void {
+    this.settled = true
+    clearTimeout(this.backstop)
+  }
+
+  private settle(effect: Effect.Effect<A, DriverError.DriverError>): void {
+    this.settled = true
+    clearTimeout(this.backstop)
+    this.health.running = false
+    this.resume(effect)
+  }
+}
+
+const expire = (statement: { expire(): void }) => statement.expire()
 
 /** Wraps a client of the instance at `target` (its pooled type cache given) as a `Connection`. */
 export const wrap = (
@@ -158,57 +213,26 @@ export const wrap = (
 ): { readonly connection: Connection; readonly health: Health } => {
   const health: Health = { running: false, broken: false }
 
-  /** One statement: settled once, by its outcome, its backstop or an interruption. */
-  const statement = <A>(options: StatementOptions, start: (outcome: Outcome<A>) => void) =>
+  /** Starts a statement with `submit`; a value pg cannot send is refused before anything is written. */
+  const statement = <A>(options: StatementOptions, submit: (statement: Statement<A>) => void) =>
     Effect.async<A, DriverError.DriverError>((resume) => {
-      let settled = false
-      health.running = true
-      const backstop = setTimeout(() => {
-        if (settled) return
-        settled = true
-        // The statement may still run: the owner cancels it and destroys the connection.
-        health.broken = true
-        resume(Effect.fail(new DriverError.TimedOut({ target, afterMillis: options.timeoutMillis })))
-      }, options.timeoutMillis + graceMillis)
-      const settle = (effect: Effect.Effect<A, DriverError.DriverError>) => {
-        settled = true
-        clearTimeout(backstop)
-        health.running = false
-        resume(effect)
-      }
-      const outcome: Outcome<A> = {
-        succeed: (value) => {
-          if (!settled) settle(Effect.succeed(value))
-        },
-        fail: (cause) => {
-          if (settled) return
-          if (isConnectionBroken(cause)) health.broken = true
-          settle(Effect.fail(toDriverError(cause, { target, connectTimeoutMillis, ...options })))
-        },
-        reject: (error) => {
-          if (!settled) settle(Effect.fail(error))
-        }
-      }
+      const running = new Statement(health, target, connectTimeoutMillis, options, resume)
       try {
-        start(outcome)
+        submit(running)
       } catch (thrown) {
-        // A value pg cannot send is refused before anything is written.
-        outcome.reject(new DriverError.RequestRejected({ target, detail: `${options.prefix ?? ""}${String(thrown)}` }))
+        running.reject(`${options.prefix ?? ""}${String(thrown)}`)
       }
-      return Effect.sync(() => {
-        settled = true
-        clearTimeout(backstop)
-      })
+      return Effect.sync(() => running.interrupt())
     })
 
   const query: Connection["query"] = (text, values, options) =>
-    statement<StatementResult>(options, (outcome) => {
+    statement<StatementResult>(options, (running) => {
       client.query(
         values === undefined ? { text } : { text, values: [...values] },
         (error: Error | undefined, result: pg.QueryResult | ReadonlyArray<pg.QueryResult>) => {
-          if (error) return outcome.fail(error)
+          if (error) return running.fail(error)
           const last = lastOf(result)
-          outcome.succeed({
+          running.succeed({
             fields: fieldsOf(last.fields),
             rows: last.rows,
             command: last.command ?? null,
@@ -219,33 +243,32 @@ export const wrap = (
     })
 
   /** Reads up to `maxRows + 1` rows, and closes the portal when the statement had more. */
-  const readRows = (cursor: ReadCursor, maxRows: number, outcome: Outcome<CursorResult>) => {
+  const readRows = (cursor: ReadCursor, maxRows: number, running: Statement<CursorResult>) => {
     client.query(cursor)
     cursor.read(maxRows + 1, (error, rows, result) => {
-      if (cursor.copyRefused) return outcome.reject(new DriverError.RequestRejected({ target, detail: copyRefusal }))
-      if (error) return outcome.fail(error)
-      const done = (truncated: boolean) =>
-        outcome.succeed({
-          fields: fieldsOf(result.fields),
-          rows: truncated ? rows.slice(0, maxRows) : rows,
-          truncated,
-          command: result.command ?? null,
-          rowCount: result.rowCount ?? null
-        })
+      if (cursor.copyRefused) return running.reject(copyRefusal)
+      if (error) return running.fail(error)
+      const outcome = (truncated: boolean): CursorResult => ({
+        fields: fieldsOf(result.fields),
+        rows: truncated ? rows.slice(0, maxRows) : rows,
+        truncated,
+        command: result.command ?? null,
+        rowCount: result.rowCount ?? null
+      })
       // Fewer rows than asked for: the portal ran to its end and the cursor has synced already.
-      if (rows.length <= maxRows) return done(false)
-      cursor.close(() => done(true))
+      if (rows.length <= maxRows) return running.succeed(outcome(false))
+      cursor.close(() => running.succeed(outcome(true)))
     })
   }
 
   const read: Connection["read"] = (text, values, maxRows, options) =>
-    statement<CursorResult>(options, (outcome) => {
+    statement<CursorResult>(options, (running) => {
       // The cursor writes Parse/Bind/Describe, then Execute: corked, they leave in one packet and
       // the server answers them in one go (pg's own Query corks its messages the same way).
       const stream = client.connection.stream
       stream.cork()
       try {
-        readRows(new ReadCursor(text, [...values]), maxRows, outcome)
+        readRows(new ReadCursor(text, [...values]), maxRows, running)
       } finally {
         stream.uncork()
       }

@@ -14,9 +14,19 @@ import type { DriverContext, PoolOptions } from "../PostgresPools.js"
 import { clientConfig, ignore, refusedTls, targetOf } from "./connection.js"
 import { toDriverError } from "./errors.js"
 
+/** What a pool is made for: the connection's configuration and user (the password is compared apart). */
+interface Key {
+  readonly host: string
+  readonly port: number
+  readonly database: string
+  readonly sslMode: string
+  readonly readOnly: boolean
+  readonly username: string
+}
+
 /** The pool of one instance. */
 export interface Entry {
-  readonly key: string
+  readonly key: Key
   readonly password: Redacted.Redacted<string>
   readonly address: string
   readonly checkedAt: number
@@ -42,15 +52,24 @@ export interface PoolCache {
   readonly closeAll: Effect.Effect<void>
 }
 
-const keyOf = (context: DriverContext) =>
-  JSON.stringify([
-    context.configuration.host,
-    context.configuration.port,
-    context.configuration.database,
-    context.configuration.ssl_mode,
-    context.configuration.read_only,
-    context.credentials.username
-  ])
+const keyOf = ({ configuration, credentials }: DriverContext): Key => ({
+  host: configuration.host,
+  port: configuration.port,
+  database: configuration.database,
+  sslMode: configuration.ssl_mode,
+  readOnly: configuration.read_only,
+  username: credentials.username
+})
+
+/** Whether the entry's pool was made for this configuration and these credentials. */
+const fits = (entry: Entry, { configuration, credentials }: DriverContext): boolean =>
+  entry.key.host === configuration.host &&
+  entry.key.port === configuration.port &&
+  entry.key.database === configuration.database &&
+  entry.key.sslMode === configuration.ssl_mode &&
+  entry.key.readOnly === configuration.read_only &&
+  entry.key.username === credentials.username &&
+  Equal.equals(entry.password, credentials.password)
 
 /** Unused pools are looked for at most this often (every call would otherwise scan them all). */
 const sweepEveryMillis = 1_000
@@ -102,12 +121,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
   const current = (context: DriverContext, now: number): Entry | undefined => {
     if (now - lastSweep >= sweepEveryMillis) sweep(now)
     const entry = entries.get(context.instance.id)
-    if (
-      entry !== undefined &&
-      now - entry.checkedAt < recheckMillis &&
-      entry.key === keyOf(context) &&
-      Equal.equals(entry.password, context.credentials.password)
-    ) {
+    if (entry !== undefined && now - entry.checkedAt < recheckMillis && fits(entry, context)) {
       entry.lastUsed = now
       return entry
     }
@@ -118,22 +132,16 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
   const refresh = (context: DriverContext): Effect.Effect<Entry, ConnectorDriver.DriverFailure> =>
     Effect.map(egress.check(context.configuration.host), (address) => {
       const id = context.instance.id
-      const key = keyOf(context)
       const now = Date.now()
       const existing = entries.get(id)
-      if (
-        existing !== undefined &&
-        existing.key === key &&
-        existing.address === address &&
-        Equal.equals(existing.password, context.credentials.password)
-      ) {
+      if (existing !== undefined && existing.address === address && fits(existing, context)) {
         const refreshed: Entry = { ...existing, checkedAt: now, lastUsed: now }
         entries.set(id, refreshed)
         return refreshed
       }
       if (existing !== undefined) end(existing.pool)
       const entry: Entry = {
-        key,
+        key: keyOf(context),
         password: context.credentials.password,
         address,
         checkedAt: now,
