@@ -469,9 +469,15 @@ export const make = (
               return { _tag: "Transient", error: locked.error, kept: locked.current } as const
             case "Refused": {
               if (locked.fresh) {
-                yield* instances
-                  .setStatus(instance.id, "reconnect_required", locked.refusal.reason)
-                  .pipe(Effect.catchTag("InstanceNotFound", () => Effect.void))
+                // The refusal is recorded already: a failure to mark the instance does not hide it.
+                yield* instances.setStatus(instance.id, "reconnect_required", locked.refusal.reason).pipe(
+                  Effect.catchTag("InstanceNotFound", () => Effect.void),
+                  Effect.catchAll((error) =>
+                    Effect.logWarning("the instance could not be marked reconnect_required").pipe(
+                      Effect.annotateLogs({ instanceId: instance.id, error: error.message })
+                    )
+                  )
+                )
               }
               return yield* reconnectRequired(instance, locked.refusal)
             }
