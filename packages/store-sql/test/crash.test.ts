@@ -17,10 +17,10 @@ import { Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 import { SqlStore } from "../src/index.js"
 
-const processes = 4
-const restarts = 3
+const processes = 3
+const restarts = 2
 /** Units acknowledged between restarts (and after the last one, to show the writers recovered). */
-const successesPerPhase = 12
+const successesPerPhase = 8
 /** A writer stops after this many rounds even if never told to: the loop is bounded. */
 const rounds = 2000
 
@@ -36,11 +36,19 @@ class Reports {
   readonly all: Array<Report> = []
   readonly ready = new Set<number>()
   readonly done = new Set<number>()
+  readonly exited = new Set<number>()
   private waiters: Array<() => void> = []
   add(child: number, line: string) {
     if (line === '"ready"') this.ready.add(child)
     else if (line === '"done"') this.done.add(child)
     else this.all.push(JSON.parse(line) as Report)
+    this.wake()
+  }
+  exit(child: number) {
+    this.exited.add(child)
+    this.wake()
+  }
+  private wake() {
     const waiters = this.waiters
     this.waiters = []
     for (const wake of waiters) wake()
@@ -76,6 +84,7 @@ const spawnChild = (index: number, env: Record<string, string>, reports: Reports
   })
   child.on("exit", (code) => {
     if (code !== 0) process.stderr.write(`crash child ${index} exited with ${code}: ${stderr}\n`)
+    reports.exit(index)
   })
   return child
 }
@@ -109,22 +118,28 @@ describe.skipIf(!haveDebian)("crash safety", () => {
           (children) => Effect.sync(() => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL")))
         )
         const exited = children.map((c) => new Promise<number | null>((resolve) => c.on("exit", resolve)))
-        yield* Effect.promise(() => reports.until(() => reports.ready.size === processes))
+        // Each latch also opens when a child exits, so that a child that died fails the test at once.
+        const orExited = (condition: () => boolean) => () => condition() || reports.exited.size > 0
+        yield* Effect.promise(() => reports.until(orExited(() => reports.ready.size === processes)))
+        assert.strictEqual(reports.ready.size, processes, "a writer did not start")
         for (const child of children) child.stdin!.write("go\n")
 
         let mark = 0
         for (let r = 0; r < restarts; r++) {
-          yield* Effect.promise(() => reports.until(() => reports.successes >= mark + successesPerPhase))
+          yield* Effect.promise(() => reports.until(orExited(() => reports.successes >= mark + successesPerPhase)))
+          assert.strictEqual(reports.exited.size, 0, "a writer died")
           yield* Effect.promise(() => server.crashRestart())
           mark = reports.successes
         }
-        yield* Effect.promise(() => reports.until(() => reports.successes >= mark + successesPerPhase))
+        yield* Effect.promise(() => reports.until(orExited(() => reports.successes >= mark + successesPerPhase)))
+        assert.strictEqual(reports.exited.size, 0, "a writer died")
         for (const child of children) child.stdin!.write("stop\n")
-        yield* Effect.promise(() => reports.until(() => reports.done.size === processes))
+        yield* Effect.promise(() => reports.until(() => reports.exited.size === processes))
         assert.deepStrictEqual(
           yield* Effect.promise(() => Promise.all(exited)),
           children.map(() => 0)
         )
+        assert.strictEqual(reports.done.size, processes)
 
         const client = new pg.Client({ connectionString: server.url })
         yield* Effect.acquireRelease(

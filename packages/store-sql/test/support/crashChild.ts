@@ -46,9 +46,7 @@ const stack = () => {
     SqlStore.layerPg({
       url: Redacted.make(env("DATABASE_URL")),
       maxConnections: 2,
-      migrate: false,
-      connectTimeout: "2 seconds",
-      operationTimeout: "5 seconds"
+      migrate: false
     }),
     ConnectorRegistry.layer([connector])
   )
