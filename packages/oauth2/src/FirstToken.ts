@@ -12,6 +12,7 @@ import {
   CredentialRepository,
   CredentialScope,
   DomainError,
+  DriverError,
   RefreshLock,
   type ResolvedCredential
 } from "@patchbay/core"
@@ -87,7 +88,13 @@ export const make: Effect.Effect<Obtain, never, Requirements | Scope.Scope> = Ef
         })
         .pipe(
           Effect.catchTags({
-            InvalidInput: Effect.die,
+            // The provider answered a token that cannot be stored (NUL, unpaired surrogates, too
+            // large): its answer is bad, and asking again gets the same answer.
+            InvalidInput: (error) =>
+              new DriverError.RequestRejected({
+                target: endpoint.target,
+                detail: `the token response cannot be stored: ${error.detail}`
+              }),
             InstanceNotFound: Effect.die,
             ConnectorNotFound: Effect.die,
             ScopeForbidden: Effect.die,
