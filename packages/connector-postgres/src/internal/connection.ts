@@ -88,7 +88,8 @@ export const open = (
               toDriverError(cause, {
                 target: targetOf(context.configuration),
                 timeoutMillis: connectTimeoutMillis,
-                connectTimeoutMillis
+                connectTimeoutMillis,
+                credentials: context.credentials
               })
             )
       })
@@ -153,6 +154,7 @@ class Statement<A> {
     private readonly health: Health,
     private readonly target: string,
     private readonly connectTimeoutMillis: number,
+    private readonly credentials: unknown,
     private readonly options: StatementOptions,
     private readonly resume: (effect: Effect.Effect<A, DriverError.DriverError>) => void
   ) {
@@ -170,7 +172,12 @@ class Statement<A> {
     if (isConnectionBroken(cause)) this.health.broken = true
     this.settle(
       Effect.fail(
-        toDriverError(cause, { target: this.target, connectTimeoutMillis: this.connectTimeoutMillis, ...this.options })
+        toDriverError(cause, {
+          target: this.target,
+          connectTimeoutMillis: this.connectTimeoutMillis,
+          credentials: this.credentials,
+          ...this.options
+        })
       )
     )
   }
@@ -204,19 +211,23 @@ class Statement<A> {
 
 const expire = (statement: { expire(): void }) => statement.expire()
 
-/** Wraps a client of the instance at `target` (its pooled type cache given) as a `Connection`. */
+/**
+ * Wraps a client of the instance at `target` (its pooled type cache given) as a `Connection`;
+ * `credentials` are scrubbed from the server messages its errors carry.
+ */
 export const wrap = (
   client: pg.Client,
   target: string,
   typeCache: Map<number, string>,
-  connectTimeoutMillis: number
+  connectTimeoutMillis: number,
+  credentials: unknown
 ): { readonly connection: Connection; readonly health: Health } => {
   const health: Health = { running: false, broken: false }
 
   /** Starts a statement with `submit`; a value pg cannot send is refused before anything is written. */
   const statement = <A>(options: StatementOptions, submit: (statement: Statement<A>) => void) =>
     Effect.async<A, DriverError.DriverError>((resume) => {
-      const running = new Statement(health, target, connectTimeoutMillis, options, resume)
+      const running = new Statement(health, target, connectTimeoutMillis, credentials, options, resume)
       try {
         submit(running)
       } catch (thrown) {

@@ -1,9 +1,9 @@
 /**
  * Maps what `pg` and node's sockets throw onto core's driver errors. Messages are the server's own,
- * with quoted parameter values replaced by their placeholder; details (which may hold row values)
- * and passwords never appear.
+ * with quoted parameter values replaced by their placeholder and the credential's secrets (in every
+ * spelling `SecretScrubber` knows) removed; details (which may hold row values) never appear.
  */
-import { DriverError } from "@patchbay/core"
+import { DriverError, SecretScrubber } from "@patchbay/core"
 
 /** What a failed call was doing, for the error's wording. */
 export interface ErrorContext {
@@ -17,6 +17,8 @@ export interface ErrorContext {
   readonly params?: ReadonlyArray<unknown> | undefined
   /** Prepended to the detail (`statement 2: `). */
   readonly prefix?: string | undefined
+  /** The resolved credentials, whose secrets are scrubbed from every detail. */
+  readonly credentials?: unknown
 }
 
 const unreachableCodes = new Set([
@@ -76,9 +78,11 @@ export const isConnectionBroken = (cause: unknown): boolean => sqlState(cause) =
 export const toDriverError = (cause: unknown, context: ErrorContext): DriverError.DriverError => {
   const { target } = context
   const prefix = context.prefix ?? ""
+  const secrets = context.credentials === undefined ? undefined : SecretScrubber.fromCredentials(context.credentials)
+  const clean = (detail: string) => (secrets === undefined ? detail : secrets.scrub(detail))
   const state = sqlState(cause)
   if (state !== undefined) {
-    const detail = `${prefix}${scrub(text(cause), context.params)} (SQLSTATE ${state})`
+    const detail = clean(`${prefix}${scrub(text(cause), context.params)} (SQLSTATE ${state})`)
     if (state === "28P01" || state === "28000") {
       return new DriverError.AuthFailed({ kind: "invalid_credentials", detail })
     }
@@ -93,7 +97,7 @@ export const toDriverError = (cause: unknown, context: ErrorContext): DriverErro
     return new DriverError.RequestRejected({ target, status: state, detail })
   }
   const code = field(cause, "code")
-  const message = text(cause)
+  const message = clean(text(cause))
   if (typeof code === "string" && unreachableCodes.has(code)) {
     return new DriverError.Unreachable({ target, detail: `${prefix}${code}` })
   }

@@ -185,7 +185,8 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
               toDriverError(cause, {
                 target: targetOf(context.configuration),
                 timeoutMillis: connectTimeoutMillis,
-                connectTimeoutMillis
+                connectTimeoutMillis,
+                credentials: context.credentials
               })
             )
           )

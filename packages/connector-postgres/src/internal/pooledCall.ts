@@ -23,7 +23,10 @@ const checkout = (cache: PoolCache, entry: Entry, context: DriverContext) =>
   Effect.map(cache.checkout(entry, context), (client): CheckedOut => {
     // A checked-out client has no error listener of pg's: a dead socket must not crash the process.
     client.on("error", ignore)
-    return { client, ...wrap(client, targetOf(context.configuration), entry.typeCache, cache.connectTimeoutMillis) }
+    return {
+      client,
+      ...wrap(client, targetOf(context.configuration), entry.typeCache, cache.connectTimeoutMillis, context.credentials)
+    }
   })
 
 const release = ({ client, health }: CheckedOut) =>
@@ -76,7 +79,7 @@ export const unpooled = <A, E>(
     Effect.acquireUseRelease(
       Effect.map(open(context, address, cache.connectTimeoutMillis), (client) => ({
         client,
-        ...wrap(client, targetOf(context.configuration), new Map(), cache.connectTimeoutMillis)
+        ...wrap(client, targetOf(context.configuration), new Map(), cache.connectTimeoutMillis, context.credentials)
       })),
       ({ connection }) => use(connection),
       // Ending a client with a statement in flight destroys its socket.
