@@ -4,7 +4,8 @@
  * context, and fails only with `ReconnectRequired`, `TransientFailure` or `ActivityRejected`.
  *
  * A `ReconnectRequired` marks the instance `reconnect_required` (audited); the next success marks
- * it `active` again. Every DDL preview, execution and refusal is audited.
+ * it `active` again. Every DDL preview, execution and refusal is audited; an execution also as
+ * `ddl.attempted` before it runs (not run when that row cannot be written).
  *
  * @since 0.1.0
  */
@@ -234,7 +235,27 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
               outcome,
               details: { sql: redactSql(request.sql), reason: request.reason ?? null, ...details }
             }).pipe(Effect.provide(context), Effect.ignore)
-          return perform("execute_ddl", target, (c) => c.connector.driver.executeDdl?.(c.context, request)).pipe(
+          // The DDL runs on the connector's database and its audit events go to Patchbay's store: two
+          // databases, so no one transaction. An execution is audited as attempted before it runs
+          // (no audit row, no execution) and with its outcome after.
+          const attempted = request.confirm
+            ? AuditLog.record("ddl.attempted", {
+                instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
+                details: { sql: redactSql(request.sql), reason: request.reason ?? null }
+              }).pipe(
+                Effect.provide(context),
+                Effect.mapError(
+                  (error) =>
+                    new ActivityError.TransientFailure({
+                      instanceId: target.instanceId,
+                      reason: `the attempt could not be audited, so the DDL was not run (${error.message})`
+                    })
+                )
+              )
+            : Effect.void
+          const executed = perform("execute_ddl", target, (c) =>
+            c.connector.driver.executeDdl?.(c.context, request)
+          ).pipe(
             Effect.catchIf(isSinkFailed, Effect.die),
             Effect.tap((result) =>
               audit("success", {
@@ -253,6 +274,7 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
               audit(error._tag === "ActivityRejected" ? "refused" : "failure", { error: redactSql(error.message) })
             )
           )
+          return Effect.zipRight(attempted, executed)
         })
       )
 

@@ -133,8 +133,11 @@ describe("database activities on a real PostgreSQL", () => {
         const actions = yield* auditActions(instanceId)
         assert.deepStrictEqual(actions.filter((a) => a.startsWith("ddl.")).reverse(), [
           "ddl.previewed:success",
+          "ddl.attempted:success",
           "ddl.executed:success",
+          "ddl.attempted:success",
           "ddl.executed:refused",
+          "ddl.attempted:success",
           "ddl.executed:success",
           "ddl.previewed:refused"
         ])
