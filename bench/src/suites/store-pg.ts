@@ -130,8 +130,8 @@ const suite: Suite = {
 
       // The baseline is fair to the raw driver: the same server and database, its own pg pool of
       // the same size (10) as layerPg's, the row fetched by primary key, and the statement sent as
-      // pg sends it by default (unnamed: parsed and planned on every call). layerPg's pool names
-      // its parameterised statements and reuses their plans; that is part of what is measured.
+      // pg sends it by default (unnamed: parsed and planned on every call). layerPg's PgClient sends
+      // its statements unnamed too, so both sides pay the same server-side planning.
       // The subjects are the public paths: CredentialRepository.newestValid from layerPg, and
       // CredentialResolver.resolve composed on it, each run through the ManagedRuntime.
       // The three are measured in alternating rounds and each keeps its best median, so a burst of
