@@ -21,6 +21,7 @@ import {
   DomainError,
   FailureClassifier,
   Ids,
+  InputBounds,
   Messaging
 } from "@patchbay/core"
 import { Connection, type CredentialResolver } from "@patchbay/credentials"
@@ -82,12 +83,101 @@ export class Activities extends Context.Tag("@patchbay/activities/Activities")<A
 const isInstanceId = Schema.is(Ids.InstanceId)
 const decodeOptions = { errors: "all", onExcessProperty: "ignore" } as const
 
-/** The target and the operation's request, or why the input is invalid. */
-const decodeRequest = <A, I>(schema: Schema.Schema<A, I>, input: unknown) =>
-  Effect.all({
-    target: Schema.decodeUnknown(Target, decodeOptions)(input),
-    request: Schema.decodeUnknown(schema, decodeOptions)(input)
-  }).pipe(Effect.mapError((error) => DomainError.InvalidInput.fromParseError(error)))
+const text = InputBounds.boundedString
+
+/** Bounds of the target: an id and a scope of bounded, safe text. */
+const targetBounds = {
+  instanceId: text(64),
+  scope: Schema.optional(Schema.Struct({ type: text(32), id: text(64) }))
+}
+
+/** Bounds of one query parameter: JSON (a workflow's values), at most 1 MiB of characters. */
+const paramLimits: InputBounds.JsonLimits = {
+  maxDepth: 16,
+  maxValues: 100_000,
+  maxStringLength: 1_048_576,
+  maxKeyLength: 1_024,
+  maxSize: 4_194_304
+}
+
+/** The most characters of a reason. */
+const maxReason = 2_048
+
+const QueryBounds = Schema.Struct({
+  ...targetBounds,
+  sql: InputBounds.Sql,
+  params: Schema.optional(InputBounds.boundedArray(InputBounds.boundedJson(paramLimits), 10_000)),
+  reason: Schema.optional(text(maxReason))
+})
+
+const DdlBounds = Schema.Struct({
+  ...targetBounds,
+  sql: InputBounds.Sql,
+  reason: Schema.optional(text(maxReason))
+})
+
+const SchemaBounds = Schema.Struct({
+  ...targetBounds,
+  schemas: Schema.optional(InputBounds.boundedArray(text(128), 1_000))
+})
+
+/** RFC 5321's longest path, and 1,000 recipients in all fields. */
+const address = text(320)
+const recipients = Schema.optional(InputBounds.boundedArray(address, 1_000))
+
+const EmailBounds = Schema.Struct({
+  ...targetBounds,
+  from: Schema.optional(address),
+  to: recipients,
+  cc: recipients,
+  bcc: recipients,
+  subject: text(4_096),
+  text: Schema.optional(text(16_777_216)),
+  html: Schema.optional(text(16_777_216)),
+  attachments: Schema.optional(
+    InputBounds.boundedArray(
+      Schema.Struct({ filename: text(255), contentType: Schema.optional(text(255)), content: text(50_000_000) }),
+      100
+    )
+  )
+})
+
+const SmsBounds = Schema.Struct({
+  ...targetBounds,
+  to: text(32),
+  from: Schema.optional(text(32)),
+  body: text(1_600)
+})
+
+const FetchBounds = Schema.Struct({
+  ...targetBounds,
+  path: text(8_192)
+})
+
+/** The instance id of an input refused by decoding, when it is one; never the input's own text otherwise. */
+const instanceIdOf = (input: unknown): string => {
+  const id =
+    typeof input === "object" && input !== null ? Object.getOwnPropertyDescriptor(input, "instanceId") : undefined
+  return id !== undefined && isInstanceId(id.value) ? id.value : "unknown"
+}
+
+/**
+ * The target and the operation's request, or why the input is invalid: first the bounds (lengths,
+ * counts, no NUL or unpaired surrogate anywhere), then the operation's own schema.
+ */
+const decodeRequest = <B, J, A, I>(bounds: Schema.Schema<B, J>, schema: Schema.Schema<A, I>, input: unknown) =>
+  Schema.decodeUnknown(
+    bounds,
+    decodeOptions
+  )(input).pipe(
+    Effect.zipRight(
+      Effect.all({
+        target: Schema.decodeUnknown(Target, decodeOptions)(input),
+        request: Schema.decodeUnknown(schema, decodeOptions)(input)
+      })
+    ),
+    Effect.mapError((error) => DomainError.InvalidInput.fromParseError(error))
+  )
 
 /** A sink's own failure, carried past classification untouched. */
 class SinkFailed<E> {
@@ -171,21 +261,20 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
     const rejectInput = (input: unknown) => (error: DomainError.InvalidInput) =>
       Effect.fail(
         new ActivityError.ActivityRejected({
-          instanceId: String(
-            typeof input === "object" && input !== null && "instanceId" in input ? input.instanceId : "unknown"
-          ),
+          instanceId: instanceIdOf(input),
           reason: error.message
         })
       )
 
     const activity =
-      <A, I, R, E extends Failure>(
+      <B, J, A, I, R, E extends Failure>(
         operation: ConnectorDescriptor.Operation,
+        bounds: Schema.Schema<B, J>,
         schema: Schema.Schema<A, I>,
         call: (connection: Connection.Connection, request: A) => Effect.Effect<R, E> | undefined
       ) =>
       (input: unknown): Effect.Effect<R, ActivityError.ActivityError, Actor.Actor> =>
-        decodeRequest(schema, input).pipe(
+        decodeRequest(bounds, schema, input).pipe(
           Effect.catchAll(rejectInput(input)),
           Effect.flatMap(({ target, request }) =>
             perform(operation, target, (connection) => call(connection, request))
@@ -198,7 +287,7 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
      * is: run with its reason, or refused for want of one.
      */
     const runQuery = (input: Target & typeof Database.QueryRequest.Encoded) =>
-      decodeRequest(Database.QueryRequest, input).pipe(
+      decodeRequest(QueryBounds, Database.QueryRequest, input).pipe(
         Effect.catchAll(rejectInput(input)),
         Effect.flatMap(({ target, request }) =>
           Effect.flatMap(Effect.context<Actor.Actor>(), (actor) => {
@@ -226,7 +315,7 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
       )
 
     const executeDdl = (input: Target & typeof Database.DdlRequest.Encoded) =>
-      decodeRequest(Database.DdlRequest, input).pipe(
+      decodeRequest(DdlBounds, Database.DdlRequest, input).pipe(
         Effect.catchAll(rejectInput(input)),
         Effect.flatMap(({ target, request }) => {
           const audit = (outcome: AuditLog.AuditOutcome, details: Record<string, unknown>) =>
@@ -280,26 +369,28 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
 
     return Activities.of({
       sendEmail: Effect.fn("Activities.sendEmail")(
-        activity("send_email", Messaging.EmailMessage, (c, message) =>
+        activity("send_email", EmailBounds, Messaging.EmailMessage, (c, message) =>
           c.connector.driver.sendEmail?.(c.context, message)
         )
       ),
       runQuery: Effect.fn("Activities.runQuery")(runQuery),
       getSchema: Effect.fn("Activities.getSchema")(
-        activity("get_schema", Database.SchemaRequest, (c, request) =>
+        activity("get_schema", SchemaBounds, Database.SchemaRequest, (c, request) =>
           c.connector.driver.discoverSchema?.(c.context, request)
         )
       ),
       executeDdl: Effect.fn("Activities.executeDdl")(executeDdl),
       sendSms: Effect.fn("Activities.sendSms")(
-        activity("send_sms", Messaging.SmsMessage, (c, message) => c.connector.driver.sendSms?.(c.context, message))
+        activity("send_sms", SmsBounds, Messaging.SmsMessage, (c, message) =>
+          c.connector.driver.sendSms?.(c.context, message)
+        )
       ),
       fetchFile: <E>(
         input: Target & typeof Messaging.FetchFileRequest.Encoded,
         sink: Sink.Sink<unknown, Uint8Array, never, E>
       ): Effect.Effect<Messaging.FetchedFile, ActivityError.ActivityError | E, Actor.Actor> => {
         const tagged = Sink.mapError(sink, (error) => new SinkFailed(error))
-        return decodeRequest(Messaging.FetchFileRequest, input).pipe(
+        return decodeRequest(FetchBounds, Messaging.FetchFileRequest, input).pipe(
           Effect.catchAll(rejectInput(input)),
           Effect.flatMap(({ target, request }) =>
             perform("fetch_file", target, (c) => c.connector.driver.fetchFile?.(c.context, request, tagged))
