@@ -17,7 +17,9 @@ import {
   type ConnectorRegistry,
   DomainError,
   DriverError,
-  FailureClassifier
+  FailureClassifier,
+  Ids,
+  InputBounds
 } from "@patchbay/core"
 import { Connection, type CredentialResolver } from "@patchbay/credentials"
 import * as Clock from "effect/Clock"
@@ -26,6 +28,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 /**
@@ -179,6 +182,32 @@ const isOperationError = (error: { readonly _tag: string }): error is OperationE
   error._tag === "InvalidInput" ||
   error._tag === "StorageError"
 
+/**
+ * The timeout an operation was given, decoded: a finite duration from 0 to core's
+ * `InputBounds.maxDurationMillis` (numbers are milliseconds; Duration strings such as "10 seconds"
+ * are read as `Duration.decode` reads them). NaN, infinity, other strings and objects are refused.
+ */
+const decodeTimeout = (timeout: unknown): Effect.Effect<Duration.Duration, DomainError.InvalidInput> => {
+  if (timeout === undefined) return Effect.succeed(defaultTimeout)
+  const decoded =
+    typeof timeout === "number" || typeof timeout === "string" || Duration.isDuration(timeout)
+      ? Duration.decodeUnknown(timeout)
+      : Option.none()
+  if (Option.isSome(decoded) && Duration.isFinite(decoded.value)) {
+    const millis = Duration.toMillis(decoded.value)
+    if (Number.isFinite(millis) && millis >= 0 && millis <= InputBounds.maxDurationMillis)
+      return Effect.succeed(decoded.value)
+  }
+  return Effect.fail(
+    new DomainError.InvalidInput({
+      detail: `timeout must be a finite duration from 0 to ${InputBounds.maxDurationMillis} milliseconds`
+    })
+  )
+}
+
+/** Bulk instance ids: at most `maxBatchSize` UUIDs (no NUL or unpaired surrogate can pass). */
+const BulkIds = InputBounds.boundedArray(Ids.InstanceId, maxBatchSize)
+
 const withTimeout =
   (timeout: Duration.DurationInput, target: string) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DriverError.TimedOut, R> =>
@@ -217,7 +246,10 @@ export const layerWith = (
       ) =>
         Connection.open(instance, options).pipe(
           Effect.flatMap(use),
-          withTimeout(options?.timeout ?? defaultTimeout, instance.instanceName),
+          (effect) =>
+            Effect.flatMap(decodeTimeout(options?.timeout), (timeout) =>
+              withTimeout(timeout, instance.instanceName)(effect)
+            ),
           Effect.either,
           Effect.provide(context)
         )
@@ -313,10 +345,15 @@ export const layerWith = (
             () => new DomainError.InvalidInput({ detail: `unknown bulk action ${String(request.action)}` })
           )
         )
-        const ids = [...new Set(request.instanceIds)]
-        if (ids.length > maxBatchSize) {
-          return yield* new DomainError.BatchTooLarge({ size: ids.length, max: maxBatchSize })
+        const given: unknown = request.instanceIds
+        const unique = Array.isArray(given) ? [...new Set<unknown>(given)] : given
+        if (Array.isArray(unique) && unique.length > maxBatchSize) {
+          return yield* new DomainError.BatchTooLarge({ size: unique.length, max: maxBatchSize })
         }
+        const ids = yield* InputBounds.decode(BulkIds)(unique).pipe(
+          Effect.mapError((error) => new DomainError.InvalidInput({ detail: `instanceIds ${error.detail}` }))
+        )
+        yield* decodeTimeout(request.timeout)
         return yield* Effect.forEach(
           ids,
           (instanceId) =>
