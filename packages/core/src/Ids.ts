@@ -4,7 +4,6 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
@@ -62,7 +61,13 @@ export type AuditEventId = typeof AuditEventId.Type
  */
 export const make = <A>(id: {
   readonly make: (value: string, options: { readonly disableValidation: true }) => A
-}): Effect.Effect<A> => Effect.map(uuidv7, (value) => id.make(value, trusted))
+}): Effect.Effect<A> =>
+  Effect.clockWith((clock) =>
+    FiberRef.modify(latestStamp, (latest) => {
+      const stamp = nextStamp(latest, clock.unsafeCurrentTimeNanos())
+      return [id.make(v7(stamp), trusted), stamp]
+    })
+  )
 
 interface Stamp {
   readonly msecs: number
@@ -85,13 +90,6 @@ const nextStamp = (latest: Stamp, nanos: bigint): Stamp => {
   if (msecs > latest.msecs || (msecs === latest.msecs && seq > latest.seq)) return { msecs, seq }
   return latest.seq < maxCounter ? { msecs: latest.msecs, seq: latest.seq + 1 } : { msecs: latest.msecs + 1, seq: 0 }
 }
-
-const uuidv7: Effect.Effect<string> = Effect.flatMap(Clock.currentTimeNanos, (nanos) =>
-  FiberRef.modify(latestStamp, (latest) => {
-    const stamp = nextStamp(latest, nanos)
-    return [v7(stamp), stamp]
-  })
-)
 
 // A generated UUID is valid by construction.
 const trusted = { disableValidation: true } as const
