@@ -184,13 +184,15 @@ const isOperationError = (error: { readonly _tag: string }): error is OperationE
 
 /**
  * The timeout an operation was given, decoded: a finite duration from 0 to core's
- * `InputBounds.maxDurationMillis` (numbers are milliseconds; Duration strings such as "10 seconds"
+ * `InputBounds.maxDurationMillis` (numbers are non-negative milliseconds; Duration strings such as "10 seconds"
  * are read as `Duration.decode` reads them). NaN, infinity, other strings and objects are refused.
  */
 const decodeTimeout = (timeout: unknown): Effect.Effect<Duration.Duration, DomainError.InvalidInput> => {
   if (timeout === undefined) return Effect.succeed(defaultTimeout)
   const decoded =
-    typeof timeout === "number" || typeof timeout === "string" || Duration.isDuration(timeout)
+    (typeof timeout === "number" && Number.isFinite(timeout) && timeout >= 0) ||
+    typeof timeout === "string" ||
+    Duration.isDuration(timeout)
       ? Duration.decodeUnknown(timeout)
       : Option.none()
   if (Option.isSome(decoded) && Duration.isFinite(decoded.value)) {
