@@ -24,7 +24,7 @@ const sourceFiles = (dir) =>
     : []
 
 const specifier =
-  /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*|\bdeclare\s+module\s+)["']([^"'.][^"']*)["']/g
+  /(?:(?<![\w"'`.])from\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*|\bdeclare\s+module\s+)["']([^"'.\s][^"'\s]*)["']/g
 const packageOf = (spec) => {
   const parts = spec.split("/")
   return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]
