@@ -20,7 +20,7 @@ const admin = async (statement: string, database = "postgres") => {
   const client = new pg.Client({ connectionString: url.toString() })
   await client.connect()
   try {
-    await client.query(statement)
+    return (await client.query(statement)).rows
   } finally {
     await client.end()
   }
@@ -170,7 +170,10 @@ describe("database activities on a real PostgreSQL", () => {
           await admin(`ALTER ROLE ${role} PASSWORD 'rotated-outside'`)
           await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`)
         })
-        yield* Effect.sleep("200 millis")
+        // A latch on the server's word, not a sleep: every session of the role has ended.
+        yield* Effect.promise(() =>
+          admin(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = '${role}'`)
+        ).pipe(Effect.repeat({ until: (rows) => rows[0]?.n === 0 }))
         const error = yield* Effect.flip(activities.runQuery({ instanceId, sql: "SELECT 1 AS one" }))
         assert.strictEqual(error._tag, "ReconnectRequired")
         if (error._tag === "ReconnectRequired") {

@@ -234,17 +234,17 @@ describe("faults", () => {
         yield* repo.insert(instance)
 
         // A refresh holds the advisory lock in an open transaction when the server stops.
+        // It holds the lock until the server has stopped (latches, not a timed hold).
         const inside = yield* Deferred.make<void>()
+        const stopped = yield* Deferred.make<void>()
         const holder = yield* Effect.fork(
           Effect.exit(
-            lock.withLock(
-              "credential-1",
-              Effect.zipRight(Deferred.succeed(inside, undefined), Effect.sleep("1 second"))
-            )
+            lock.withLock("credential-1", Effect.zipRight(Deferred.succeed(inside, undefined), Deferred.await(stopped)))
           )
         )
         yield* Deferred.await(inside)
         yield* Effect.promise(() => server.stop())
+        yield* Deferred.succeed(stopped, undefined)
         const held = yield* Fiber.join(holder)
         assert.isTrue(Exit.isFailure(held))
         if (Exit.isFailure(held)) {
