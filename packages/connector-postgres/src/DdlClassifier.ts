@@ -9,6 +9,7 @@
 import { Database, DomainError } from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import { parse } from "libpg-query"
+import { statementName } from "./internal/policyStatements.js"
 
 /**
  * A table a statement names, as written (`schema` absent when unqualified).
@@ -108,53 +109,6 @@ const kinds: Record<string, Database.DdlKind> = {
   SecLabelStmt: "other_ddl",
   RefreshMatViewStmt: "other_ddl",
   ReindexStmt: "other_ddl"
-}
-
-const refusedNames: Record<string, string> = {
-  SelectStmt: "SELECT",
-  InsertStmt: "INSERT",
-  UpdateStmt: "UPDATE",
-  DeleteStmt: "DELETE",
-  MergeStmt: "MERGE",
-  CopyStmt: "COPY",
-  DoStmt: "DO",
-  CallStmt: "CALL",
-  TransactionStmt: "transaction control",
-  VariableSetStmt: "SET",
-  VariableShowStmt: "SHOW",
-  ExplainStmt: "EXPLAIN",
-  LockStmt: "LOCK",
-  VacuumStmt: "VACUUM/ANALYZE",
-  ClusterStmt: "CLUSTER",
-  CheckPointStmt: "CHECKPOINT",
-  DiscardStmt: "DISCARD",
-  PrepareStmt: "PREPARE",
-  ExecuteStmt: "EXECUTE",
-  DeallocateStmt: "DEALLOCATE",
-  NotifyStmt: "NOTIFY",
-  ListenStmt: "LISTEN",
-  UnlistenStmt: "UNLISTEN",
-  DeclareCursorStmt: "DECLARE",
-  FetchStmt: "FETCH",
-  ClosePortalStmt: "CLOSE",
-  LoadStmt: "LOAD",
-  CreatedbStmt: "CREATE DATABASE",
-  DropdbStmt: "DROP DATABASE",
-  AlterDatabaseStmt: "ALTER DATABASE",
-  AlterDatabaseSetStmt: "ALTER DATABASE",
-  AlterSystemStmt: "ALTER SYSTEM",
-  CreateRoleStmt: "CREATE ROLE",
-  AlterRoleStmt: "ALTER ROLE",
-  AlterRoleSetStmt: "ALTER ROLE",
-  DropRoleStmt: "DROP ROLE",
-  GrantRoleStmt: "GRANT role",
-  ReassignOwnedStmt: "REASSIGN OWNED",
-  CreateTableSpaceStmt: "CREATE TABLESPACE",
-  DropTableSpaceStmt: "DROP TABLESPACE",
-  CreateSubscriptionStmt: "CREATE SUBSCRIPTION",
-  DropSubscriptionStmt: "DROP SUBSCRIPTION",
-  ConstraintsSetStmt: "SET CONSTRAINTS",
-  VariableResetStmt: "RESET"
 }
 
 /** Object types whose DROP removes stored rows. */
@@ -287,7 +241,7 @@ export const classify = (sql: string): Effect.Effect<ReadonlyArray<ClassifiedSta
       const node = isObject(stmt) ? (Object.keys(stmt)[0] ?? "") : ""
       const kind = kinds[node]
       if (kind === undefined) {
-        const what = refusedNames[node] ?? node.replace(/Stmt$/, "")
+        const what = statementName(node, get(stmt, node))
         return yield* rejected(`${what} is not DDL; only DDL statements may run here (statement: ${text})`, position)
       }
       statements.push({ sql: text, position, node, kind, ...shapeOf(node, get(stmt, node)) })

@@ -99,6 +99,14 @@ const statementNames: Record<string, string> = {
   CreateRoleStmt: "CREATE ROLE",
   AlterRoleStmt: "ALTER ROLE",
   DropRoleStmt: "DROP ROLE",
+  AlterDatabaseStmt: "ALTER DATABASE",
+  AlterDatabaseSetStmt: "ALTER DATABASE",
+  AlterRoleSetStmt: "ALTER ROLE",
+  GrantRoleStmt: "GRANT role",
+  CreateTableSpaceStmt: "CREATE TABLESPACE",
+  DropTableSpaceStmt: "DROP TABLESPACE",
+  CreateSubscriptionStmt: "CREATE SUBSCRIPTION",
+  DropSubscriptionStmt: "DROP SUBSCRIPTION",
   ReassignOwnedStmt: "REASSIGN OWNED"
 }
 
