@@ -1,54 +1,14 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { PostgresConnector, PostgresPools } from "@patchbay/connector-postgres"
-import { AuditLog, ConnectorInstances, EgressPolicy, Ids } from "@patchbay/core"
-import type {} from "@patchbay/testing/globalSetup"
+import { AuditLog, ConnectorInstances, Ids } from "@patchbay/core"
 import { Effect } from "effect"
-import pg from "pg"
-import { afterAll, beforeAll, inject } from "vitest"
 import * as Activities from "../src/Activities.js"
 import { activitiesLayer, connect, orgId, rotate } from "./fixtures.js"
+import { admin, ownedDatabases, port, postgres } from "./postgresFixtures.js"
 
-const superuser = inject("databaseUrl")
-const port = Number(new URL(superuser).port)
 /** Two roles, each owning a database of its name: one account per instance (accounts are unique). */
 const roles = [`act_a_${process.pid}`, `act_b_${process.pid}`] as const
+ownedDatabases(roles, "first-password")
 const passwords = new Map<string, string>(roles.map((role) => [role, "first-password"]))
-
-const admin = async (statement: string, database = "postgres") => {
-  const url = new URL(superuser)
-  url.pathname = `/${database}`
-  const client = new pg.Client({ connectionString: url.toString() })
-  await client.connect()
-  try {
-    return (await client.query(statement)).rows
-  } finally {
-    await client.end()
-  }
-}
-
-beforeAll(async () => {
-  for (const role of roles) {
-    await admin(`DROP DATABASE IF EXISTS ${role} WITH (FORCE)`)
-    await admin(`DROP ROLE IF EXISTS ${role}`)
-    await admin(`CREATE ROLE ${role} LOGIN PASSWORD 'first-password'`)
-    await admin(`CREATE DATABASE ${role} OWNER ${role}`)
-    await admin(`ALTER SCHEMA public OWNER TO ${role}`, role)
-  }
-})
-afterAll(async () => {
-  for (const role of roles) {
-    await admin(`DROP DATABASE IF EXISTS ${role} WITH (FORCE)`)
-    await admin(`DROP ROLE IF EXISTS ${role}`)
-  }
-})
-
-const postgres = Effect.runSync(
-  Effect.provideService(
-    PostgresConnector.fromPools,
-    PostgresPools.PostgresPools,
-    PostgresPools.unsafeMake(EgressPolicy.make({ allowLoopback: true }))
-  )
-)
 
 const database = (name: string, role: string) =>
   connect(

@@ -1,48 +1,12 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { PostgresConnector, PostgresPools } from "@patchbay/connector-postgres"
-import { AuditLog, EgressPolicy, Ids } from "@patchbay/core"
-import type {} from "@patchbay/testing/globalSetup"
+import { AuditLog, Ids } from "@patchbay/core"
 import { Effect } from "effect"
-import pg from "pg"
-import { afterAll, beforeAll, inject } from "vitest"
 import * as Activities from "../src/Activities.js"
 import { activitiesLayer, connect, orgId } from "./fixtures.js"
+import { ownedDatabases, port, postgres } from "./postgresFixtures.js"
 
-const superuser = inject("databaseUrl")
-const port = Number(new URL(superuser).port)
 const role = `act_policy_${process.pid}`
-
-const admin = async (statement: string, database = "postgres") => {
-  const client = new pg.Client({
-    connectionString: Object.assign(new URL(superuser), { pathname: `/${database}` }).toString()
-  })
-  await client.connect()
-  try {
-    await client.query(statement)
-  } finally {
-    await client.end()
-  }
-}
-
-beforeAll(async () => {
-  await admin(`DROP DATABASE IF EXISTS ${role} WITH (FORCE)`)
-  await admin(`DROP ROLE IF EXISTS ${role}`)
-  await admin(`CREATE ROLE ${role} LOGIN PASSWORD 'policy-password'`)
-  await admin(`CREATE DATABASE ${role} OWNER ${role}`)
-  await admin(`ALTER SCHEMA public OWNER TO ${role}`, role)
-})
-afterAll(async () => {
-  await admin(`DROP DATABASE IF EXISTS ${role} WITH (FORCE)`)
-  await admin(`DROP ROLE IF EXISTS ${role}`)
-})
-
-const postgres = Effect.runSync(
-  Effect.provideService(
-    PostgresConnector.fromPools,
-    PostgresPools.PostgresPools,
-    PostgresPools.unsafeMake(EgressPolicy.make({ allowLoopback: true }))
-  )
-)
+ownedDatabases([role], "policy-password")
 
 describe("SQL policy through the activities", () => {
   layer(activitiesLayer([postgres]), { excludeTestServices: true })((it) => {
