@@ -1,6 +1,10 @@
 /**
  * A transaction whose COMMIT and ROLLBACK failures are typed. `SqlClient.withTransaction` turns a
  * failed COMMIT into a defect; when the database goes away mid-transaction we want a `SqlError`.
+ *
+ * Both helpers ask whether a `SqlClient.TransactionConnection` is in context, as @effect/sql's own
+ * `withTransaction` and statement execution do: that is the ambient "inside a transaction?" state
+ * of the fiber, not a service a host provides, so there is nothing a host could forget to supply.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
