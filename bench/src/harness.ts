@@ -2,6 +2,7 @@
  * The benchmark harness: medians from mitata, ratios against a baseline measured in the same run,
  * and a verdict against each target. Every suite in ./suites exports a default `Suite`.
  */
+import * as Effect from "effect/Effect"
 import { measure } from "mitata"
 
 /** One measured line of a report. */
@@ -89,3 +90,39 @@ export const medianOfRuns = async (runs: number, fn: () => Promise<unknown>): Pr
   samples.sort((a, b) => a - b)
   return samples[Math.floor(samples.length / 2)]!
 }
+
+/** The median of some numbers (the upper one of an even count). */
+export const medianOf = (xs: ReadonlyArray<number>): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+/** This process's CPU time (user + system) since `since`, in nanoseconds. */
+export const cpuNanos = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since)
+  return (used.user + used.system) * 1_000
+}
+
+/** How a case is sampled: `samples` timings of `batch` sequential calls each, as time per call. */
+export interface Sampling {
+  readonly samples: number
+  readonly batch: number
+}
+
+/** Medians per call (ns): wall time, and this process's CPU time (what the client side costs, whatever the load). */
+export interface PerCall {
+  readonly wall: number
+  readonly cpu: number
+}
+
+/** An effect run again and again in the current fiber: medians per call. */
+export const sampleEffect = <A, E, R>(call: Effect.Effect<A, E, R>, { samples, batch }: Sampling) =>
+  Effect.gen(function* () {
+    const wall: Array<number> = []
+    const cpu: Array<number> = []
+    for (let s = 0; s < samples; s++) {
+      const cpuStart = process.cpuUsage()
+      const start = process.hrtime.bigint()
+      for (let i = 0; i < batch; i++) yield* call
+      wall.push(Number(process.hrtime.bigint() - start) / batch)
+      cpu.push(cpuNanos(cpuStart) / batch)
+    }
+    return { wall: medianOf(wall), cpu: medianOf(cpu) } satisfies PerCall
+  })

@@ -4,7 +4,7 @@ import { dirname } from "node:path"
 import { pathToFileURL } from "node:url"
 import { promisify } from "node:util"
 import { PostgresServer } from "@patchbay/testing"
-import { formatNanos, type Row, type Suite } from "../harness.js"
+import { formatNanos, medianOf, type Row, type Suite } from "../harness.js"
 
 /**
  * The child: from process start, imports the packages, builds `Patchbay.layer` on the chosen store,
@@ -74,8 +74,6 @@ const startOnce = async (store: "pg" | "pglite", url: string): Promise<Sample> =
   )
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Sample
 }
-
-const medianOf = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /**
  * Host process start to first query, reported (no target): a child process imports the packages,

@@ -15,40 +15,13 @@ import { SqlStore } from "@patchbay/store-sql"
 import { PostgresServer } from "@patchbay/testing"
 import { Effect, Either, Layer, Redacted } from "effect"
 import pg from "pg"
-import { formatNanos, type Row, type Suite } from "../harness.js"
+import { cpuNanos, formatNanos, medianOf, type PerCall, type Row, type Suite, sampleEffect } from "../harness.js"
 
 /** Credentials the rotation case re-wraps: 20k by default, `PATCHBAY_BENCH_ROTATION_ROWS=1000000` for 1M. */
 const rotationRows = Math.max(1000, Number(process.env.PATCHBAY_BENCH_ROTATION_ROWS ?? 20_000))
 /** Connections on both sides: layerPg's pool and the raw pg pool. */
 const poolSize = 10
 const callers = 32
-
-interface PerCall {
-  readonly wall: number
-  readonly cpu: number
-}
-
-const cpuNanos = (since: NodeJS.CpuUsage) => {
-  const used = process.cpuUsage(since)
-  return (used.user + used.system) * 1_000
-}
-
-const medianOf = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
-/** Median per call of `samples` batches of `batch` sequential calls: wall time and this process's CPU time. */
-const sampleEffect = <A, E, R>(call: Effect.Effect<A, E, R>, samples: number, batch: number) =>
-  Effect.gen(function* () {
-    const wall: Array<number> = []
-    const cpu: Array<number> = []
-    for (let s = 0; s < samples; s++) {
-      const cpuStart = process.cpuUsage()
-      const start = process.hrtime.bigint()
-      for (let i = 0; i < batch; i++) yield* call
-      wall.push(Number(process.hrtime.bigint() - start) / batch)
-      cpu.push(cpuNanos(cpuStart) / batch)
-    }
-    return { wall: medianOf(wall), cpu: medianOf(cpu) } satisfies PerCall
-  })
 
 /** Calls per second of `callers` concurrent callers, each making `perCaller` calls, and CPU per call. */
 const throughput = <A, E, R>(call: Effect.Effect<A, E, R>, perCaller: number) =>
@@ -166,8 +139,8 @@ const suite: Suite = {
         resolve: [] as Array<{ perSecond: number; cpu: number }>
       }
       for (let round = 0; round < 5; round++) {
-        serial.raw.push(yield* sampleEffect(rawSelect, 9, 100))
-        serial.resolve.push(yield* sampleEffect(resolve, 9, 100))
+        serial.raw.push(yield* sampleEffect(rawSelect, { samples: 9, batch: 100 }))
+        serial.resolve.push(yield* sampleEffect(resolve, { samples: 9, batch: 100 }))
         parallel.raw.push(yield* throughput(rawSelect, 60))
         parallel.resolve.push(yield* throughput(resolve, 60))
       }

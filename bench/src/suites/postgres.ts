@@ -3,7 +3,17 @@ import { ConnectorInstance, Database, EgressPolicy, Ids } from "@patchbay/core"
 import { PostgresServer } from "@patchbay/testing"
 import { Effect, Schema } from "effect"
 import pg from "pg"
-import { limitRow, type Row, ratioRow, type Suite } from "../harness.js"
+import {
+  cpuNanos,
+  limitRow,
+  medianOf,
+  type PerCall,
+  type Row,
+  ratioRow,
+  type Sampling,
+  type Suite,
+  sampleEffect
+} from "../harness.js"
 
 const connectTo = async (url: URL, database: string) => {
   const client = new pg.Client({
@@ -37,27 +47,6 @@ const contextFor = (url: URL, database: string): PostgresConnector.Context => {
   }
 }
 
-const medianOf = (samples: ReadonlyArray<number>) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
-
-/** How a case is sampled: `samples` timings of `batch` sequential calls each, as time per call. */
-interface Sampling {
-  readonly samples: number
-  readonly batch: number
-}
-
-/** Medians per call (ns): wall time, and this process's CPU time (what the client side costs, whatever the load). */
-interface PerCall {
-  readonly wall: number
-  readonly cpu: number
-}
-
-const perCallOf = (wall: Array<number>, cpu: Array<number>): PerCall => ({ wall: medianOf(wall), cpu: medianOf(cpu) })
-
-const cpuNanos = (since: NodeJS.CpuUsage) => {
-  const used = process.cpuUsage(since)
-  return (used.user + used.system) * 1_000
-}
-
 /** A plain async function awaited in a loop. */
 const sampleAsync = async (call: () => Promise<unknown>, { samples, batch }: Sampling): Promise<PerCall> => {
   const wall: Array<number> = []
@@ -69,23 +58,8 @@ const sampleAsync = async (call: () => Promise<unknown>, { samples, batch }: Sam
     wall.push(Number(process.hrtime.bigint() - start) / batch)
     cpu.push(cpuNanos(cpuStart) / batch)
   }
-  return perCallOf(wall, cpu)
+  return { wall: medianOf(wall), cpu: medianOf(cpu) }
 }
-
-/** An effect run again and again in the current fiber. */
-const sampleEffect = <A, E>(call: Effect.Effect<A, E>, { samples, batch }: Sampling) =>
-  Effect.gen(function* () {
-    const wall: Array<number> = []
-    const cpu: Array<number> = []
-    for (let s = 0; s < samples; s++) {
-      const cpuStart = process.cpuUsage()
-      const start = process.hrtime.bigint()
-      for (let i = 0; i < batch; i++) yield* call
-      wall.push(Number(process.hrtime.bigint() - start) / batch)
-      cpu.push(cpuNanos(cpuStart) / batch)
-    }
-    return perCallOf(wall, cpu)
-  })
 
 /** The sample with the lowest wall time of each round, and the lowest CPU time. */
 const best = (rounds: ReadonlyArray<PerCall>): PerCall => ({
