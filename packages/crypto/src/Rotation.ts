@@ -13,12 +13,25 @@ import { aadOf, Envelope } from "./Envelope.js"
 import { Keyring } from "./Keyring.js"
 
 /**
- * Options of `run`: rows per batch (default 100).
+ * Options of `run`: rows per batch (default 100), and what to do after each batch (progress).
  *
  * @since 0.1.0
  */
 export interface RotationOptions {
   readonly batchSize?: number | undefined
+  readonly onBatch?: ((progress: RotationProgress) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * How far a run is, after a batch.
+ *
+ * @since 0.1.0
+ */
+export interface RotationProgress {
+  readonly batches: number
+  readonly rewrapped: number
+  readonly raced: number
+  readonly failed: number
 }
 
 /**
@@ -77,6 +90,7 @@ export const run: (
       }
     }
     yield* Effect.annotateCurrentSpan({ batches, rewrapped })
+    if (options?.onBatch) yield* options.onBatch({ batches, rewrapped, raced, failed: failed.size })
   }
   return {
     primary: keyring.primary,
