@@ -44,9 +44,7 @@ export class Unauthenticated extends Schema.TaggedError<Unauthenticated>()("Unau
 export class Authentication extends Context.Tag("@patchbay/api/Authentication")<
   Authentication,
   {
-    readonly authenticate: (
-      request: HttpServerRequest.HttpServerRequest
-    ) => Effect.Effect<Principal, Unauthenticated>
+    readonly authenticate: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<Principal, Unauthenticated>
   }
 >() {}
 
