@@ -31,10 +31,10 @@ export class Principal extends Schema.Class<Principal>("@patchbay/api/Principal"
  * @since 0.1.0
  */
 export class Unauthenticated extends Schema.TaggedError<Unauthenticated>()("Unauthenticated", {
-  message: Schema.String
-}) {
-  readonly retryable = false
-}
+  message: Schema.String,
+  /** Always false: the same request fails the same way. Part of the JSON body. */
+  retryable: Schema.propertySignature(Schema.Literal(false)).pipe(Schema.withConstructorDefault(() => false as const))
+}) {}
 
 /**
  * The host's authentication: a request in, a principal or `Unauthenticated` out.
