@@ -285,3 +285,12 @@ export const decode =
     Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "error" })(input).pipe(
       Effect.mapError((error) => InvalidInput.fromParseError(error))
     )
+
+/**
+ * An id as a "not found" error names it: the string given, or a placeholder when a caller passed
+ * something else (the error's own schema would refuse a non-string and the refusal would be a
+ * defect).
+ *
+ * @since 0.1.0
+ */
+export const idText = (id: unknown): string => (typeof id === "string" ? id : "(not a string)")

@@ -191,7 +191,8 @@ const decodeTimeout = (timeout: unknown): Effect.Effect<Duration.Duration, Domai
   if (timeout === undefined) return Effect.succeed(defaultTimeout)
   const decoded =
     (typeof timeout === "number" && Number.isFinite(timeout) && timeout >= 0) ||
-    typeof timeout === "string" ||
+    // Duration.decode reads a negative string ("-5 seconds") as zero.
+    (typeof timeout === "string" && !timeout.includes("-")) ||
     Duration.isDuration(timeout)
       ? Duration.decodeUnknown(timeout)
       : Option.none()
@@ -312,6 +313,7 @@ export const layerWith = (
         instanceId: string,
         options?: CheckOptions
       ) {
+        yield* decodeTimeout(options?.timeout)
         const instance = yield* instances.getInstance(instanceId)
         const connection = yield* Connection.open(instance, options).pipe(Effect.provide(context))
         return RefreshResult.make({
