@@ -19,6 +19,10 @@ import { cpuNanos, formatNanos, medianOf, type PerCall, type Row, type Suite, sa
 
 /** Credentials the rotation case re-wraps: 20k by default, `PATCHBAY_BENCH_ROTATION_ROWS=1000000` for 1M. */
 const rotationRows = Math.max(1000, Number(process.env.PATCHBAY_BENCH_ROTATION_ROWS ?? 20_000))
+/** Rows per rotation batch (`Rotation.run`'s `batchSize`): `PATCHBAY_BENCH_ROTATION_BATCH`, default 100. */
+const rotationBatch = Math.max(1, Number(process.env.PATCHBAY_BENCH_ROTATION_BATCH ?? 100))
+/** `PATCHBAY_BENCH_ROTATION_ONLY=1` skips the resolve cases (a long rotation run on its own). */
+const rotationOnly = process.env.PATCHBAY_BENCH_ROTATION_ONLY === "1"
 /** Connections on both sides: layerPg's pool and the raw pg pool. */
 const poolSize = 10
 const callers = 32
@@ -138,7 +142,7 @@ const suite: Suite = {
         raw: [] as Array<{ perSecond: number; cpu: number }>,
         resolve: [] as Array<{ perSecond: number; cpu: number }>
       }
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < (rotationOnly ? 0 : 5); round++) {
         serial.raw.push(yield* sampleEffect(rawSelect, { samples: 9, batch: 100 }))
         serial.resolve.push(yield* sampleEffect(resolve, { samples: 9, batch: 100 }))
         parallel.raw.push(yield* throughput(rawSelect, 60))
@@ -198,7 +202,7 @@ const suite: Suite = {
       })
       const rotationCpu = process.cpuUsage()
       const rotationStart = process.hrtime.bigint()
-      const report = yield* Rotation.run({ batchSize: 100 }).pipe(
+      const report = yield* Rotation.run({ batchSize: rotationBatch }).pipe(
         Effect.provideService(CredentialRepository.CredentialRepository, timed)
       )
       const rotationSeconds = Number(process.hrtime.bigint() - rotationStart) / 1e9
@@ -240,6 +244,13 @@ const suite: Suite = {
       const r = m.rotation
       const flat = Math.min(r.start, r.middle, r.end) / Math.max(r.start, r.middle, r.end)
       const rounds = (xs: ReadonlyArray<number>) => xs.map((x) => x.toFixed(2)).join(", ")
+      const rotationRow = row(
+        `key rotation, ${r.report.rewrapped} of ${rotationRows} rows re-wrapped in batches of ${rotationBatch} (${r.report.failed.length} failed) in ${r.seconds.toFixed(1)} s (seeded in ${r.seedSeconds.toFixed(1)} s): rows/s at 0% ${Math.round(r.start)}, 50% ${Math.round(r.middle)}, 100% ${Math.round(r.end)}; CPU/row ${formatNanos(r.cpuPerRow)}`,
+        (r.seconds * 1e9) / Math.max(1, r.report.rewrapped),
+        "flat: slowest ≥ 0.7× fastest",
+        flat >= 0.7 && r.report.rewrapped === rotationRows
+      )
+      if (rotationOnly) return [rotationRow]
       return [
         row(
           `resolve on PostgreSQL, serial (per-round ratios ${rounds(m.serial.resolve.map((x, i) => x.wall / m.serial.raw[i]!.wall))}; ratio ${serialRatio.toFixed(2)}×)`,
@@ -259,12 +270,7 @@ const suite: Suite = {
           parallelRatio >= 0.6,
           { name: "raw pg SELECT, 32 callers", median: 1e9 / selectsPerSecond }
         ),
-        row(
-          `key rotation, ${r.report.rewrapped} of ${rotationRows} rows re-wrapped (${r.report.failed.length} failed) in ${r.seconds.toFixed(1)} s (seeded in ${r.seedSeconds.toFixed(1)} s): rows/s at 0% ${Math.round(r.start)}, 50% ${Math.round(r.middle)}, 100% ${Math.round(r.end)}; CPU/row ${formatNanos(r.cpuPerRow)}`,
-          (r.seconds * 1e9) / Math.max(1, r.report.rewrapped),
-          "flat: slowest ≥ 0.7× fastest",
-          flat >= 0.7 && r.report.rewrapped === rotationRows
-        )
+        rotationRow
       ]
     } finally {
       await raw.end()

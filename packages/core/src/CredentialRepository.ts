@@ -27,6 +27,17 @@ export interface NewCredential {
 }
 
 /**
+ * A version's new wrapped data key, expected to be still sealed under `expectedKeyId`.
+ *
+ * @since 0.1.0
+ */
+export interface SealedReplacement {
+  readonly id: CredentialId
+  readonly expectedKeyId: string
+  readonly sealed: SealedSecret
+}
+
+/**
  * @since 0.1.0
  */
 export interface CredentialRepositoryShape {
@@ -85,6 +96,13 @@ export interface CredentialRepositoryShape {
     expectedKeyId: string,
     sealed: SealedSecret
   ) => Effect.Effect<boolean, StorageError>
+  /**
+   * `replaceSealed` for many versions in one statement (a key rotation's batch): each is replaced
+   * only if it is still sealed under its `expectedKeyId`; returns the ids that were.
+   */
+  readonly replaceSealedBatch: (
+    replacements: ReadonlyArray<SealedReplacement>
+  ) => Effect.Effect<ReadonlyArray<CredentialId>, StorageError>
   /** What the refresh protocol recorded about a version (none: nothing yet). */
   readonly refreshState: (
     orgId: OrgId,
@@ -201,6 +219,15 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
         replace(CredentialRecord.make({ metadata: found.metadata, sealed }))
         return true
       }),
+    replaceSealedBatch: (replacements) =>
+      Effect.sync(() =>
+        replacements.flatMap(({ expectedKeyId, id, sealed }) => {
+          const found = byId.get(id)
+          if (found === undefined || found.sealed.keyId !== expectedKeyId) return []
+          replace(CredentialRecord.make({ metadata: found.metadata, sealed }))
+          return [id]
+        })
+      ),
     refreshState: (orgId, id) =>
       Effect.sync(() => {
         const state = refreshStates.get(id)

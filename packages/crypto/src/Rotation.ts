@@ -1,8 +1,9 @@
 /**
  * Key rotation: after a new key is added to the keyring and made primary, `run` re-wraps every data
- * key still wrapped by another key. Payloads are not re-encrypted. Each row is replaced with a
- * compare-and-set on its old key id, so `run` is idempotent, safe next to readers and writers, and
- * resumes where a crashed run stopped.
+ * key still wrapped by another key. Payloads are not re-encrypted. Pages are read in id order from
+ * the last id seen, and each page is written back in one statement in which every row is replaced
+ * with a compare-and-set on its old key id, so `run` is idempotent, safe next to readers and
+ * writers, and resumes where a crashed run stopped.
  *
  * @since 0.1.0
  */
@@ -76,19 +77,17 @@ export const run: (
     if (batch.length === 0) break
     batches++
     after = batch[batch.length - 1]!.metadata.id
+    const replacements: Array<CredentialRepository.SealedReplacement> = []
     for (const record of batch) {
       const id = record.metadata.id
       const next = yield* Effect.either(envelope.rewrap(record.sealed, aadOf(record.metadata)))
-      if (Either.isLeft(next)) {
-        failed.set(id, next.left.detail)
-        continue
-      }
-      if (yield* repository.replaceSealed(id, record.sealed.keyId, next.right)) {
-        rewrapped++
-      } else {
-        raced++
-      }
+      if (Either.isLeft(next)) failed.set(id, next.left.detail)
+      else replacements.push({ id, expectedKeyId: record.sealed.keyId, sealed: next.right })
     }
+    // One write per batch; a row someone else re-wrapped meanwhile is not replaced (raced).
+    const replaced = (yield* repository.replaceSealedBatch(replacements)).length
+    rewrapped += replaced
+    raced += replacements.length - replaced
     yield* Effect.annotateCurrentSpan({ batches, rewrapped })
     if (options?.onBatch) yield* options.onBatch({ batches, rewrapped, raced, failed: failed.size })
   }

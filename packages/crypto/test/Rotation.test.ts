@@ -10,16 +10,16 @@ const k1 = freshKey()
 const k2 = freshKey()
 const count = 25
 
-/** The repository, failing every `replaceSealed` after the first `after` (a process dying mid-run). */
+/** The repository, failing every batch write after the first `after` (a process dying mid-run). */
 const crashingAfter = (repository: CredentialRepository.CredentialRepositoryShape, after: number) => {
   let calls = 0
   return CredentialRepository.CredentialRepository.of({
     ...repository,
-    replaceSealed: (...args) =>
+    replaceSealedBatch: (...args) =>
       Effect.suspend(() =>
         ++calls > after
-          ? Effect.fail(new DomainError.StorageError({ operation: "replaceSealed", detail: "connection lost" }))
-          : repository.replaceSealed(...args)
+          ? Effect.fail(new DomainError.StorageError({ operation: "replaceSealedBatch", detail: "connection lost" }))
+          : repository.replaceSealedBatch(...args)
       )
   })
 }
@@ -67,9 +67,9 @@ describe("Rotation", () => {
         payloads.set(credentialId(i), (yield* getRecord(repository, credentialId(i))).sealed.ciphertext)
       }
 
-      // Step 1: add k2 as primary; rotation crashes after 7 rows.
+      // Step 1: add k2 as primary; rotation crashes after one batch of 5 rows.
       const both = envelopeOf({ k1, k2 }, "k2")
-      const crashed = yield* Effect.exit(rotate(crashingAfter(repository, 7), { k1, k2 }, "k2", 5))
+      const crashed = yield* Effect.exit(rotate(crashingAfter(repository, 1), { k1, k2 }, "k2", 5))
       assert.isTrue(Exit.isFailure(crashed))
       assert.deepStrictEqual([...(yield* repository.keyIds)].sort(), ["k1", "k2"])
       assert.deepStrictEqual(yield* readAll(repository, both), expected)
@@ -83,7 +83,7 @@ describe("Rotation", () => {
 
       // Step 2: the run resumes where it stopped.
       const resumed = yield* rotate(repository, { k1, k2 }, "k2", 5)
-      assert.strictEqual(resumed.rewrapped, count - 7)
+      assert.strictEqual(resumed.rewrapped, count - 5)
       assert.deepStrictEqual(resumed.failed, [])
       assert.deepStrictEqual(yield* repository.keyIds, ["k2"])
 

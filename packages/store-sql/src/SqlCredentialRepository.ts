@@ -193,6 +193,8 @@ const decodeWith =
 const decodeMetadata = decodeWith(fastMetadata, decodeMetadataRows)
 const decodeRecords = decodeWith(fastRecord, decodeRecordRows)
 const KeyIdRows = Schema.decodeUnknown(Schema.Array(Schema.Struct({ key_id: Schema.String })))
+const IdRows = Schema.decodeUnknown(Schema.Array(Schema.Struct({ id: Ids.CredentialId })))
+const hex = (value: Uint8Array) => Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")
 
 /**
  * The newest valid version of the best-ranked scope that has one, in one statement: the scopes as
@@ -349,6 +351,31 @@ export const make = (
           RETURNING id`.pipe(guard("CredentialRepository.replaceSealed", timeout))
         return rows.length > 0
       }),
+      // One statement per batch: the replacements travel as one JSON array (bytes as hex), which
+      // node-postgres and PGlite pass alike, and each row keeps its compare-and-set on the key id.
+      replaceSealedBatch: (replacements) =>
+        replacements.length === 0
+          ? Effect.succeed([])
+          : sql`UPDATE patchbay.credentials c SET key_id = u.key_id, wrapped_key = decode(u.wrapped_key, 'hex'),
+                nonce = decode(u.nonce, 'hex'), ciphertext = decode(u.ciphertext, 'hex')
+              FROM jsonb_to_recordset(${json(
+                replacements.map(({ expectedKeyId, id, sealed }) => ({
+                  id,
+                  expected_key_id: expectedKeyId,
+                  key_id: sealed.keyId,
+                  wrapped_key: hex(sealed.wrappedKey),
+                  nonce: hex(sealed.nonce),
+                  ciphertext: hex(sealed.ciphertext)
+                }))
+              )}::jsonb)
+                AS u(id uuid, expected_key_id text, key_id text, wrapped_key text, nonce text, ciphertext text)
+              WHERE c.id = u.id AND c.key_id = u.expected_key_id
+              RETURNING c.id`.pipe(
+              Effect.flatMap(IdRows),
+              Effect.map((rows) => rows.map((row) => row.id)),
+              guard("CredentialRepository.replaceSealedBatch", timeout),
+              Effect.withSpan("CredentialRepository.replaceSealedBatch", { attributes: { rows: replacements.length } })
+            ),
       ...RefreshState.make(sql, timeout)
     })
   })

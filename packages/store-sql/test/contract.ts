@@ -415,6 +415,37 @@ export const contract = <R = never>(subject: Subject<R>): void => {
           })
         )
 
+        it.effect("re-seals a batch in one write, each row only while it is still under its expected key", () =>
+          Effect.gen(function* () {
+            const repo = yield* CredentialRepository.CredentialRepository
+            const { orgId, instance } = yield* storedInstance
+            const suffix = yield* newUuid
+            const oldKey = `old-${suffix}`
+            const newKey = `new-${suffix}`
+            const org = scope("organization", orgId)
+            const a = yield* repo.insert(yield* newCredential(instance, org, { keyId: oldKey }))
+            const b = yield* repo.insert(yield* newCredential(instance, org, { keyId: oldKey, seed: 5 }))
+            const c = yield* repo.insert(yield* newCredential(instance, org, { keyId: oldKey, seed: 9 }))
+            assert.deepStrictEqual(yield* repo.replaceSealedBatch([]), [])
+            // b was re-sealed by someone else meanwhile: the batch leaves it as it is.
+            const other = sealed(`other-${suffix}`, 3)
+            assert.isTrue(yield* repo.replaceSealed(b.metadata.id, oldKey, other))
+            const batch = [a, b, c].map((r, i) => ({
+              id: r.metadata.id,
+              expectedKeyId: oldKey,
+              sealed: sealed(newKey, 40 + i)
+            }))
+            const replaced = yield* repo.replaceSealedBatch(batch)
+            assert.sameMembers([...replaced], [a.metadata.id, c.metadata.id])
+            assert.deepStrictEqual(Option.getOrThrow(yield* repo.get(orgId, a.metadata.id)).sealed, batch[0]!.sealed)
+            assert.deepStrictEqual(Option.getOrThrow(yield* repo.get(orgId, b.metadata.id)).sealed, other)
+            assert.deepStrictEqual(Option.getOrThrow(yield* repo.get(orgId, c.metadata.id)).sealed, batch[2]!.sealed)
+            assert.deepStrictEqual(Option.getOrThrow(yield* repo.get(orgId, c.metadata.id)).metadata, c.metadata)
+            // Again: nothing is under the expected key any more.
+            assert.deepStrictEqual(yield* repo.replaceSealedBatch(batch), [])
+          })
+        )
+
         it.effect("records a version's refresh state durably, within its organization only", () =>
           Effect.gen(function* () {
             const repo = yield* CredentialRepository.CredentialRepository
