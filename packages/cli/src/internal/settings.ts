@@ -1,0 +1,104 @@
+/**
+ * The options every command that opens the store shares, and the layers they select: the store
+ * (embedded PGlite in `--data-dir`, or PostgreSQL at `--database-url`), the keys (the environment,
+ * else the data directory's key file) and Patchbay itself.
+ */
+import * as Options from "@effect/cli/Options"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import { HttpConnector } from "@patchbay/connector-http"
+import { PostgresConnector } from "@patchbay/connector-postgres"
+import { SmtpConnector } from "@patchbay/connector-smtp"
+import { Actor } from "@patchbay/core"
+import { Patchbay } from "@patchbay/preset"
+import { PgliteStore } from "@patchbay/store-pglite"
+import { SqlStore } from "@patchbay/store-sql"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { type CliFailure, classify, failure } from "./failure.js"
+import * as KeyFile from "./keyFile.js"
+
+/** `--data-dir`: where the embedded store (and its key file) live. */
+export const dataDir = Options.text("data-dir").pipe(
+  Options.withFallbackConfig(Config.string("PATCHBAY_DATA_DIR")),
+  Options.withDefault("./patchbay-data"),
+  Options.withDescription("Directory of the embedded PGlite store and its key file (PATCHBAY_DATA_DIR)")
+)
+
+/** `--database-url`: PostgreSQL instead of the embedded store. */
+export const databaseUrl = Options.redacted("database-url").pipe(
+  Options.withFallbackConfig(Config.redacted("PATCHBAY_DATABASE_URL")),
+  Options.optional,
+  Options.withDescription(
+    "PostgreSQL URL of a shared store (PATCHBAY_DATABASE_URL); keys then come from the environment"
+  )
+)
+
+/** `--json`: one JSON document on standard output. */
+export const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON document"))
+
+/** `--org`: the organization an operator command acts in. */
+export const org = Options.text("org").pipe(
+  Options.withFallbackConfig(Config.string("PATCHBAY_ORG_ID")),
+  Options.withDescription("Organization id (PATCHBAY_ORG_ID)")
+)
+
+/** Where the store is. */
+export interface StoreSettings {
+  readonly dataDir: string
+  readonly databaseUrl: Option.Option<Redacted.Redacted>
+}
+
+/** The store options as one value. */
+export const store = Options.all({ dataDir, databaseUrl })
+
+/** The store layer the settings name. */
+export const storeLayer = (settings: StoreSettings) =>
+  Option.match(settings.databaseUrl, {
+    onNone: () => PgliteStore.layer({ dataDir: settings.dataDir }),
+    onSome: (url) => SqlStore.layerPg({ url, applicationName: "patchbay-cli" })
+  })
+
+/**
+ * Where the keys come from: the environment, and with the embedded store also the data
+ * directory's key file (made on first use). A shared PostgreSQL store needs the same keys in every
+ * process, so it takes them from the environment only.
+ */
+export const keysProvider = (
+  settings: StoreSettings
+): Effect.Effect<ConfigProvider.ConfigProvider, CliFailure, FileSystem.FileSystem | Path.Path> =>
+  Option.isSome(settings.databaseUrl)
+    ? Effect.succeed(ConfigProvider.fromEnv())
+    : Effect.map(KeyFile.load(settings.dataDir), KeyFile.configProvider)
+
+/** The connectors the CLI and the standalone server install. */
+export const connectors = [
+  PostgresConnector.connector,
+  SmtpConnector.connector,
+  ...HttpConnector.descriptors.map(HttpConnector.connector)
+]
+
+/** Patchbay on the settings' store and keys, with its own start-up failures. */
+export const patchbayUnclassified = (settings: StoreSettings) =>
+  Layer.unwrapEffect(
+    Effect.map(keysProvider(settings), (provider) =>
+      Patchbay.layer({ store: storeLayer(settings), connectors, keys: "config" }).pipe(
+        Layer.provide(Layer.setConfigProvider(provider))
+      )
+    )
+  )
+
+/** Patchbay on the settings' store and keys, failures classified for the exit code. */
+export const patchbay = (settings: StoreSettings) => patchbayUnclassified(settings).pipe(Layer.mapError(classify))
+
+/** An organization-level operator actor. */
+export const operator = (orgId: string) =>
+  Effect.try({
+    try: () => Schema.decodeUnknownSync(Actor.ActorInfo)({ orgId }),
+    catch: () => failure("usage", "--org must be an organization id (a UUID)")
+  })

@@ -1,0 +1,237 @@
+/**
+ * The built `patchbay` executable (`dist/bin.js`, made by `pnpm build`), run as an operator would:
+ * its output and its exit codes.
+ */
+
+import { execFile } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { PostgresConnector } from "@patchbay/connector-postgres"
+import { Actor, ConnectorInstances } from "@patchbay/core"
+import { CredentialVault } from "@patchbay/credentials"
+import { Patchbay } from "@patchbay/preset"
+import { PgliteStore } from "@patchbay/store-pglite"
+import { Migrations } from "@patchbay/store-sql"
+import type {} from "@patchbay/testing/globalSetup"
+import { ConfigProvider, Effect, Layer, Schema } from "effect"
+import { afterAll, beforeAll, inject } from "vitest"
+
+const bin = join(import.meta.dirname, "..", "dist", "bin.js")
+const database = new URL(inject("databaseUrl"))
+const orgId = "0190a000-0000-7000-8000-00000000000a"
+const otherOrgId = "0190a000-0000-7000-8000-00000000000f"
+const actor = Schema.decodeSync(Actor.ActorInfo)({ orgId })
+
+interface Ran {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs the executable to its end. */
+const patchbay = (...args: ReadonlyArray<string>) =>
+  Effect.async<Ran>((resume) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...process.env, PATCHBAY_EGRESS_ALLOW_LOOPBACK: "true", NO_COLOR: "1" } },
+      (error, stdout, stderr) =>
+        resume(Effect.succeed({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }))
+    )
+  })
+
+const json = (ran: Ran): unknown => JSON.parse(ran.stdout)
+
+let dir: string
+let dataDir: string
+beforeAll(() => {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run pnpm build first`)
+  dir = mkdtempSync(join(tmpdir(), "patchbay-cli-"))
+  dataDir = join(dir, "data")
+})
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** The key file's variables, as Patchbay reads them. */
+const keyFile = () =>
+  new Map(
+    readFileSync(join(dataDir, "keys.env"), "utf8")
+      .split("\n")
+      .filter((line) => line.includes("=") && !line.startsWith("#"))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as const)
+  )
+
+/** Stores instances in the data directory through the library (the CLI is not running then). */
+const seed = (
+  instances: ReadonlyArray<{ readonly name: string; readonly password: string; readonly expiresAt?: Date }>
+) =>
+  Effect.gen(function* () {
+    const connectors = yield* ConnectorInstances.ConnectorInstances
+    const vault = yield* CredentialVault.CredentialVault
+    const ids: Array<string> = []
+    for (const { expiresAt, name, password } of instances) {
+      const instance = yield* connectors.create({
+        connector: "postgres",
+        instanceName: name,
+        configuration: {
+          host: database.hostname,
+          port: Number(database.port),
+          database: database.pathname.slice(1),
+          ssl_mode: "disable"
+        }
+      })
+      yield* vault.create({
+        instanceId: instance.id,
+        scope: { type: "organization", id: orgId },
+        credentials: { username: decodeURIComponent(database.username), password },
+        ...(expiresAt === undefined ? {} : { expiresAt: expiresAt.toISOString() })
+      })
+      ids.push(instance.id)
+    }
+    return ids
+  }).pipe(
+    Effect.provideService(Actor.Actor, actor),
+    Effect.provide(
+      Patchbay.layer({
+        store: PgliteStore.layer({ dataDir }),
+        connectors: [PostgresConnector.connector],
+        keys: "config",
+        egress: { allowLoopback: true }
+      }).pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(keyFile()))))
+    )
+  )
+
+describe("patchbay", () => {
+  it.effect("answers usage errors with exit 2", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* patchbay("--help")).code, 0)
+      assert.strictEqual((yield* patchbay("no-such-command")).code, 2)
+      assert.strictEqual((yield* patchbay("instances", "list", "--data-dir", dataDir, "--org", "not-a-uuid")).code, 2)
+    })
+  )
+
+  it.effect("migrates a new data directory and makes its key file, private to the user", () =>
+    Effect.gen(function* () {
+      const ran = yield* patchbay("migrate", "--data-dir", dataDir, "--json")
+      assert.strictEqual(ran.code, 0, ran.stderr)
+      assert.deepStrictEqual(json(ran), { schemaVersion: Migrations.latest })
+      const verified = yield* patchbay("keys", "verify", "--data-dir", dataDir, "--json")
+      assert.strictEqual(verified.code, 0, verified.stderr)
+      assert.strictEqual(statSync(join(dataDir, "keys.env")).mode & 0o777, 0o600)
+      assert.match(keyFile().get("PATCHBAY_KEYRING") ?? "", /^k\d{8}T\d{6}:[A-Za-z0-9+/]{43}=$/)
+    })
+  )
+
+  it.effect("generates key entries of 32 random bytes", () =>
+    Effect.gen(function* () {
+      const first = json(yield* patchbay("keys", "generate", "--json", "--id", "next")) as { id: string; key: string }
+      const second = json(yield* patchbay("keys", "generate", "--json")) as { id: string; key: string }
+      assert.strictEqual(first.id, "next")
+      assert.strictEqual(Buffer.from(first.key, "base64").length, 32)
+      assert.notStrictEqual(first.key, second.key)
+    })
+  )
+
+  it.effect("lists, tests and health-checks instances, and lists expiring credentials", () =>
+    Effect.gen(function* () {
+      const [good, bad] = yield* seed([
+        {
+          name: "warehouse",
+          password: decodeURIComponent(database.password),
+          expiresAt: new Date(Date.now() + 3 * 86_400_000)
+        },
+        { name: "wrong-password", password: "not-the-password" }
+      ])
+      const listed = yield* patchbay("instances", "list", "--data-dir", dataDir, "--org", orgId, "--json")
+      assert.strictEqual(listed.code, 0, listed.stderr)
+      assert.deepStrictEqual((json(listed) as Array<{ instanceName: string }>).map((i) => i.instanceName).sort(), [
+        "warehouse",
+        "wrong-password"
+      ])
+      const elsewhere = yield* patchbay("instances", "list", "--data-dir", dataDir, "--org", otherOrgId, "--json")
+      assert.deepStrictEqual(json(elsewhere), [])
+
+      const tested = yield* patchbay("instances", "test", "--data-dir", dataDir, "--org", orgId, "--json", good!)
+      assert.strictEqual(tested.code, 0, tested.stderr)
+      assert.strictEqual((json(tested) as Array<{ status: string }>)[0]!.status, "success")
+      const failed = yield* patchbay("instances", "test", "--data-dir", dataDir, "--org", orgId, good!, bad!)
+      assert.strictEqual(failed.code, 1)
+      assert.match(failed.stdout, /failed/)
+      assert.notInclude(failed.stdout + failed.stderr, "not-the-password")
+      const health = yield* patchbay("instances", "health", "--data-dir", dataDir, "--org", orgId, "--json", good!)
+      assert.strictEqual(health.code, 0, health.stderr)
+      assert.strictEqual((json(health) as Array<{ status: string }>)[0]!.status, "healthy")
+      const missing = yield* patchbay(
+        "instances",
+        "test",
+        "--data-dir",
+        dataDir,
+        "--org",
+        orgId,
+        "0190a000-0000-7000-8000-0000000000ff"
+      )
+      assert.strictEqual(missing.code, 5)
+
+      const expiring = yield* patchbay(
+        "credentials",
+        "expiring",
+        "--data-dir",
+        dataDir,
+        "--org",
+        orgId,
+        "--days",
+        "30",
+        "--json"
+      )
+      assert.strictEqual(expiring.code, 0, expiring.stderr)
+      assert.deepStrictEqual(
+        (json(expiring) as Array<{ instanceName: string }>).map((c) => c.instanceName),
+        ["warehouse"]
+      )
+      assert.notInclude(expiring.stdout, decodeURIComponent(database.password))
+    })
+  )
+
+  it.effect("rotates to a fresh primary key, after which the old key may retire; a missing key exits 1", () =>
+    Effect.gen(function* () {
+      const before = keyFile().get("PATCHBAY_PRIMARY_KEY_ID")
+      const rotated = yield* patchbay("keys", "rotate", "--data-dir", dataDir, "--json")
+      assert.strictEqual(rotated.code, 0, rotated.stderr)
+      const report = json(rotated) as { primary: string; rewrapped: number; failed: Array<unknown> }
+      assert.notStrictEqual(report.primary, before)
+      assert.strictEqual(report.rewrapped, 2)
+      assert.deepStrictEqual(report.failed, [])
+      assert.match(rotated.stderr, /re-wrapped 2 credentials/)
+      const verified = json(yield* patchbay("keys", "verify", "--data-dir", dataDir, "--json")) as {
+        retirable: Array<string>
+      }
+      assert.deepStrictEqual(verified.retirable, [before])
+
+      // Drop the primary key from the ring: the stored credentials name a key the ring lacks.
+      const keys = keyFile()
+      const others = (keys.get("PATCHBAY_KEYRING") ?? "")
+        .split(",")
+        .filter((entry) => !entry.startsWith(`${report.primary}:`))
+      writeFileSync(
+        join(dataDir, "keys.env"),
+        `PATCHBAY_KEYRING=${others.join(",")}\nPATCHBAY_PRIMARY_KEY_ID=${before}\nPATCHBAY_FINGERPRINT_KEY=${keys.get("PATCHBAY_FINGERPRINT_KEY")}\n`
+      )
+      const broken = yield* patchbay("keys", "verify", "--data-dir", dataDir, "--json")
+      assert.strictEqual(broken.code, 1)
+      assert.deepStrictEqual(json(broken), { ok: false, missing: [report.primary] })
+    })
+  )
+
+  it.effect("uses a shared PostgreSQL store with --database-url, and exits 4 when it is unreachable", () =>
+    Effect.gen(function* () {
+      const migrated = yield* patchbay("migrate", "--database-url", database.href, "--json")
+      assert.strictEqual(migrated.code, 0, migrated.stderr)
+      const unreachable = new URL(database.href)
+      unreachable.port = "1"
+      const down = yield* patchbay("migrate", "--database-url", unreachable.href)
+      assert.strictEqual(down.code, 4)
+      assert.notInclude(down.stderr, decodeURIComponent(database.password))
+    })
+  )
+})
