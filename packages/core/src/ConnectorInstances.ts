@@ -19,7 +19,7 @@ import {
   fresh,
   InstanceName,
   InstanceStatus,
-  type InstanceView,
+  InstanceView,
   type TestStatus,
   view
 } from "./ConnectorInstance.js"
@@ -28,6 +28,7 @@ import * as CredentialScope from "./CredentialScope.js"
 import {
   type ConnectorNotFound,
   type DuplicateAccount,
+  type IdempotencyKeyReused,
   InstanceDisabled,
   InstanceNotFound,
   InvalidConfiguration,
@@ -35,6 +36,7 @@ import {
   type NameTaken,
   type StorageError
 } from "./DomainError.js"
+import * as Idempotency from "./Idempotency.js"
 import * as Ids from "./Ids.js"
 import * as InputBounds from "./InputBounds.js"
 import { InstanceRepository } from "./InstanceRepository.js"
@@ -52,7 +54,8 @@ const ConnectorKey = InputBounds.boundedString(255)
 
 /**
  * Input of `create`. `connector` is a descriptor id or key; `authType` defaults to the
- * descriptor's first auth profile.
+ * descriptor's first auth profile. With `idempotencyKey`, a retry of the same request returns the
+ * first call's instance (see `Idempotency`).
  *
  * @since 0.1.0
  */
@@ -62,7 +65,8 @@ export class CreateInstance extends Schema.Class<CreateInstance>("@patchbay/core
   description: Schema.optionalWith(Description, { default: () => null }),
   workspaceId: Schema.optionalWith(Schema.NullOr(Ids.WorkspaceId), { default: () => null }),
   configuration: Schema.optionalWith(InputBounds.Configuration, { default: () => ({}) }),
-  authType: Schema.optional(AuthType)
+  authType: Schema.optional(AuthType),
+  idempotencyKey: Schema.optional(Idempotency.IdempotencyKey)
 }) {}
 
 /**
@@ -115,16 +119,40 @@ export interface TestRecord {
 }
 
 /**
+ * Failures of `create`.
+ *
+ * @since 0.1.0
+ */
+export type CreateError =
+  | InvalidInput
+  | InvalidConfiguration
+  | ConnectorNotFound
+  | NameTaken
+  | DuplicateAccount
+  | StorageError
+
+/**
+ * The operation name under which `create` records idempotency keys.
+ *
+ * @since 0.1.0
+ */
+export const createOperation = "instance.create"
+
+/**
  * @since 0.1.0
  */
 export interface ConnectorInstancesShape {
-  readonly create: (
-    input: typeof CreateInstance.Encoded
-  ) => Effect.Effect<
-    InstanceView,
-    InvalidInput | InvalidConfiguration | ConnectorNotFound | NameTaken | DuplicateAccount | StorageError,
-    Actor
-  >
+  /**
+   * Creates an instance. With an `idempotencyKey`, a retry of the same request returns the first
+   * call's instance, even where its name would now clash; the key with another request fails with
+   * `IdempotencyKeyReused`.
+   */
+  readonly create: {
+    (
+      input: typeof CreateInstance.Encoded & { readonly idempotencyKey?: undefined }
+    ): Effect.Effect<InstanceView, CreateError, Actor>
+    (input: typeof CreateInstance.Encoded): Effect.Effect<InstanceView, CreateError | IdempotencyKeyReused, Actor>
+  }
   readonly get: (id: string) => Effect.Effect<InstanceView, InstanceNotFound | StorageError, Actor>
   readonly list: (
     query?: typeof ListInstances.Encoded
@@ -189,19 +217,21 @@ const isInstanceId = Schema.is(Ids.InstanceId)
 const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
 /**
- * The service on its ports: `InstanceRepository`, `AuditLog`, `ConnectorRegistry` and
- * `Transactions` (every write runs in one unit with its audit event).
+ * The service on its ports: `InstanceRepository`, `IdempotencyKeys`, `AuditLog`,
+ * `ConnectorRegistry` and `Transactions` (every write runs in one unit with its audit event and
+ * its idempotency key).
  *
  * @since 0.1.0
  */
 export const layer: Layer.Layer<
   ConnectorInstances,
   never,
-  InstanceRepository | AuditLog.AuditLog | ConnectorRegistry | Transactions
+  InstanceRepository | Idempotency.IdempotencyKeys | AuditLog.AuditLog | ConnectorRegistry | Transactions
 > = Layer.effect(
   ConnectorInstances,
   Effect.gen(function* () {
     const repository = yield* InstanceRepository
+    const keys = yield* Idempotency.IdempotencyKeys
     const transactions = yield* Transactions
     const registry = yield* ConnectorRegistry
     const audit = yield* AuditLog.AuditLog
@@ -242,6 +272,7 @@ export const layer: Layer.Layer<
         })
       }
       const configuration = yield* validateConfiguration(descriptor, request.configuration)
+      const at = yield* now
       const instance = fresh({
         id: yield* Ids.make(Ids.InstanceId),
         orgId: actor.orgId,
@@ -251,12 +282,29 @@ export const layer: Layer.Layer<
         workspaceId: request.workspaceId,
         configuration,
         authType,
-        at: yield* now
+        at
       })
-      yield* transactions.run(
-        Effect.zipRight(
-          repository.insert(instance),
-          record("instance.created", {
+      const fingerprint = Idempotency.fingerprint(createOperation, {
+        actor: { workspaceId: actor.workspaceId, userId: actor.userId, agentId: actor.agentId },
+        connectorId: descriptor.id,
+        instanceName: instance.instanceName,
+        description: instance.description,
+        workspaceId: instance.workspaceId,
+        configuration: instance.configuration,
+        authType
+      })
+      const idempotent = Idempotency.once(keys, {
+        orgId: actor.orgId,
+        operation: createOperation,
+        key: request.idempotencyKey,
+        fingerprint,
+        at,
+        result: InstanceView
+      })
+      return yield* transactions.run(
+        Effect.gen(function* () {
+          yield* repository.insert(instance)
+          yield* record("instance.created", {
             instanceId: instance.id,
             details: {
               connector: descriptor.key,
@@ -264,9 +312,9 @@ export const layer: Layer.Layer<
               workspaceId: instance.workspaceId
             }
           })
-        )
+          return view(instance)
+        }).pipe(idempotent)
       )
-      return view(instance)
     })
 
     const update = Effect.fn("ConnectorInstances.update")(function* (id: string, patch: typeof UpdateInstance.Encoded) {
@@ -290,7 +338,8 @@ export const layer: Layer.Layer<
     })
 
     return ConnectorInstances.of({
-      create,
+      // The first signature (no key) is the second's narrower case: without a key nothing is reused.
+      create: create as ConnectorInstancesShape["create"],
       get: Effect.fn("ConnectorInstances.get")(function* (id: string) {
         return view(yield* find(id))
       }),

@@ -379,6 +379,22 @@ export class EgressDenied extends Schema.TaggedError<EgressDenied>("@patchbay/co
 }
 
 /**
+ * The idempotency key was used before, within its retention period, for a different request of
+ * the same operation in this organization: nothing was written. A retry must send the original
+ * request unchanged; a new request needs a new key.
+ *
+ * @since 0.1.0
+ */
+export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>(
+  "@patchbay/core/IdempotencyKeyReused"
+)("IdempotencyKeyReused", { operation: Schema.String, idempotencyKey: Schema.String }) {
+  readonly retryable = false
+  override get message(): string {
+    return `The idempotency key "${this.idempotencyKey}" was already used for a different ${this.operation} request; send the original request or use a new key`
+  }
+}
+
+/**
  * Patchbay's own storage failed or was unreachable. Usually transient.
  *
  * @since 0.1.0

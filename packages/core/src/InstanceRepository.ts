@@ -11,6 +11,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { type ConnectorInstance, type InstanceStatus, normalizeName } from "./ConnectorInstance.js"
 import { DuplicateAccount, InstanceNotFound, NameTaken, type StorageError } from "./DomainError.js"
+import * as Idempotency from "./Idempotency.js"
 import type { ConnectorId, InstanceId, OrgId, WorkspaceId } from "./Ids.js"
 import * as Journal from "./internal/journal.js"
 
@@ -76,14 +77,8 @@ export const clash = (
   return Option.none()
 }
 
-/**
- * An in-memory repository. Check and write happen in one synchronous step, so two concurrent
- * creates with the same name cannot both succeed. Inside a unit of `Transactions.layerMemory` its
- * writes are undone when the unit fails.
- *
- * @since 0.1.0
- */
-export const layerMemory: Layer.Layer<InstanceRepository> = Layer.sync(InstanceRepository, () => {
+/** The memory repository without the idempotency keys. */
+const instancesMemory: Layer.Layer<InstanceRepository> = Layer.sync(InstanceRepository, () => {
   const rows = new Map<string, ConnectorInstance>()
   /** Puts a row back as it was (absent: removed), for the undo journal of `Transactions`. */
   const restoreRow = (id: string, previous: ConnectorInstance | undefined) => () =>
@@ -131,3 +126,16 @@ export const layerMemory: Layer.Layer<InstanceRepository> = Layer.sync(InstanceR
       })
   })
 })
+
+/**
+ * An in-memory repository. Check and write happen in one synchronous step, so two concurrent
+ * creates with the same name cannot both succeed. Inside a unit of `Transactions.layerMemory` its
+ * writes are undone when the unit fails. It keeps the idempotency keys of instance and credential
+ * writes too (`Idempotency.layerMemory`), as the SQL stores keep them beside the instances.
+ *
+ * @since 0.1.0
+ */
+export const layerMemory: Layer.Layer<InstanceRepository | Idempotency.IdempotencyKeys> = Layer.merge(
+  instancesMemory,
+  Idempotency.layerMemory
+)

@@ -5,6 +5,7 @@ import * as AuditLog from "../src/AuditLog.js"
 import * as ConnectorInstancesModule from "../src/ConnectorInstances.js"
 import { ConnectorInstances } from "../src/ConnectorInstances.js"
 import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
+import * as Idempotency from "../src/Idempotency.js"
 import * as Ids from "../src/Ids.js"
 import * as InstanceRepository from "../src/InstanceRepository.js"
 import * as Transactions from "../src/Transactions.js"
@@ -278,6 +279,7 @@ describe("connectors removed by the host", () => {
               Layer.provide(
                 Layer.mergeAll(
                   Layer.succeed(InstanceRepository.InstanceRepository, repository),
+                  Idempotency.layerMemory,
                   AuditLog.layerMemory,
                   ConnectorRegistry.layer(connectors),
                   Transactions.layerMemory

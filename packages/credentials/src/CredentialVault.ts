@@ -19,6 +19,7 @@ import {
   CredentialRepository,
   CredentialScope,
   DomainError,
+  Idempotency,
   Ids,
   InputBounds,
   Transactions
@@ -63,7 +64,8 @@ export const CredentialValues: Schema.Schema<unknown> = InputBounds.boundedJson(
 
 /**
  * Input of `create`: the instance, the scope, the credential values (validated against the
- * connector's credential schema), non-secret labels and an optional expiry in the future.
+ * connector's credential schema), non-secret labels, an optional expiry in the future, and an
+ * optional idempotency key (a retry of the same request returns the first call's version).
  *
  * @since 0.1.0
  */
@@ -72,7 +74,8 @@ export class CreateCredential extends Schema.Class<CreateCredential>("@patchbay/
   scope: CredentialScope.CredentialScope,
   credentials: CredentialValues,
   labels: Schema.optionalWith(InputBounds.Metadata, { default: () => ({}) }),
-  expiresAt: Schema.optionalWith(Schema.NullOr(DateInput), { default: () => null })
+  expiresAt: Schema.optionalWith(Schema.NullOr(DateInput), { default: () => null }),
+  idempotencyKey: Schema.optional(Idempotency.IdempotencyKey)
 }) {}
 
 /**
@@ -139,11 +142,18 @@ export interface CredentialVaultShape {
    * Stores a new version for an instance and scope; returns its metadata (masked values, never
    * plaintext). Marks the instance as having credentials and records the account fingerprint,
    * failing with `DuplicateAccount` — before anything is written — when another instance of the
-   * same connector type in the organization holds the same account.
+   * same connector type in the organization holds the same account. With an `idempotencyKey`, a
+   * retry of the same request returns the first call's version, even where the account would now
+   * clash; the key with another request fails with `IdempotencyKeyReused`.
    */
-  readonly create: (
-    input: typeof CreateCredential.Encoded
-  ) => Effect.Effect<Credential.CredentialMetadata, CreateError, Actor.Actor>
+  readonly create: {
+    (
+      input: typeof CreateCredential.Encoded & { readonly idempotencyKey?: undefined }
+    ): Effect.Effect<Credential.CredentialMetadata, CreateError, Actor.Actor>
+    (
+      input: typeof CreateCredential.Encoded
+    ): Effect.Effect<Credential.CredentialMetadata, CreateError | DomainError.IdempotencyKeyReused, Actor.Actor>
+  }
   /** Stores new values for the instance and scope of `previous` as a new version. */
   readonly supersede: (
     previous: Credential.CredentialMetadata,
@@ -191,6 +201,25 @@ const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 const dayMillis = 86_400_000
 const encoder = new TextEncoder()
 
+/** The operation name under which `create` records idempotency keys. */
+const createOperation = "credential.create"
+
+/** Credential metadata as JSON (dates as ISO strings): the result an idempotency key keeps. */
+const MetadataJson = Schema.transform(
+  Schema.Struct({
+    ...Credential.CredentialMetadata.fields,
+    expiresAt: Schema.NullOr(Schema.Date),
+    revokedAt: Schema.NullOr(Schema.Date),
+    createdAt: Schema.Date
+  }),
+  Schema.typeSchema(Credential.CredentialMetadata),
+  {
+    strict: true,
+    decode: (fields) => Credential.CredentialMetadata.make(fields),
+    encode: (metadata) => ({ ...metadata })
+  }
+)
+
 /**
  * Whether an actor may write credentials of `scope` for `instance` (see the module's write rule).
  *
@@ -220,6 +249,7 @@ export const layer: Layer.Layer<
   | ConnectorRegistry.ConnectorRegistry
   | AuditLog.AuditLog
   | Transactions.Transactions
+  | Idempotency.IdempotencyKeys
   | Envelope.Envelope
   | Fingerprint.Fingerprint
 > = Layer.effect(
@@ -230,6 +260,7 @@ export const layer: Layer.Layer<
     const registry = yield* ConnectorRegistry.ConnectorRegistry
     const audit = yield* AuditLog.AuditLog
     const transactions = yield* Transactions.Transactions
+    const keys = yield* Idempotency.IdempotencyKeys
     const envelope = yield* Envelope.Envelope
     const fingerprint = yield* Fingerprint.Fingerprint
     const record = (...args: Parameters<typeof AuditLog.record>) =>
@@ -258,7 +289,7 @@ export const layer: Layer.Layer<
     const store = (
       input: unknown,
       audited: { readonly action: string; readonly details: Record<string, unknown> }
-    ): Effect.Effect<Credential.CredentialMetadata, CreateError, Actor.Actor> =>
+    ): Effect.Effect<Credential.CredentialMetadata, CreateError | DomainError.IdempotencyKeyReused, Actor.Actor> =>
       Effect.gen(function* () {
         const actor = yield* Actor.Actor
         const request = yield* decodeCreate(input).pipe(
@@ -294,8 +325,30 @@ export const layer: Layer.Layer<
           Envelope.aadOf({ id, instanceId: instance.id, scope: request.scope })
         )
         plaintext.fill(0)
+        // The request as the idempotency key's fingerprint sees it: the values as a keyed hash of every field.
+        const values = yield* fingerprint.account(
+          { ...descriptor, accountFields: Object.keys(encoded) },
+          { configuration: {}, credentials: secret }
+        )
+        const requestFingerprint = Idempotency.fingerprint(createOperation, {
+          actor: { workspaceId: actor.workspaceId, userId: actor.userId, agentId: actor.agentId },
+          instanceId: instance.id,
+          scope: { type: request.scope.type, id: request.scope.id },
+          labels: request.labels,
+          expiresAt: request.expiresAt,
+          values
+        })
 
-        // One unit: the clash check (a DuplicateAccount writes nothing), the version, the audit event.
+        // One unit: the idempotency key, the clash check (a DuplicateAccount writes nothing), the
+        // version, the audit event.
+        const idempotent = Idempotency.once(keys, {
+          orgId: actor.orgId,
+          operation: createOperation,
+          key: request.idempotencyKey,
+          fingerprint: requestFingerprint,
+          at,
+          result: MetadataJson
+        })
         return yield* transactions.run(
           Effect.gen(function* () {
             yield* instances.setCredentialState(instance.id, { hasCredentials: true, accountFingerprint })
@@ -329,13 +382,13 @@ export const layer: Layer.Layer<
               }
             })
             return metadata
-          })
+          }).pipe(idempotent)
         )
       })
 
     const create = Effect.fn("CredentialVault.create")(function* (input: typeof CreateCredential.Encoded) {
       return yield* store(input, { action: "credential.created", details: {} })
-    })
+    }) as CredentialVaultShape["create"]
 
     const supersede = Effect.fn("CredentialVault.supersede")(function* (
       previous: Credential.CredentialMetadata,
@@ -350,7 +403,7 @@ export const layer: Layer.Layer<
           expiresAt: input.expiresAt ?? null
         },
         { action: "credential.superseded", details: { previousId: previous.id, reason: input.reason } }
-      )
+      ).pipe(Effect.catchTag("IdempotencyKeyReused", Effect.die))
     })
 
     const list = Effect.fn("CredentialVault.list")(function* (instanceId: string) {

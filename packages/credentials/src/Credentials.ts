@@ -9,6 +9,7 @@ import {
   ConnectorInstances,
   ConnectorRegistry,
   CredentialRepository,
+  type Idempotency,
   InstanceRepository,
   Transactions
 } from "@patchbay/core"
@@ -32,6 +33,7 @@ export const layer: Layer.Layer<
   | ConnectorRegistry.ConnectorRegistry
   | AuditLog.AuditLog
   | Transactions.Transactions
+  | Idempotency.IdempotencyKeys
   | Envelope.Envelope
   | Fingerprint.Fingerprint
   | CredentialRefresher.CredentialRefresher

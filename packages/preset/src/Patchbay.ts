@@ -22,6 +22,7 @@ import {
   CredentialRepository,
   type DomainError,
   EgressPolicy,
+  type Idempotency,
   InstanceRepository,
   PendingAuthorizationRepository,
   RefreshLock,
@@ -43,6 +44,7 @@ import type * as Scope from "effect/Scope"
  */
 export type StoreServices =
   | InstanceRepository.InstanceRepository
+  | Idempotency.IdempotencyKeys
   | CredentialRepository.CredentialRepository
   | AuditLog.AuditLog
   | PendingAuthorizationRepository.PendingAuthorizationRepository

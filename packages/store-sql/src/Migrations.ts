@@ -147,6 +147,21 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
       reconnect_nonce bytea,
       reconnect_ciphertext bytea
     )`
+  ),
+  // Idempotency keys of creates and stores: the request's fingerprint and the result, written in
+  // the transaction of the write itself; expired rows are removed as new keys are claimed.
+  "4_idempotency": statements(
+    `CREATE TABLE patchbay.idempotency_keys (
+      org_id uuid NOT NULL,
+      operation text NOT NULL,
+      idempotency_key text NOT NULL,
+      fingerprint text NOT NULL,
+      result jsonb,
+      created_at timestamptz NOT NULL,
+      expires_at timestamptz NOT NULL,
+      PRIMARY KEY (org_id, operation, idempotency_key)
+    )`,
+    "CREATE INDEX idempotency_keys_expires ON patchbay.idempotency_keys (expires_at)"
   )
 }
 

@@ -14,6 +14,7 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import {
   type AuditLog,
   type CredentialRepository,
+  type Idempotency,
   type InstanceRepository,
   type PendingAuthorizationRepository,
   type RefreshLock,
@@ -33,6 +34,7 @@ import type { RepositoryOptions } from "./internal/options.js"
 import * as Migrations from "./Migrations.js"
 import * as SqlAuditLog from "./SqlAuditLog.js"
 import * as SqlCredentialRepository from "./SqlCredentialRepository.js"
+import * as SqlIdempotencyKeys from "./SqlIdempotencyKeys.js"
 import * as SqlInstanceRepository from "./SqlInstanceRepository.js"
 import * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRepository.js"
 import * as SqlRefreshLock from "./SqlRefreshLock.js"
@@ -45,6 +47,7 @@ import * as SqlTransactions from "./SqlTransactions.js"
  */
 export type Services =
   | InstanceRepository.InstanceRepository
+  | Idempotency.IdempotencyKeys
   | CredentialRepository.CredentialRepository
   | AuditLog.AuditLog
   | PendingAuthorizationRepository.PendingAuthorizationRepository
@@ -94,6 +97,7 @@ const stores = (
       Migrations.ensure({ migrate: options.migrate ?? true }),
       Layer.mergeAll(
         SqlInstanceRepository.layer(options),
+        SqlIdempotencyKeys.layer(options),
         SqlCredentialRepository.layer(options),
         SqlAuditLog.layer(options),
         SqlPendingAuthorizationRepository.layer(options),
