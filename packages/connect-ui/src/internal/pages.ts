@@ -186,6 +186,17 @@ export const statusOf = (instance: ConnectorInstance.InstanceView): { readonly k
         ? { key: "pending", text: "no credential" }
         : { key: "active", text: "active" }
 
+/** The credential's own expiry, or the access token's (an OAuth2 token set records it in its labels). */
+const expiry = (credential: Credential.CredentialMetadata | undefined): Html => {
+  if (credential === undefined) return html`—`
+  if (credential.expiresAt !== null) return html`${date(credential.expiresAt)}`
+  const token = credential.labels.access_token_expires_at
+  const at = typeof token === "string" ? new Date(token) : undefined
+  return at === undefined || Number.isNaN(at.getTime())
+    ? html`—`
+    : html`${date(at)}<div class="muted">access token</div>`
+}
+
 const masked = (credential: Credential.CredentialMetadata | undefined): Html =>
   credential === undefined
     ? html`<span class="muted">none</span>`
@@ -225,7 +236,7 @@ ${rows.map((row) => {
 <td>${row.connectorName}</td>
 <td><span class="status ${status.key}">${status.text}</span></td>
 <td>${date(i.lastTestedAt)}${i.lastTestedAt ? html`<div class="status ${i.testStatus}">${i.testStatus}</div>` : ""}${i.testMessage ? html`<div class="muted test-message">${i.testMessage}</div>` : ""}</td>
-<td>${date(row.credential?.expiresAt)}</td>
+<td>${expiry(row.credential)}</td>
 <td>${masked(row.credential)}</td>
 <td class="actions">
 ${ctx.may("test") && i.isEnabled ? post(ctx, `${base}/test`, "Test") : ""}
