@@ -31,6 +31,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
 import { redactSql } from "./internal/redactSql.js"
+import { load as loadSqlScanner } from "./internal/sqlTokens.js"
 
 /**
  * Which instance an activity uses and, optionally, which credential scope (the actor must belong
@@ -205,6 +206,8 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
   Activities,
   Effect.gen(function* () {
     const context = yield* Effect.context<Services>()
+    // The SQL redactor's scanner; should it fail to load, audit rows show no SQL at all.
+    yield* loadSqlScanner
     const instances = Context.get(context, ConnectorInstances.ConnectorInstances)
 
     /** The outcome of a failure: classified, and the instance flagged when it needs a reconnect. */

@@ -1,6 +1,7 @@
 /**
- * Masks passwords written into SQL before the text reaches an audit row, working from the
- * scanner's tokens rather than from patterns over the text, in time linear in its length:
+ * Masks passwords written into SQL before the text reaches an audit row, working from the tokens of
+ * PostgreSQL's own scanner (libpg-query's `scanSync`, see sqlTokens.ts) rather than from patterns
+ * over the text, in time linear in its length:
  *
  * - a string literal (any spelling: `'…'`, `E'…'`, `U&'…' UESCAPE '…'`, `$tag$…$tag$`, continued
  *   over lines) that follows a password-like name (`PASSWORD`, `"password"`, `U&"…"`, option names
@@ -11,39 +12,27 @@
  *   `user:password@` (dblink, `CREATE SUBSCRIPTION … CONNECTION`, FDW options) keeps its text with
  *   the password replaced by `***`.
  *
- * The rest of the statement stays as written.
+ * - a bare word or number after such a name and `=` or `TO` (`SET app.password = hunter2`) becomes `***`;
+ * - a literal that cannot be decoded becomes `'***'`.
+ *
+ * The rest of the statement stays as written. A text the scanner refuses (an unterminated literal or
+ * comment, an invalid escape, a NUL byte) is shown as none of its characters.
  */
-import { scan, type Token, unescapeUnicode } from "./pgScan.js"
+import { type Token, tokenize } from "./sqlTokens.js"
 
 /** Names whose following string is a secret. */
 const secretName = /pass(?:word|wd)|secret|token|api_?key|private_?key|credential/i
 
 const mask = "***"
 
+/** What stands for a statement the scanner could not read: none of its text is shown. */
+export const unreadable = (sql: string) => `[SQL not shown: it could not be scanned (${sql.length} characters)]`
+
 /** A string that names a setting (`app.password` in `set_config('app.password', …)`). */
 const isSecretSetting = (value: string) => /^[A-Za-z0-9_.-]{1,128}$/.test(value) && secretName.test(value)
 
 /** `password=` in a connection string (libpq keyword form, URI query). */
 const passwordSetting = /pass(?:word|wd)\s*=\s*/gi
-
-/** The value of a string token, with a `U&` string's escapes applied. */
-const stringValue = (tokens: ReadonlyArray<Token>, index: number): string => {
-  const token = tokens[index]!
-  if (token.kind !== "string") return ""
-  if (!token.unicode) return token.value
-  let j = index + 1
-  while (tokens[j]?.kind === "comment") j++
-  const keyword = tokens[j]
-  if (keyword?.kind === "ident" && keyword.name === "uescape") {
-    j++
-    while (tokens[j]?.kind === "comment") j++
-    const escapeToken = tokens[j]
-    if (escapeToken?.kind === "string" && escapeToken.value.length === 1) {
-      return unescapeUnicode(token.value, escapeToken.value)
-    }
-  }
-  return unescapeUnicode(token.value)
-}
 
 const isSpace = (c: string | undefined) =>
   c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "\v"
@@ -115,56 +104,77 @@ export const maskConnectionString = (value: string): string | undefined => {
 
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`
 
-/** `sql` with every password it spells out replaced by `***`. */
+/**
+ * `sql` with every password it spells out replaced by `***`; a text the scanner cannot read
+ * entirely comes back as `unreadable(sql)`.
+ */
 export const redactSql = (sql: string): string => {
-  const tokens = scan(sql)
+  const tokens = tokenize(sql)
+  if (tokens === undefined) return unreadable(sql)
+  const text = (t: Token | undefined) => (t === undefined ? "" : sql.slice(t.start, t.end))
   /** Replacements by token index: the text that stands for the token (or for a run of string tokens). */
   const replaced = new Map<number, string>()
-  /** The last token before a position, comments skipped: what a string's context is. */
+  /** The last two tokens before a position, comments skipped: what a value's context is. */
   let previous: Array<number> = []
+  const named = (index: number | undefined) => {
+    const t = index === undefined ? undefined : tokens[index]
+    return (
+      (t?.kind === "ident" && secretName.test(t.name)) ||
+      (t?.kind === "string" && t.value !== undefined && t.end - t.start <= 256 && isSecretSetting(t.value))
+    )
+  }
+  /** `=`, `TO` (a setting's value follows) or `,` (an argument follows). */
+  const linked = (index: number | undefined, withComma: boolean) => {
+    const t = index === undefined ? undefined : tokens[index]
+    const written = text(t)
+    return (
+      t !== undefined &&
+      (written === "=" ||
+        (withComma && written === ",") ||
+        (t.kind === "ident" && t.name === "to" && written.length === 2))
+    )
+  }
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!
-    if (token.kind === "comment") continue
+    if (token.kind === "comment" || token.kind === "uescape") continue
+    const [p1, p2] = previous
     if (token.kind === "string") {
-      // A run of strings separated only by whitespace is one literal to the server.
-      let last = i
-      while (tokens[last + 1]?.kind === "string") last++
-      const [p1, p2] = previous
-      const before = p1 === undefined ? undefined : tokens[p1]
-      const beforeThat = p2 === undefined ? undefined : tokens[p2]
-      const named = (t: Token | undefined, index: number | undefined) =>
-        (t?.kind === "ident" && secretName.test(t.name)) ||
-        (t?.kind === "string" &&
-          index !== undefined &&
-          t.end - t.start <= 256 &&
-          isSecretSetting(stringValue(tokens, index)))
-      const linked = (t: Token | undefined) =>
-        t !== undefined &&
-        ((t.kind === "op" && sql.slice(t.start, t.end) === "=") ||
-          (t.kind === "punct" && sql.slice(t.start, t.end) === ",") ||
-          (t.kind === "ident" && t.name === "to"))
-      const secret = named(before, p1) || (linked(before) && named(beforeThat, p2))
+      // A run of strings separated only by white space or comments is one literal to the server.
+      const run: Array<number> = [i]
+      for (let k = i + 1; k < tokens.length; k++) {
+        const next = tokens[k]!
+        if (next.kind === "string") run.push(k)
+        else if (next.kind !== "comment" && next.kind !== "uescape") break
+      }
+      const last = run[run.length - 1]!
+      const values = run.map((k) => (tokens[k] as Extract<Token, { kind: "string" }>).value)
+      const secret = named(p1) || (linked(p1, true) && named(p2)) || values.some((v) => v === undefined)
       if (secret) {
-        replaced.set(i, `'${mask}'`)
-        for (let k = i + 1; k <= last; k++) replaced.set(k, "")
+        replaced.set(run[0]!, `'${mask}'`)
+        for (const k of run.slice(1)) replaced.set(k, "")
       } else {
-        for (let k = i; k <= last; k++) {
-          const masked = maskConnectionString(stringValue(tokens, k))
-          if (masked !== undefined) replaced.set(k, literal(masked))
+        const masked = maskConnectionString(values.join(""))
+        if (masked !== undefined) {
+          replaced.set(run[0]!, literal(masked))
+          for (const k of run.slice(1)) replaced.set(k, "")
         }
       }
-      previous = [last, ...previous].slice(0, 2)
+      previous = p1 === undefined ? [last] : [last, p1]
       i = last
       continue
     }
-    previous = [i, ...previous].slice(0, 2)
+    // `SET app.password = hunter2`: a setting's value may be a bare word or a number.
+    if ((token.kind === "ident" || token.kind === "number") && linked(p1, false) && named(p2)) {
+      replaced.set(i, mask)
+    }
+    previous = p1 === undefined ? [i] : [i, p1]
   }
   if (replaced.size === 0) return sql
   const out: Array<string> = []
   let at = 0
-  for (const [index, text] of [...replaced].sort(([a], [b]) => a - b)) {
+  for (const [index, replacement] of [...replaced].sort(([a], [b]) => a - b)) {
     const token = tokens[index]!
-    out.push(sql.slice(at, token.start), text)
+    out.push(sql.slice(at, token.start), replacement)
     at = token.end
   }
   out.push(sql.slice(at))
