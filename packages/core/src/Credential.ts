@@ -46,7 +46,9 @@ export class CredentialMetadata extends Schema.Class<CredentialMetadata>("@patch
   accountFingerprint: Schema.NullOr(Schema.String),
   expiresAt: Schema.NullOr(Schema.DateFromSelf),
   revokedAt: Schema.NullOr(Schema.DateFromSelf),
-  createdAt: Schema.DateFromSelf
+  createdAt: Schema.DateFromSelf,
+  /** The version written after this one in the same instance and scope, once there is one. */
+  supersededBy: Schema.optionalWith(Schema.NullOr(CredentialId), { default: () => null })
 }) {
   /** Neither revoked nor expired at `now`. */
   isValidAt(now: Date): boolean {
@@ -61,5 +63,36 @@ export class CredentialMetadata extends Schema.Class<CredentialMetadata>("@patch
  */
 export class CredentialRecord extends Schema.Class<CredentialRecord>("@patchbay/core/CredentialRecord")({
   metadata: CredentialMetadata,
-  sealed: SealedSecret
+  sealed: SealedSecret,
+  /**
+   * The keyed MAC over the version's authenticated state (`authenticatedState`), written with every
+   * legitimate change of that state; null for versions stored before state was authenticated.
+   */
+  stateMac: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 }) {}
+
+const millis = (date: Date | null): number | null => (date === null ? null : date.getTime())
+
+/**
+ * The part of a version's metadata that decides whether and where it may be used, as one
+ * unambiguous text: what the state MAC authenticates. It covers the immutable binding (id,
+ * organization, instance, scope, version number, expiry, creation) and the mutable state
+ * (revocation, the version that superseded it); labels, masked views and the account fingerprint
+ * decide nothing and are not covered.
+ *
+ * @since 0.1.0
+ */
+export const authenticatedState = (metadata: CredentialMetadata): string =>
+  JSON.stringify([
+    "patchbay.credential-state.v1",
+    metadata.id,
+    metadata.orgId,
+    metadata.instanceId,
+    metadata.scope.type,
+    metadata.scope.id,
+    metadata.version,
+    millis(metadata.expiresAt),
+    metadata.createdAt.getTime(),
+    millis(metadata.revokedAt),
+    metadata.supersededBy
+  ])

@@ -16,14 +16,29 @@ import type { CredentialId, InstanceId, OrgId } from "./Ids.js"
 import * as Journal from "./internal/journal.js"
 
 /**
+ * Computes the state MAC of a version as it is about to be stored (`next`), given the version as
+ * it was read (`previous`, absent for a new version). Implementations check `previous`'s stored
+ * MAC first and answer a value that never verifies when it does not, so a legitimate write never
+ * launders a tampered row. The vault supplies one; a repository stores its answer as it is.
+ *
+ * @since 0.1.0
+ */
+export type StateAuthenticator = (
+  next: CredentialRecord,
+  previous: CredentialRecord | undefined
+) => Effect.Effect<string>
+
+/**
  * A version to insert: the repository assigns `version` (one more than the newest of the same
- * instance and scope).
+ * instance and scope) and marks that newest version as superseded by this one, in one step.
+ * Without `authenticate` both are stored without a state MAC (tests of the store itself).
  *
  * @since 0.1.0
  */
 export interface NewCredential {
-  readonly metadata: Omit<CredentialMetadata, "version" | "isValidAt">
+  readonly metadata: Omit<CredentialMetadata, "version" | "isValidAt" | "supersededBy">
   readonly sealed: SealedSecret
+  readonly authenticate?: StateAuthenticator | undefined
 }
 
 /**
@@ -41,7 +56,11 @@ export interface SealedReplacement {
  * @since 0.1.0
  */
 export interface CredentialRepositoryShape {
-  /** Stores a new version; returns it with its version number. */
+  /**
+   * Stores a new version and marks the previous newest version of its instance and scope as
+   * superseded by it (both with state MACs from `credential.authenticate`); returns it with its
+   * version number.
+   */
   readonly insert: (credential: NewCredential) => Effect.Effect<CredentialRecord, StorageError>
   /** One version by id within an organization. */
   readonly get: (orgId: OrgId, id: CredentialId) => Effect.Effect<Option.Option<CredentialRecord>, StorageError>
@@ -60,12 +79,26 @@ export interface CredentialRepositoryShape {
     orgId: OrgId,
     instanceId: InstanceId
   ) => Effect.Effect<ReadonlyArray<CredentialMetadata>, StorageError>
-  /** Marks a version revoked at `at` (idempotent: an earlier revocation stands). */
+  /**
+   * Marks a version revoked at `at` (idempotent: an earlier revocation stands), with a state MAC
+   * from `authenticate` (none without one).
+   */
   readonly revoke: (
     orgId: OrgId,
     id: CredentialId,
-    at: Date
+    at: Date,
+    authenticate?: StateAuthenticator
   ) => Effect.Effect<Option.Option<CredentialMetadata>, StorageError>
+  /**
+   * The versions of an instance and scope numbered above `version`, oldest first: what a resolver
+   * checks when the version it found names a successor.
+   */
+  readonly laterVersions: (
+    orgId: OrgId,
+    instanceId: InstanceId,
+    scope: CredentialScope,
+    version: number
+  ) => Effect.Effect<ReadonlyArray<CredentialRecord>, StorageError>
   /**
    * The current version of every (instance, scope) of the organization — the newest one not
    * revoked — whose `expiresAt` lies in `(from, until]`, soonest first.
@@ -143,24 +176,44 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
 
   return CredentialRepository.of({
     insert: (credential) =>
-      Journal.mutate((onRollback) => {
-        const key = slot(credential.metadata.instanceId, credential.metadata.scope)
-        const versions = bySlot.get(key) ?? []
-        const record = CredentialRecord.make({
-          metadata: CredentialMetadata.make({
-            ...credential.metadata,
-            version: (versions[0]?.metadata.version ?? 0) + 1
-          }),
-          sealed: credential.sealed
+      Journal.mutate((onRollback) =>
+        Effect.gen(function* () {
+          const key = slot(credential.metadata.instanceId, credential.metadata.scope)
+          const versions = bySlot.get(key) ?? []
+          const head = versions[0]
+          const fresh = CredentialRecord.make({
+            metadata: CredentialMetadata.make({
+              ...credential.metadata,
+              version: (head?.metadata.version ?? 0) + 1,
+              supersededBy: null
+            }),
+            sealed: credential.sealed
+          })
+          const record = CredentialRecord.make({
+            ...fresh,
+            stateMac: credential.authenticate === undefined ? null : yield* credential.authenticate(fresh, undefined)
+          })
+          byId.set(record.metadata.id, record)
+          bySlot.set(key, [record, ...versions])
+          onRollback(() => {
+            byId.delete(record.metadata.id)
+            bySlot.set(key, versions)
+          })
+          if (head !== undefined) {
+            const superseded = CredentialRecord.make({
+              metadata: CredentialMetadata.make({ ...head.metadata, supersededBy: record.metadata.id }),
+              sealed: head.sealed
+            })
+            const marked = CredentialRecord.make({
+              ...superseded,
+              stateMac: credential.authenticate === undefined ? null : yield* credential.authenticate(superseded, head)
+            })
+            replace(marked)
+            onRollback(() => replace(head))
+          }
+          return record
         })
-        byId.set(record.metadata.id, record)
-        bySlot.set(key, [record, ...versions])
-        onRollback(() => {
-          byId.delete(record.metadata.id)
-          bySlot.set(key, versions)
-        })
-        return Effect.succeed(record)
-      }),
+      ),
     get: (orgId, id) => Effect.sync(() => inOrg(orgId, byId.get(id))),
     newestValid: (orgId, instanceId, scopes, now) =>
       Effect.sync(() => {
@@ -179,20 +232,31 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
           .map((r) => r.metadata)
           .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.version - a.version)
       ),
-    revoke: (orgId, id, at) =>
-      Journal.mutate((onRollback) => {
-        const found = inOrg(orgId, byId.get(id))
-        if (Option.isNone(found) || found.value.metadata.revokedAt !== null) {
-          return Effect.succeed(Option.map(found, (r) => r.metadata))
-        }
-        const record = CredentialRecord.make({
-          metadata: CredentialMetadata.make({ ...found.value.metadata, revokedAt: at }),
-          sealed: found.value.sealed
+    revoke: (orgId, id, at, authenticate) =>
+      Journal.mutate((onRollback) =>
+        Effect.gen(function* () {
+          const found = inOrg(orgId, byId.get(id))
+          if (Option.isNone(found)) return Option.none()
+          const previous = found.value
+          const next = CredentialRecord.make({
+            metadata: CredentialMetadata.make({ ...previous.metadata, revokedAt: previous.metadata.revokedAt ?? at }),
+            sealed: previous.sealed
+          })
+          const record = CredentialRecord.make({
+            ...next,
+            stateMac: authenticate === undefined ? null : yield* authenticate(next, previous)
+          })
+          replace(record)
+          onRollback(() => replace(previous))
+          return Option.some(record.metadata)
         })
-        replace(record)
-        onRollback(() => replace(found.value))
-        return Effect.succeed(Option.some(record.metadata))
-      }),
+      ),
+    laterVersions: (orgId, instanceId, scope, version) =>
+      Effect.sync(() =>
+        (bySlot.get(slot(instanceId, scope)) ?? [])
+          .filter((r) => r.metadata.orgId === orgId && r.metadata.version > version)
+          .reverse()
+      ),
     listExpiring: (orgId, from, until) =>
       Effect.sync(() => {
         const current: Array<CredentialMetadata> = []
@@ -216,7 +280,7 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
       Effect.sync(() => {
         const found = byId.get(id)
         if (found === undefined || found.sealed.keyId !== expectedKeyId) return false
-        replace(CredentialRecord.make({ metadata: found.metadata, sealed }))
+        replace(CredentialRecord.make({ ...found, sealed }))
         return true
       }),
     replaceSealedBatch: (replacements) =>
@@ -224,7 +288,7 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
         replacements.flatMap(({ expectedKeyId, id, sealed }) => {
           const found = byId.get(id)
           if (found === undefined || found.sealed.keyId !== expectedKeyId) return []
-          replace(CredentialRecord.make({ metadata: found.metadata, sealed }))
+          replace(CredentialRecord.make({ ...found, sealed }))
           return [id]
         })
       ),

@@ -17,7 +17,7 @@ import {
   DomainError,
   type ResolvedCredential
 } from "@patchbay/core"
-import { Envelope } from "@patchbay/crypto"
+import { CredentialIntegrity, Envelope } from "@patchbay/crypto"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -92,10 +92,19 @@ const parseSecrets = (
   return Effect.fail(new DomainError.CredentialCorrupted({ credentialId, detail: "the payload is not a credential" }))
 }
 
+/** Decrypts a version whose state was checked, and parses the plaintext (wiped once parsed). */
+const decrypt = (
+  envelope: Envelope.EnvelopeShape,
+  record: Credential.CredentialRecord
+): Effect.Effect<ResolvedCredential.ResolvedCredential, DomainError.CredentialCorrupted> =>
+  Effect.flatMap(envelope.open(record.sealed, Envelope.aadOf(record.metadata)), (plaintext) =>
+    Effect.map(parseSecrets(record.metadata.id, plaintext), (secrets) => ({ metadata: record.metadata, secrets }))
+  )
+
 /**
- * Opens a stored version: decrypts it (its AAD binds it to its own row) and parses the plaintext,
- * which is wiped once parsed. For code that reads versions itself, as OAuth2 refresh does under
- * its lock.
+ * Opens a stored version: checks its state MAC (`CredentialIntegrity.verify`), decrypts it (its
+ * AAD binds it to its own row) and parses the plaintext, which is wiped once parsed. For code that
+ * reads versions itself, as OAuth2 refresh does under its lock.
  *
  * @since 0.1.0
  */
@@ -103,9 +112,7 @@ export const open = (
   envelope: Envelope.EnvelopeShape,
   record: Credential.CredentialRecord
 ): Effect.Effect<ResolvedCredential.ResolvedCredential, DomainError.CredentialCorrupted> =>
-  Effect.flatMap(envelope.open(record.sealed, Envelope.aadOf(record.metadata)), (plaintext) =>
-    Effect.map(parseSecrets(record.metadata.id, plaintext), (secrets) => ({ metadata: record.metadata, secrets }))
-  )
+  Effect.zipRight(CredentialIntegrity.verify(envelope, record), decrypt(envelope, record))
 
 /** An actor's scopes, computed once per actor value (hosts provide one per request or run). */
 const actorScopes = new WeakMap<Actor.ActorInfo, ReadonlyArray<CredentialScope.CredentialScope>>()
@@ -200,7 +207,10 @@ export const layer: Layer.Layer<
           detail: "the store returned a version of another instance"
         })
       }
-      return yield* refresher.refresh(instance, yield* open(envelope, found.value))
+      // Its state, and that every later version of its scope is legitimately unusable, are checked
+      // before it is decrypted (stored metadata is authenticated).
+      yield* CredentialIntegrity.verifyCurrent(envelope, repository, found.value, now)
+      return yield* refresher.refresh(instance, yield* decrypt(envelope, found.value))
     })
 
     return CredentialResolver.of({ resolve })

@@ -24,7 +24,7 @@ import {
   InputBounds,
   Transactions
 } from "@patchbay/core"
-import { Envelope, Fingerprint, Mask } from "@patchbay/crypto"
+import { CredentialIntegrity, Envelope, Fingerprint, Mask } from "@patchbay/crypto"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -263,6 +263,7 @@ export const layer: Layer.Layer<
     const keys = yield* Idempotency.IdempotencyKeys
     const envelope = yield* Envelope.Envelope
     const fingerprint = yield* Fingerprint.Fingerprint
+    const authenticate = CredentialIntegrity.authenticator(envelope)
     const record = (...args: Parameters<typeof AuditLog.record>) =>
       AuditLog.record(...args).pipe(Effect.provideService(AuditLog.AuditLog, audit))
 
@@ -322,7 +323,14 @@ export const layer: Layer.Layer<
         const id = yield* Ids.make(Ids.CredentialId)
         const sealed = yield* envelope.seal(
           Redacted.make(plaintext),
-          Envelope.aadOf({ id, instanceId: instance.id, scope: request.scope })
+          Envelope.aadOf({
+            id,
+            orgId: actor.orgId,
+            instanceId: instance.id,
+            scope: request.scope,
+            expiresAt: request.expiresAt,
+            createdAt: at
+          })
         )
         plaintext.fill(0)
         // The request as the idempotency key's fingerprint sees it: the values as a keyed hash of every field.
@@ -365,7 +373,8 @@ export const layer: Layer.Layer<
                 revokedAt: null,
                 createdAt: at
               },
-              sealed
+              sealed,
+              authenticate
             })
             const metadata = stored.metadata
             yield* record(audited.action, {
@@ -430,7 +439,7 @@ export const layer: Layer.Layer<
       const at = yield* now
       return yield* transactions.run(
         Effect.gen(function* () {
-          const revoked = yield* repository.revoke(actor.orgId, metadata.id, at)
+          const revoked = yield* repository.revoke(actor.orgId, metadata.id, at, authenticate)
           if (Option.isNone(revoked)) return yield* new CredentialVersionNotFound({ credentialId })
           yield* syncInstance(metadata.instanceId)
           yield* record("credential.revoked", {

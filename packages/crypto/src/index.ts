@@ -1,9 +1,10 @@
 /**
- * @patchbay/crypto: the keyring, envelope encryption, key rotation, account fingerprints and
- * masking.
+ * @patchbay/crypto: the keyring, envelope encryption, integrity of stored metadata, key rotation,
+ * account fingerprints and masking.
  *
  * @since 0.1.0
  */
+export * as CredentialIntegrity from "./CredentialIntegrity.js"
 export * as Envelope from "./Envelope.js"
 export * as Fingerprint from "./Fingerprint.js"
 export * as Keyring from "./Keyring.js"

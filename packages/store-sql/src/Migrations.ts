@@ -148,6 +148,13 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
       reconnect_ciphertext bytea
     )`
   ),
+  // Authenticated state of credential versions: the successor of a superseded version and the
+  // keyed MAC over each version's state (null for versions stored before; see docs/security.md).
+  "3_credential_integrity": statements(
+    `ALTER TABLE patchbay.credentials
+      ADD COLUMN superseded_by uuid,
+      ADD COLUMN state_mac text`
+  ),
   // Idempotency keys of creates and stores: the request's fingerprint and the result, written in
   // the transaction of the write itself; expired rows are removed as new keys are claimed.
   "4_idempotency": statements(

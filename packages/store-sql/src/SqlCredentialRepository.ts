@@ -1,7 +1,9 @@
 /**
- * `CredentialRepository` on @effect/sql. Versions are assigned in the INSERT itself (one more than
- * the newest of the same instance and scope) under a unique index, and an insert that loses a race
- * is retried, so concurrent writers in any number of processes get distinct, gapless versions.
+ * `CredentialRepository` on @effect/sql. An insert locks the newest version of its instance and
+ * scope, takes the next version number under a unique index (an insert that loses a race is
+ * retried, so concurrent writers in any number of processes get distinct, gapless versions) and
+ * marks that newest version superseded, in one transaction. Every write of a version's
+ * authenticated state stores the state MAC its caller computed (`StateAuthenticator`).
  *
  * @since 0.1.0
  */
@@ -14,10 +16,11 @@ import * as Schema from "effect/Schema"
 import { guard } from "./internal/errors.js"
 import { bytes, json, operationTimeout, type RepositoryOptions } from "./internal/options.js"
 import * as RefreshState from "./internal/refreshState.js"
+import { transaction } from "./internal/transaction.js"
 
 const metadataColumns = `id, org_id, instance_id, scope_type, scope_id, version, labels, masked,
-  account_fingerprint, expires_at, revoked_at, created_at`
-const recordColumns = `${metadataColumns}, key_id, wrapped_key, nonce, ciphertext`
+  account_fingerprint, expires_at, revoked_at, created_at, superseded_by`
+const recordColumns = `${metadataColumns}, key_id, wrapped_key, nonce, ciphertext, state_mac`
 
 const MetadataRow = Schema.Struct({
   id: Schema.String,
@@ -31,7 +34,8 @@ const MetadataRow = Schema.Struct({
   account_fingerprint: Schema.NullOr(Schema.String),
   expires_at: Schema.NullOr(Schema.DateFromSelf),
   revoked_at: Schema.NullOr(Schema.DateFromSelf),
-  created_at: Schema.DateFromSelf
+  created_at: Schema.DateFromSelf,
+  superseded_by: Schema.NullOr(Schema.String)
 })
 
 const RecordRow = Schema.Struct({
@@ -39,7 +43,8 @@ const RecordRow = Schema.Struct({
   key_id: Schema.String,
   wrapped_key: Schema.Uint8ArrayFromSelf,
   nonce: Schema.Uint8ArrayFromSelf,
-  ciphertext: Schema.Uint8ArrayFromSelf
+  ciphertext: Schema.Uint8ArrayFromSelf,
+  state_mac: Schema.NullOr(Schema.String)
 })
 
 const toMetadata = (row: typeof MetadataRow.Type): typeof Credential.CredentialMetadata.Encoded => ({
@@ -53,7 +58,8 @@ const toMetadata = (row: typeof MetadataRow.Type): typeof Credential.CredentialM
   accountFingerprint: row.account_fingerprint,
   expiresAt: row.expires_at,
   revokedAt: row.revoked_at,
-  createdAt: row.created_at
+  createdAt: row.created_at,
+  supersededBy: row.superseded_by
 })
 
 const fromMetadata = (metadata: typeof Credential.CredentialMetadata.Encoded): typeof MetadataRow.Type => ({
@@ -68,7 +74,8 @@ const fromMetadata = (metadata: typeof Credential.CredentialMetadata.Encoded): t
   account_fingerprint: metadata.accountFingerprint,
   expires_at: metadata.expiresAt,
   revoked_at: metadata.revokedAt,
-  created_at: metadata.createdAt
+  created_at: metadata.createdAt,
+  superseded_by: metadata.supersededBy ?? null
 })
 
 /** A stored row as credential metadata. */
@@ -88,14 +95,16 @@ const RecordFromRow = Schema.transform(RecordRow, Credential.CredentialRecord, {
       wrappedKey: bytes(row.wrapped_key),
       nonce: bytes(row.nonce),
       ciphertext: bytes(row.ciphertext)
-    }
+    },
+    stateMac: row.state_mac
   }),
   encode: (record) => ({
     ...fromMetadata(record.metadata),
     key_id: record.sealed.keyId,
     wrapped_key: record.sealed.wrappedKey,
     nonce: record.sealed.nonce,
-    ciphertext: record.sealed.ciphertext
+    ciphertext: record.sealed.ciphertext,
+    state_mac: record.stateMac ?? null
   })
 })
 
@@ -125,7 +134,7 @@ const isBytes = (u: unknown): u is Uint8Array => u instanceof Uint8Array
 /** The metadata of a row of the stored shape, or `undefined` to leave the row to Schema. */
 const fastMetadata = (row: Row): Credential.CredentialMetadata | undefined => {
   const { id, org_id, instance_id, scope_type, scope_id, version, labels, masked } = row
-  const { account_fingerprint, expires_at, revoked_at, created_at } = row
+  const { account_fingerprint, expires_at, revoked_at, created_at, superseded_by } = row
   if (
     !isUuid(id) ||
     !isUuid(org_id) ||
@@ -139,7 +148,8 @@ const fastMetadata = (row: Row): Credential.CredentialMetadata | undefined => {
     (account_fingerprint !== null && typeof account_fingerprint !== "string") ||
     !isDateOrNull(expires_at) ||
     !isDateOrNull(revoked_at) ||
-    !(created_at instanceof Date)
+    !(created_at instanceof Date) ||
+    (superseded_by !== null && !isUuid(superseded_by))
   ) {
     return undefined
   }
@@ -158,7 +168,8 @@ const fastMetadata = (row: Row): Credential.CredentialMetadata | undefined => {
       accountFingerprint: account_fingerprint,
       expiresAt: expires_at,
       revokedAt: revoked_at,
-      createdAt: created_at
+      createdAt: created_at,
+      supersededBy: superseded_by === null ? null : Ids.CredentialId.make(superseded_by, trusted)
     },
     trusted
   )
@@ -166,15 +177,23 @@ const fastMetadata = (row: Row): Credential.CredentialMetadata | undefined => {
 
 /** A row of the stored shape as a record, or `undefined` to leave the row to Schema. */
 const fastRecord = (row: Row): Credential.CredentialRecord | undefined => {
-  const { key_id, wrapped_key, nonce, ciphertext } = row
-  if (typeof key_id !== "string" || !isBytes(wrapped_key) || !isBytes(nonce) || !isBytes(ciphertext)) return undefined
+  const { key_id, wrapped_key, nonce, ciphertext, state_mac } = row
+  if (
+    typeof key_id !== "string" ||
+    !isBytes(wrapped_key) ||
+    !isBytes(nonce) ||
+    !isBytes(ciphertext) ||
+    (state_mac !== null && typeof state_mac !== "string")
+  ) {
+    return undefined
+  }
   const metadata = fastMetadata(row)
   if (metadata === undefined) return undefined
   const sealed = new Credential.SealedSecret(
     { keyId: key_id, wrappedKey: bytes(wrapped_key), nonce: bytes(nonce), ciphertext: bytes(ciphertext) },
     trusted
   )
-  return new Credential.CredentialRecord({ metadata, sealed }, trusted)
+  return new Credential.CredentialRecord({ metadata, sealed, stateMac: state_mac }, trusted)
 }
 
 /** Decodes rows with `fast`, or all of them with `slow` as soon as one is not of the stored shape. */
@@ -244,31 +263,69 @@ export const make = (
     const metadata = sql.literal(metadataColumns)
     const record = sql.literal(recordColumns)
 
-    const insertOnce = (credential: CredentialRepository.NewCredential) => {
-      const m = credential.metadata
-      const s = credential.sealed
-      // Concurrent inserts compute the same next version; all but one find it taken (ON CONFLICT
-      // DO NOTHING returns no row, without aborting an enclosing transaction) and try again.
-      return sql`INSERT INTO patchbay.credentials (id, org_id, instance_id, scope_type, scope_id, version, labels,
-          masked, account_fingerprint, expires_at, revoked_at, created_at, key_id, wrapped_key, nonce, ciphertext)
-        SELECT ${m.id}::uuid, ${m.orgId}::uuid, ${m.instanceId}::uuid, ${m.scope.type}::text, ${m.scope.id}::uuid,
-          COALESCE(MAX(version), 0) + 1, ${json(m.labels)}::jsonb, ${json(m.masked)}::jsonb,
-          ${m.accountFingerprint}::text, ${m.expiresAt}::timestamptz, ${m.revokedAt}::timestamptz,
-          ${m.createdAt}::timestamptz, ${s.keyId}::text, ${s.wrappedKey}::bytea, ${s.nonce}::bytea,
-          ${s.ciphertext}::bytea
-        FROM patchbay.credentials
+    /** The newest version of a slot, locked until the enclosing transaction ends. */
+    const lockedHead = (m: CredentialRepository.NewCredential["metadata"]) =>
+      sql`SELECT ${record} FROM patchbay.credentials
         WHERE org_id = ${m.orgId} AND instance_id = ${m.instanceId} AND scope_type = ${m.scope.type}
           AND scope_id = ${m.scope.id}
-        ON CONFLICT (org_id, instance_id, scope_type, scope_id, version) DO NOTHING
-        RETURNING ${record}`.pipe(Effect.flatMap(decodeRecords))
-    }
+        ORDER BY version DESC LIMIT 1 FOR UPDATE`.pipe(Effect.flatMap(decodeRecords))
+
+    /**
+     * One try at the next version: none when a concurrent insert took its number first (ON
+     * CONFLICT DO NOTHING returns no row without aborting the transaction; the caller tries again,
+     * then locking the winner as the newest version).
+     */
+    const insertOnce = (credential: CredentialRepository.NewCredential) =>
+      Effect.gen(function* () {
+        const m = credential.metadata
+        const s = credential.sealed
+        const [head] = yield* lockedHead(m)
+        const fresh = Credential.CredentialRecord.make({
+          metadata: Credential.CredentialMetadata.make({
+            ...m,
+            version: (head?.metadata.version ?? 0) + 1,
+            supersededBy: null
+          }),
+          sealed: s
+        })
+        const mac = credential.authenticate === undefined ? null : yield* credential.authenticate(fresh, undefined)
+        const [inserted] = yield* sql`INSERT INTO patchbay.credentials (id, org_id, instance_id, scope_type, scope_id,
+            version, labels, masked, account_fingerprint, expires_at, revoked_at, created_at, key_id, wrapped_key,
+            nonce, ciphertext, state_mac)
+          VALUES (${m.id}::uuid, ${m.orgId}::uuid, ${m.instanceId}::uuid, ${m.scope.type}::text, ${m.scope.id}::uuid,
+            ${fresh.metadata.version}::integer, ${json(m.labels)}::jsonb, ${json(m.masked)}::jsonb,
+            ${m.accountFingerprint}::text, ${m.expiresAt}::timestamptz, ${m.revokedAt}::timestamptz,
+            ${m.createdAt}::timestamptz, ${s.keyId}::text, ${s.wrappedKey}::bytea, ${s.nonce}::bytea,
+            ${s.ciphertext}::bytea, ${mac}::text)
+          ON CONFLICT (org_id, instance_id, scope_type, scope_id, version) DO NOTHING
+          RETURNING ${record}`.pipe(Effect.flatMap(decodeRecords))
+        if (inserted === undefined || head === undefined) return inserted
+        const superseded = Credential.CredentialRecord.make({
+          metadata: Credential.CredentialMetadata.make({ ...head.metadata, supersededBy: fresh.metadata.id }),
+          sealed: head.sealed
+        })
+        const headMac = credential.authenticate === undefined ? null : yield* credential.authenticate(superseded, head)
+        yield* sql`UPDATE patchbay.credentials SET superseded_by = ${fresh.metadata.id}, state_mac = ${headMac}
+          WHERE id = ${head.metadata.id}`
+        return inserted
+      })
 
     return CredentialRepository.CredentialRepository.of({
       insert: Effect.fn("CredentialRepository.insert")(function* (credential) {
-        for (let attempt = 0; attempt < versionAttempts; attempt++) {
-          const [inserted] = yield* insertOnce(credential).pipe(guard("CredentialRepository.insert", timeout))
-          if (inserted !== undefined) return inserted
-        }
+        const inserted = yield* transaction(
+          sql,
+          "CredentialRepository.insert",
+          timeout.admission
+        )(
+          Effect.gen(function* () {
+            for (let attempt = 0; attempt < versionAttempts; attempt++) {
+              const inserted = yield* insertOnce(credential)
+              if (inserted !== undefined) return Option.some(inserted)
+            }
+            return Option.none()
+          }).pipe(guard("CredentialRepository.insert", timeout))
+        )
+        if (Option.isSome(inserted)) return inserted.value
         return yield* new DomainError.StorageError({
           operation: "CredentialRepository.insert",
           detail: `no free version number after ${versionAttempts} attempts`
@@ -302,11 +359,37 @@ export const make = (
           guard("CredentialRepository.list", timeout)
         )
       }),
-      revoke: Effect.fn("CredentialRepository.revoke")(function* (orgId, id, at) {
-        const rows = yield* sql`UPDATE patchbay.credentials SET revoked_at = COALESCE(revoked_at, ${at})
-          WHERE org_id = ${orgId} AND id = ${id}
-          RETURNING ${metadata}`.pipe(Effect.flatMap(decodeMetadata), guard("CredentialRepository.revoke", timeout))
-        return Option.fromNullable(rows[0])
+      revoke: Effect.fn("CredentialRepository.revoke")(function* (orgId, id, at, authenticate) {
+        return yield* transaction(
+          sql,
+          "CredentialRepository.revoke",
+          timeout.admission
+        )(
+          Effect.gen(function* () {
+            const [previous] = yield* sql`SELECT ${record} FROM patchbay.credentials
+              WHERE org_id = ${orgId} AND id = ${id} FOR UPDATE`.pipe(Effect.flatMap(decodeRecords))
+            if (previous === undefined) return Option.none()
+            const next = Credential.CredentialRecord.make({
+              metadata: Credential.CredentialMetadata.make({
+                ...previous.metadata,
+                revokedAt: previous.metadata.revokedAt ?? at
+              }),
+              sealed: previous.sealed
+            })
+            const mac = authenticate === undefined ? null : yield* authenticate(next, previous)
+            const rows = yield* sql`UPDATE patchbay.credentials
+              SET revoked_at = COALESCE(revoked_at, ${at}), state_mac = ${mac}
+              WHERE org_id = ${orgId} AND id = ${id}
+              RETURNING ${metadata}`.pipe(Effect.flatMap(decodeMetadata))
+            return Option.fromNullable(rows[0])
+          }).pipe(guard("CredentialRepository.revoke", timeout))
+        )
+      }),
+      laterVersions: Effect.fn("CredentialRepository.laterVersions")(function* (orgId, instanceId, scope, version) {
+        return yield* sql`SELECT ${record} FROM patchbay.credentials
+          WHERE org_id = ${orgId} AND instance_id = ${instanceId} AND scope_type = ${scope.type}
+            AND scope_id = ${scope.id} AND version > ${version}
+          ORDER BY version`.pipe(Effect.flatMap(decodeRecords), guard("CredentialRepository.laterVersions", timeout))
       }),
       listExpiring: Effect.fn("CredentialRepository.listExpiring")(function* (orgId, from, until) {
         // Candidates come from the partial expiry index; a candidate counts only when no newer
