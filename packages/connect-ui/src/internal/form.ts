@@ -28,14 +28,19 @@ type Node = { readonly [key: string]: unknown }
 const isNode = (value: unknown): value is Node => typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** Titles and descriptions effect generates from filter names (`minLength(1)`, `int`) say nothing to a person. */
-const generatedTitle = /^[A-Za-z]+(\(.*\))?$/
+const generatedTitle = /^[a-z][A-Za-z]*(\(.*\))?$/
 const generatedDescription = /^an? (string|number|integer|boolean)\b/
+
+const acronyms = new Set(["api", "ssl", "tls", "url", "uri", "id", "ip", "ssh", "smtp", "sql", "oauth2"])
 
 const humanize = (key: string): string => {
   const words = key
     .replace(/[_-]+/g, " ")
     .replace(/([a-z])([A-Z])/g, "$1 $2")
     .trim()
+    .split(" ")
+    .map((word) => (acronyms.has(word.toLowerCase()) ? word.toUpperCase() : word))
+    .join(" ")
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
 
