@@ -2,7 +2,9 @@
  * The MCP server over Streamable HTTP, mounted beside the API: `POST /mcp` in stateless mode (a
  * server per request, JSON responses), every request authenticated by the host's `Authentication`
  * and answered as its principal. `GET` and `DELETE` (server-sent streams and sessions, which a
- * stateless server does not keep) answer 405.
+ * stateless server does not keep) answer 405. A request from a browser page whose `Origin` is not
+ * among `allowedOrigins` is refused with 403 before anything else (the MCP transport's guard against
+ * DNS rebinding); clients outside a browser send no `Origin`.
  *
  * ```ts
  * const App = McpHttp.layer.pipe(Layer.provide([McpTools.layer, HostAuthentication]))
@@ -29,6 +31,8 @@ import type { McpTools } from "./McpTools.js"
 export interface Options {
   /** Where the endpoint is mounted (default `/mcp`). */
   readonly path?: `/${string}` | undefined
+  /** Origins (`https://app.example.com`) whose pages may call the endpoint (default none). */
+  readonly allowedOrigins?: ReadonlyArray<string> | undefined
 }
 
 const errorBody = (status: number, error: { readonly _tag: string; readonly message: string }, retryable: boolean) =>
@@ -54,11 +58,19 @@ export const layerWith = (
   HttpLayerRouter.use((router) =>
     Effect.gen(function* () {
       const path = options.path ?? "/mcp"
+      const allowedOrigins = new Set(options.allowedOrigins ?? [])
       const authentication = yield* Authentication.Authentication
       const context = yield* Effect.context<McpTools>()
 
       const handle = (request: HttpServerRequest.HttpServerRequest) =>
         Effect.gen(function* () {
+          const origin = request.headers.origin
+          if (origin !== undefined && !allowedOrigins.has(origin)) {
+            return HttpServerResponse.unsafeJson(
+              { _tag: "OriginForbidden", message: "Requests from this origin are not allowed", retryable: false },
+              { status: 403 }
+            )
+          }
           const principal = yield* authentication.authenticate(request)
           const web = yield* HttpServerRequest.toWeb(request)
           const server = yield* McpServer.make(principal)

@@ -140,10 +140,33 @@ interface Definition<A, I> {
   readonly run: (args: A) => Effect.Effect<Success, Failure, Actor.Actor>
 }
 
-/** A definition with its argument type forgotten, for the table. */
-type AnyDefinition = Definition<unknown, unknown>
+/** A tool as the table keeps it: its JSON Schema, and its arguments decoded before it runs. */
+interface Entry {
+  readonly name: ToolName
+  readonly title: string
+  readonly description: string
+  readonly inputSchema: Tool["inputSchema"]
+  readonly operation: ConnectorDescriptor.Operation | undefined
+  readonly permission: Permissions.Action
+  readonly readOnly: boolean
+  readonly invoke: (args: unknown) => Effect.Effect<Success, Failure, Actor.Actor>
+}
 
-const define = <A, I>(definition: Definition<A, I>): AnyDefinition => definition as unknown as AnyDefinition
+const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
+
+const define = <A, I>({ input, run, ...definition }: Definition<A, I>): Entry => {
+  const { $schema: _, ...rest }: Record<string, unknown> = { ...JSONSchema.make(input) }
+  const decode = Schema.decodeUnknown(input, decodeOptions)
+  return {
+    ...definition,
+    inputSchema: { ...rest, type: "object" },
+    invoke: (args) =>
+      decode(args).pipe(
+        Effect.mapError((error) => DomainError.InvalidInput.fromParseError(error)),
+        Effect.flatMap(run)
+      )
+  }
+}
 
 /** Fields whose value is undefined left out, as `exactOptionalPropertyTypes` wants optional fields. */
 const compact = <T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } =>
@@ -160,8 +183,6 @@ const isoOrNull = (date: Date | null) => (date === null ? null : date.toISOStrin
 const defaultMaxRows = 1_000
 const defaultMaxBytes = 5 * 1024 * 1024
 const textTypes = /^(text\/|application\/(json|xml|yaml|x-yaml|csv|javascript)\b)/
-
-const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
 
 /**
  * The tools on `Activities`, `ConnectionTester`, `ConnectorInstances` and `ConnectorRegistry`.
@@ -208,7 +229,7 @@ export const layer: Layer.Layer<McpTools, never, Services> = Layer.effect(
 
     const json = (structured: Record<string, unknown>): Success => ({ structured })
 
-    const definitions: ReadonlyArray<AnyDefinition> = [
+    const definitions: ReadonlyArray<Entry> = [
       define({
         name: "list_connections",
         title: "List connections",
@@ -413,20 +434,12 @@ export const layer: Layer.Layer<McpTools, never, Services> = Layer.effect(
     ]
 
     const byName = new Map(definitions.map((d) => [d.name as string, d]))
-    const inputSchemas = new Map(
-      definitions.map((d) => {
-        const { $schema: _, ...rest }: Record<string, unknown> = { ...JSONSchema.make(d.input) }
-        const schema: Tool["inputSchema"] = { ...rest, type: "object" }
-        return [d.name, schema]
-      })
-    )
-
     /** The input schema with `instance_id` narrowed to the connections that offer the tool. */
     const scopedSchema = (
-      definition: AnyDefinition,
+      definition: Entry,
       offering: ReadonlyArray<ConnectorInstance.InstanceView>
     ): Tool["inputSchema"] => {
-      const schema = inputSchemas.get(definition.name)!
+      const schema = definition.inputSchema
       if (definition.operation === undefined) return schema
       const names = offering
         .slice(0, 50)
@@ -478,12 +491,7 @@ export const layer: Layer.Layer<McpTools, never, Services> = Layer.effect(
       if (!Permissions.allows(principal.role, definition.permission)) {
         return failed(new PermissionDenied({ tool: definition.name, role: principal.role }))
       }
-      return yield* Schema.decodeUnknown(
-        definition.input,
-        decodeOptions
-      )(args ?? {}).pipe(
-        Effect.mapError((error) => DomainError.InvalidInput.fromParseError(error)),
-        Effect.flatMap(definition.run),
+      return yield* definition.invoke(args ?? {}).pipe(
         Effect.provideService(Actor.Actor, principal.actor),
         Effect.match({
           onFailure: failed,

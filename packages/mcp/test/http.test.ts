@@ -199,5 +199,26 @@ describe("MCP over Streamable HTTP", () => {
         assert.strictEqual(body._tag, "Unauthenticated")
       })
     )
+
+    it.effect("refuses a browser page of an origin that is not allowed, even with a known principal", () =>
+      Effect.gen(function* () {
+        const url = yield* endpoint
+        const response = yield* Effect.promise(() =>
+          fetch(url, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              accept: "application/json, text/event-stream",
+              authorization: "Bearer agent-a",
+              origin: "http://evil.example"
+            },
+            body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" })
+          })
+        )
+        assert.strictEqual(response.status, 403)
+        const body = (yield* Effect.promise(() => response.json())) as { _tag: string }
+        assert.strictEqual(body._tag, "OriginForbidden")
+      })
+    )
   })
 })
