@@ -29,6 +29,7 @@ import {
   sealed,
   storedInstance
 } from "./fixtures.js"
+import { idempotency } from "./idempotency.js"
 
 /** A store under test. */
 export interface Subject<R = never> {
@@ -763,6 +764,7 @@ export const contract = <R = never>(subject: Subject<R>): void => {
           })
         )
       })
+      idempotency(it)
     })
   })
 }
