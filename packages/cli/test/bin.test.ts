@@ -3,7 +3,7 @@
  * its output and its exit codes.
  */
 
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -233,5 +233,73 @@ describe("patchbay", () => {
       assert.strictEqual(down.code, 4)
       assert.notInclude(down.stderr, decodeURIComponent(database.password))
     })
+  )
+
+  it.effect(
+    "serves the API, its OpenAPI document, the reference page, MCP and the Connect UI on embedded defaults",
+    () =>
+      Effect.gen(function* () {
+        const serveDir = join(dir, "served")
+        const child = spawn(process.execPath, [bin, "serve", "--port", "0", "--data-dir", serveDir], {
+          env: { ...process.env, NO_COLOR: "1" },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        const exited = Effect.async<number | null>((resume) => {
+          if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
+          child.once("exit", (code) => resume(Effect.succeed(code)))
+        })
+        yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+        // The line the server prints once it listens carries its origin.
+        const origin = yield* Effect.async<string, Error>((resume) => {
+          let output = ""
+          child.stdout.on("data", (chunk: Buffer) => {
+            output += chunk.toString()
+            const match = /Patchbay on (http:\/\/[^:]+:\d+)/.exec(output)
+            if (match) resume(Effect.succeed(match[1]!))
+          })
+          child.once("exit", (code) => resume(Effect.fail(new Error(`serve exited with ${code}: ${output}`))))
+        })
+        const get = (path: string) =>
+          Effect.promise(async () => {
+            const response = await fetch(`${origin}${path}`)
+            return {
+              status: response.status,
+              type: response.headers.get("content-type") ?? "",
+              body: await response.text()
+            }
+          })
+
+        const openapi = yield* get("/openapi.json")
+        assert.strictEqual(openapi.status, 200)
+        assert.strictEqual((JSON.parse(openapi.body) as { openapi: string }).openapi.slice(0, 3), "3.1")
+        const docs = yield* get("/docs")
+        assert.strictEqual(docs.status, 200)
+        assert.notMatch(docs.body, /<script[^>]+src="https?:/)
+        const ui = yield* get("/")
+        assert.strictEqual(ui.status, 200)
+        assert.include(ui.type, "text/html")
+        assert.include(ui.body, "postgres")
+        const mcp = yield* Effect.promise(() =>
+          fetch(`${origin}/mcp`, {
+            method: "POST",
+            headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+            body: JSON.stringify({
+              jsonrpc: "2.0",
+              id: 1,
+              method: "initialize",
+              params: {
+                protocolVersion: "2025-06-18",
+                capabilities: {},
+                clientInfo: { name: "bin.test", version: "0" }
+              }
+            })
+          })
+        )
+        assert.strictEqual(mcp.status, 200)
+        assert.include(yield* Effect.promise(() => mcp.text()), "serverInfo")
+
+        child.kill("SIGTERM")
+        assert.strictEqual(yield* exited, 0)
+      }).pipe(Effect.scoped)
   )
 })

@@ -10,6 +10,7 @@ import { HttpConnector } from "@patchbay/connector-http"
 import { PostgresConnector } from "@patchbay/connector-postgres"
 import { SmtpConnector } from "@patchbay/connector-smtp"
 import { Actor } from "@patchbay/core"
+import type { CredentialRefresher } from "@patchbay/credentials"
 import { Patchbay } from "@patchbay/preset"
 import { PgliteStore } from "@patchbay/store-pglite"
 import { SqlStore } from "@patchbay/store-sql"
@@ -84,17 +85,26 @@ export const connectors = [
 ]
 
 /** Patchbay on the settings' store and keys, with its own start-up failures. */
-export const patchbayUnclassified = (settings: StoreSettings) =>
+export const patchbayUnclassified = <RefresherOut = never>(
+  settings: StoreSettings,
+  refresher?: Layer.Layer<CredentialRefresher.CredentialRefresher | RefresherOut, never, Patchbay.Foundation>
+) =>
   Layer.unwrapEffect(
     Effect.map(keysProvider(settings), (provider) =>
-      Patchbay.layer({ store: storeLayer(settings), connectors, keys: "config" }).pipe(
-        Layer.provide(Layer.setConfigProvider(provider))
-      )
+      Patchbay.layer({
+        store: storeLayer(settings),
+        connectors,
+        keys: "config",
+        ...(refresher === undefined ? {} : { refresher })
+      }).pipe(Layer.provide(Layer.setConfigProvider(provider)))
     )
   )
 
 /** Patchbay on the settings' store and keys, failures classified for the exit code. */
-export const patchbay = (settings: StoreSettings) => patchbayUnclassified(settings).pipe(Layer.mapError(classify))
+export const patchbay = <RefresherOut = never>(
+  settings: StoreSettings,
+  refresher?: Layer.Layer<CredentialRefresher.CredentialRefresher | RefresherOut, never, Patchbay.Foundation>
+) => patchbayUnclassified(settings, refresher).pipe(Layer.mapError(classify))
 
 /** An organization-level operator actor. */
 export const operator = (orgId: string) =>
