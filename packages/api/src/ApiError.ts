@@ -38,7 +38,7 @@ export const Unauthorized = Unauthenticated.annotations(HttpApiSchema.annotation
 export class Forbidden extends Schema.TaggedError<Forbidden>("@patchbay/api/Forbidden")(
   "Forbidden",
   { ...common, role: Schema.String, action: Schema.String },
-  HttpApiSchema.annotations({ status: 403 })
+  { identifier: "Forbidden", ...HttpApiSchema.annotations({ status: 403 }) }
 ) {}
 
 /**
@@ -49,7 +49,7 @@ export class Forbidden extends Schema.TaggedError<Forbidden>("@patchbay/api/Forb
 export class ScopeForbidden extends Schema.TaggedError<ScopeForbidden>("@patchbay/api/ScopeForbidden")(
   "ScopeForbidden",
   common,
-  HttpApiSchema.annotations({ status: 403 })
+  { identifier: "ScopeForbidden", ...HttpApiSchema.annotations({ status: 403 }) }
 ) {}
 
 /**
@@ -60,7 +60,7 @@ export class ScopeForbidden extends Schema.TaggedError<ScopeForbidden>("@patchba
 export class InstanceNotFound extends Schema.TaggedError<InstanceNotFound>("@patchbay/api/InstanceNotFound")(
   "InstanceNotFound",
   common,
-  HttpApiSchema.annotations({ status: 404 })
+  { identifier: "InstanceNotFound", ...HttpApiSchema.annotations({ status: 404 }) }
 ) {}
 
 /**
@@ -71,7 +71,7 @@ export class InstanceNotFound extends Schema.TaggedError<InstanceNotFound>("@pat
 export class ConnectorNotFound extends Schema.TaggedError<ConnectorNotFound>("@patchbay/api/ConnectorNotFound")(
   "ConnectorNotFound",
   common,
-  HttpApiSchema.annotations({ status: 404 })
+  { identifier: "ConnectorNotFound", ...HttpApiSchema.annotations({ status: 404 }) }
 ) {}
 
 /**
@@ -82,7 +82,7 @@ export class ConnectorNotFound extends Schema.TaggedError<ConnectorNotFound>("@p
 export class CredentialNotFound extends Schema.TaggedError<CredentialNotFound>("@patchbay/api/CredentialNotFound")(
   "CredentialNotFound",
   common,
-  HttpApiSchema.annotations({ status: 404 })
+  { identifier: "CredentialNotFound", ...HttpApiSchema.annotations({ status: 404 }) }
 ) {}
 
 /**
@@ -90,11 +90,10 @@ export class CredentialNotFound extends Schema.TaggedError<CredentialNotFound>("
  *
  * @since 0.1.0
  */
-export class NameTaken extends Schema.TaggedError<NameTaken>("@patchbay/api/NameTaken")(
-  "NameTaken",
-  common,
-  HttpApiSchema.annotations({ status: 409 })
-) {}
+export class NameTaken extends Schema.TaggedError<NameTaken>("@patchbay/api/NameTaken")("NameTaken", common, {
+  identifier: "NameTaken",
+  ...HttpApiSchema.annotations({ status: 409 })
+}) {}
 
 /**
  * 409: the same external account is already connected through another instance.
@@ -104,7 +103,7 @@ export class NameTaken extends Schema.TaggedError<NameTaken>("@patchbay/api/Name
 export class DuplicateAccount extends Schema.TaggedError<DuplicateAccount>("@patchbay/api/DuplicateAccount")(
   "DuplicateAccount",
   { ...common, existing_instance_id: Schema.String },
-  HttpApiSchema.annotations({ status: 409 })
+  { identifier: "DuplicateAccount", ...HttpApiSchema.annotations({ status: 409 }) }
 ) {}
 
 /**
@@ -115,7 +114,7 @@ export class DuplicateAccount extends Schema.TaggedError<DuplicateAccount>("@pat
 export class InstanceDisabled extends Schema.TaggedError<InstanceDisabled>("@patchbay/api/InstanceDisabled")(
   "InstanceDisabled",
   common,
-  HttpApiSchema.annotations({ status: 409 })
+  { identifier: "InstanceDisabled", ...HttpApiSchema.annotations({ status: 409 }) }
 ) {}
 
 /**
@@ -126,7 +125,7 @@ export class InstanceDisabled extends Schema.TaggedError<InstanceDisabled>("@pat
 export class CredentialCorrupted extends Schema.TaggedError<CredentialCorrupted>("@patchbay/api/CredentialCorrupted")(
   "CredentialCorrupted",
   common,
-  HttpApiSchema.annotations({ status: 409 })
+  { identifier: "CredentialCorrupted", ...HttpApiSchema.annotations({ status: 409 }) }
 ) {}
 
 /**
@@ -137,7 +136,7 @@ export class CredentialCorrupted extends Schema.TaggedError<CredentialCorrupted>
 export class InvalidInput extends Schema.TaggedError<InvalidInput>("@patchbay/api/InvalidInput")(
   "InvalidInput",
   common,
-  HttpApiSchema.annotations({ status: 422 })
+  { identifier: "InvalidInput", ...HttpApiSchema.annotations({ status: 422 }) }
 ) {}
 
 /**
@@ -150,7 +149,7 @@ export class InvalidConfiguration extends Schema.TaggedError<InvalidConfiguratio
 )(
   "InvalidConfiguration",
   { ...common, connector: Schema.String, detail: Schema.String },
-  HttpApiSchema.annotations({ status: 422 })
+  { identifier: "InvalidConfiguration", ...HttpApiSchema.annotations({ status: 422 }) }
 ) {}
 
 /**
@@ -161,7 +160,7 @@ export class InvalidConfiguration extends Schema.TaggedError<InvalidConfiguratio
 export class BatchTooLarge extends Schema.TaggedError<BatchTooLarge>("@patchbay/api/BatchTooLarge")(
   "BatchTooLarge",
   { ...common, size: Schema.Number, max: Schema.Number },
-  HttpApiSchema.annotations({ status: 422 })
+  { identifier: "BatchTooLarge", ...HttpApiSchema.annotations({ status: 422 }) }
 ) {}
 
 /**
@@ -171,7 +170,10 @@ export class BatchTooLarge extends Schema.TaggedError<BatchTooLarge>("@patchbay/
  */
 export class OperationUnsupported extends Schema.TaggedError<OperationUnsupported>(
   "@patchbay/api/OperationUnsupported"
-)("OperationUnsupported", common, HttpApiSchema.annotations({ status: 422 })) {}
+)("OperationUnsupported", common, {
+  identifier: "OperationUnsupported",
+  ...HttpApiSchema.annotations({ status: 422 })
+}) {}
 
 /**
  * 422: the egress policy forbids the address a connection would reach.
@@ -181,7 +183,7 @@ export class OperationUnsupported extends Schema.TaggedError<OperationUnsupporte
 export class EgressDenied extends Schema.TaggedError<EgressDenied>("@patchbay/api/EgressDenied")(
   "EgressDenied",
   common,
-  HttpApiSchema.annotations({ status: 422 })
+  { identifier: "EgressDenied", ...HttpApiSchema.annotations({ status: 422 }) }
 ) {}
 
 /**
@@ -193,7 +195,7 @@ export class EgressDenied extends Schema.TaggedError<EgressDenied>("@patchbay/ap
 export class ActivityRejected extends Schema.TaggedError<ActivityRejected>("@patchbay/api/ActivityRejected")(
   "ActivityRejected",
   { ...common, instance_id: Schema.String, reason: Schema.String },
-  HttpApiSchema.annotations({ status: 422 })
+  { identifier: "ActivityRejected", ...HttpApiSchema.annotations({ status: 422 }) }
 ) {}
 
 /**
@@ -205,7 +207,7 @@ export class ActivityRejected extends Schema.TaggedError<ActivityRejected>("@pat
 export class OAuth2Rejected extends Schema.TaggedError<OAuth2Rejected>("@patchbay/api/OAuth2Rejected")(
   "OAuth2Rejected",
   { ...common, kind: Schema.String },
-  HttpApiSchema.annotations({ status: 422 })
+  { identifier: "OAuth2Rejected", ...HttpApiSchema.annotations({ status: 422 }) }
 ) {}
 
 /**
@@ -225,7 +227,7 @@ export class ReconnectRequired extends Schema.TaggedError<ReconnectRequired>("@p
     action: Schema.Literal("reconnect", "replace_credentials"),
     reconnect_url: Schema.NullOr(Schema.String)
   },
-  HttpApiSchema.annotations({ status: 424 })
+  { identifier: "ReconnectRequired", ...HttpApiSchema.annotations({ status: 424 }) }
 ) {}
 
 /**
@@ -237,7 +239,7 @@ export class ReconnectRequired extends Schema.TaggedError<ReconnectRequired>("@p
 export class UpstreamFailure extends Schema.TaggedError<UpstreamFailure>("@patchbay/api/UpstreamFailure")(
   "UpstreamFailure",
   { ...common, kind: Schema.String },
-  HttpApiSchema.annotations({ status: 502 })
+  { identifier: "UpstreamFailure", ...HttpApiSchema.annotations({ status: 502 }) }
 ) {}
 
 /**
@@ -248,7 +250,7 @@ export class UpstreamFailure extends Schema.TaggedError<UpstreamFailure>("@patch
 export class StorageError extends Schema.TaggedError<StorageError>("@patchbay/api/StorageError")(
   "StorageError",
   common,
-  HttpApiSchema.annotations({ status: 503 })
+  { identifier: "StorageError", ...HttpApiSchema.annotations({ status: 503 }) }
 ) {}
 
 /**
@@ -260,7 +262,7 @@ export class StorageError extends Schema.TaggedError<StorageError>("@patchbay/ap
 export class TransientFailure extends Schema.TaggedError<TransientFailure>("@patchbay/api/TransientFailure")(
   "TransientFailure",
   { ...common, instance_id: Schema.String, retry_after_ms: Schema.NullOr(Schema.Number) },
-  HttpApiSchema.annotations({ status: 503 })
+  { identifier: "TransientFailure", ...HttpApiSchema.annotations({ status: 503 }) }
 ) {}
 
 /**

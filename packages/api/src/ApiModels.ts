@@ -14,7 +14,21 @@ const field = <K extends string, S extends Schema.Schema.Any>(key: K, schema: S)
 const optionalField = <K extends string, S extends Schema.Schema.All>(key: K, schema: S) =>
   Schema.optional(schema).pipe(Schema.fromKey(key))
 
-const Json = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+/** Any JSON value (`unknown`'s own JSON Schema names an `$id`, which a document may hold only once). */
+const AnyJson = Schema.Unknown.annotations({
+  jsonSchema: {
+    anyOf: [
+      { type: "string" },
+      { type: "number" },
+      { type: "boolean" },
+      { type: "null" },
+      { type: "object" },
+      { type: "array" }
+    ]
+  }
+})
+
+const Json = Schema.Record({ key: Schema.String, value: AnyJson })
 
 /** @since 0.1.0 */
 export const ScopeType = CredentialScope.ScopeType
@@ -69,7 +83,7 @@ export const FieldHelp = Schema.Struct({
   location: Schema.Literal("configuration", "credentials"),
   title: Schema.NullOr(Schema.String),
   description: Schema.NullOr(Schema.String),
-  example: Schema.NullOr(Schema.Unknown),
+  example: Schema.NullOr(AnyJson),
   secret: Schema.Boolean,
   required: Schema.Boolean
 }).annotations({ identifier: "FieldHelp" })
@@ -400,7 +414,7 @@ export const Reconnect = Schema.Struct({
 export const RunQuery = Schema.Struct({
   ...ScopeFields,
   sql: Schema.String,
-  params: Schema.optional(Schema.Array(Schema.Unknown)),
+  params: Schema.optional(Schema.Array(AnyJson)),
   maxRows: optionalField("max_rows", Schema.Number),
   timeoutMs: optionalField("timeout_ms", Schema.Number),
   reason: Schema.optional(Schema.String)

@@ -464,5 +464,10 @@ export const layer = (
         )
       )
     ),
-    HttpApiScalar.layerHttpLayerRouter({ api: PatchbayApi, path: options.docsPath ?? "/docs" })
+    HttpApiScalar.layerHttpLayerRouter({
+      api: PatchbayApi,
+      path: options.docsPath ?? "/docs",
+      // The fonts would come from Scalar's CDN; the page uses the system's.
+      scalar: { withDefaultFonts: false }
+    })
   )

@@ -6,11 +6,13 @@
  *
  * @since 0.1.0
  */
+import { createHash, timingSafeEqual } from "node:crypto"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Actor } from "@patchbay/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { Role } from "./Permissions.js"
 
@@ -57,4 +59,45 @@ export const layerStatic = (principal: typeof Principal.Encoded): Layer.Layer<Au
   Layer.sync(Authentication, () => {
     const decoded = Schema.decodeSync(Principal)(principal)
     return { authenticate: () => Effect.succeed(decoded) }
+  })
+
+/**
+ * A caller known by a bearer token: the token and the principal it stands for.
+ *
+ * @since 0.1.0
+ */
+export interface BearerToken {
+  readonly token: Redacted.Redacted<string>
+  readonly principal: typeof Principal.Encoded
+}
+
+const digest = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest()
+
+/**
+ * `Authorization: Bearer <token>` against a fixed list of tokens, compared in constant time (for
+ * `patchbay serve` and tests). A missing, malformed or unknown token is `Unauthenticated`.
+ *
+ * @since 0.1.0
+ */
+export const layerBearerTokens = (tokens: ReadonlyArray<BearerToken>): Layer.Layer<Authentication> =>
+  Layer.sync(Authentication, () => {
+    const known = tokens.map(({ principal, token }) => ({
+      digest: digest(Redacted.value(token)),
+      principal: Schema.decodeSync(Principal)(principal)
+    }))
+    const refuse = (message: string) => Effect.fail(new Unauthenticated({ message }))
+    return {
+      authenticate: (request) => {
+        const header = request.headers.authorization
+        const match = header === undefined ? null : /^Bearer ([\x21-\x7e]{1,4096})$/i.exec(header.trim())
+        if (match === null) return refuse("An Authorization: Bearer token is required")
+        const presented = digest(match[1]!)
+        // Every token is compared, so the time taken does not say which one matched.
+        let found: Principal | undefined
+        for (const entry of known) {
+          if (timingSafeEqual(entry.digest, presented)) found ??= entry.principal
+        }
+        return found === undefined ? refuse("The bearer token is not valid") : Effect.succeed(found)
+      }
+    }
   })
