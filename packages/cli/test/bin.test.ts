@@ -94,7 +94,7 @@ const seed = (
     Effect.provideService(Actor.Actor, actor),
     Effect.provide(
       Patchbay.layer({
-        store: PgliteStore.layer({ dataDir }),
+        store: PgliteStore.layer({ dataDir: join(dataDir, "store") }),
         connectors: [PostgresConnector.connector],
         keys: "config",
         egress: { allowLoopback: true }

@@ -3,6 +3,8 @@
  * (embedded PGlite in `--data-dir`, or PostgreSQL at `--database-url`), the keys (the environment,
  * else the data directory's key file) and Patchbay itself.
  */
+
+import { join } from "node:path"
 import * as Options from "@effect/cli/Options"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
@@ -28,7 +30,7 @@ import * as KeyFile from "./keyFile.js"
 export const dataDir = Options.text("data-dir").pipe(
   Options.withFallbackConfig(Config.string("PATCHBAY_DATA_DIR")),
   Options.withDefault("./patchbay-data"),
-  Options.withDescription("Directory of the embedded PGlite store and its key file (PATCHBAY_DATA_DIR)")
+  Options.withDescription("Directory of the embedded store (store/) and its key file (keys.env) (PATCHBAY_DATA_DIR)")
 )
 
 /** `--database-url`: PostgreSQL instead of the embedded store. */
@@ -58,10 +60,13 @@ export interface StoreSettings {
 /** The store options as one value. */
 export const store = Options.all({ dataDir, databaseUrl })
 
+/** Where in a data directory the embedded store keeps its database (the key file sits beside it). */
+export const storeDirectory = (dataDir: string): string => join(dataDir, "store")
+
 /** The store layer the settings name. */
 export const storeLayer = (settings: StoreSettings) =>
   Option.match(settings.databaseUrl, {
-    onNone: () => PgliteStore.layer({ dataDir: settings.dataDir }),
+    onNone: () => PgliteStore.layer({ dataDir: storeDirectory(settings.dataDir) }),
     onSome: (url) => SqlStore.layerPg({ url, applicationName: "patchbay-cli" })
   })
 
