@@ -9,7 +9,7 @@
 
 import type { Readable, Writable } from "node:stream"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
-import type { Authentication } from "@patchbay/api"
+import type * as Authentication from "@patchbay/api/Authentication"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"

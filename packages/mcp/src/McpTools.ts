@@ -13,8 +13,8 @@
  */
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js"
 import { Activities } from "@patchbay/activities"
-import type { Authentication } from "@patchbay/api"
-import { Permissions } from "@patchbay/api"
+import type * as Authentication from "@patchbay/api/Authentication"
+import * as Permissions from "@patchbay/api/Permissions"
 import {
   Actor,
   type ConnectorDescriptor,

@@ -15,8 +15,11 @@ const instanceId = Ids.InstanceId.annotations({
 const text = (max: number, description: string) =>
   Schema.String.pipe(Schema.minLength(1), Schema.maxLength(max)).annotations({ description })
 
-const millis = (max: number, description: string) =>
-  Schema.optional(Schema.Int.pipe(Schema.between(1, max)).annotations({ description }))
+/** An integer from 1 to `max`, inline in the JSON Schema (a shared `Int` definition would be a `$ref`, whose sibling bounds draft-07 ignores). */
+const integer = (max: number, description: string) =>
+  Schema.Number.pipe(Schema.int(), Schema.between(1, max)).annotations({ description })
+
+const millis = (max: number, description: string) => Schema.optional(integer(max, description))
 
 /**
  * `list_connections`: the connections this agent may use, optionally of one connector type or
@@ -45,9 +48,7 @@ export const RunQuery = Schema.Struct({
     Schema.Array(Schema.Unknown).annotations({ description: "Values of the positional parameters $1, $2, …" })
   ),
   max_rows: Schema.optional(
-    Schema.Int.pipe(Schema.between(1, 10_000)).annotations({
-      description: "The most rows to return (default 1000); `truncated` tells when more existed."
-    })
+    integer(10_000, "The most rows to return (default 1000); `truncated` tells when more existed.")
   ),
   timeout_millis: millis(600_000, "Statement timeout in milliseconds (default 30000)."),
   reason: Schema.optional(
@@ -105,12 +106,10 @@ export const SendEmail = Schema.Struct({
  */
 export const FetchFile = Schema.Struct({
   instance_id: instanceId,
-  path: text(8_192, "The file's path on the connection's base URL, starting with /.").pipe(Schema.startsWith("/")),
-  max_bytes: Schema.optional(
-    Schema.Int.pipe(Schema.between(1, 26_214_400)).annotations({
-      description: "The largest file accepted, in bytes (default 5242880)."
-    })
-  ),
+  path: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(8_192), Schema.startsWith("/")).annotations({
+    description: "The file's path on the connection's base URL, starting with /."
+  }),
+  max_bytes: Schema.optional(integer(26_214_400, "The largest file accepted, in bytes (default 5242880).")),
   timeout_millis: millis(600_000, "How long the download may take, in milliseconds (default 60000).")
 })
 

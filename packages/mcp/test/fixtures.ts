@@ -2,7 +2,7 @@
  * Patchbay on memory stores with the PostgreSQL connector, reaching the run's real PostgreSQL on
  * 127.0.0.1, and the organizations, workspaces, agents and connections the MCP tests use.
  */
-import { Authentication } from "@patchbay/api"
+import * as Authentication from "@patchbay/api/Authentication"
 import { PostgresConnector } from "@patchbay/connector-postgres"
 import { ActivityError, Actor, ConnectorInstances } from "@patchbay/core"
 import { CredentialRefresher, CredentialVault } from "@patchbay/credentials"

@@ -71,7 +71,9 @@ describe("MCP over Streamable HTTP", () => {
         assert.sameMembers(choices, [c.warehouse, c.agentDb, c.revokedDb, c.oauthDb])
         assert.notInclude(choices, c.ws2Db)
         assert.notInclude(choices, c.otherOrgDb)
+        // The rest of the schema is derived from ToolInputs.RunQuery.
         assert.deepStrictEqual(runQuery.inputSchema.required, ["instance_id", "sql"])
+        assert.deepInclude(runQuery.inputSchema.properties?.max_rows, { type: "integer", minimum: 1, maximum: 10_000 })
 
         const listed = yield* call(client, "list_connections", {})
         assert.isNotTrue(listed.isError)
