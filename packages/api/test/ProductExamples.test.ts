@@ -2,14 +2,15 @@
  * The instances-and-credentials document's SDK examples, replayed as plain HTTP calls with its field
  * names. Where an example names a placeholder ("uuid-of-instance", "uuid-of-org") the test uses the
  * real id; where it names a host the test cannot reach, the instance is then pointed at the test
- * database so the connection examples run for real.
+ * database so the connection examples run for real. Patchbay stores its own rows with `SqlStore` in
+ * the same throwaway PostgreSQL.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { call, databaseConfiguration, databaseCredentials, orgId, ServerLive, workspaceId } from "./support.js"
+import { call, databaseConfiguration, databaseCredentials, orgId, ServerOnPostgres, workspaceId } from "./support.js"
 
-describe("the product document's examples over HTTP", () => {
-  layer(ServerLive, { excludeTestServices: true })((it) => {
+describe("the product document's examples over HTTP, on SqlStore and PostgreSQL", () => {
+  layer(ServerOnPostgres, { excludeTestServices: true })((it) => {
     it.effect("create, update, disable, store a credential, list expiring, test, health, bulk, schema, DDL", () =>
       Effect.gen(function* () {
         const connectors = yield* call("GET", "/api/v1/connectors", { as: "admin" })

@@ -7,6 +7,7 @@ import { PostgresConnector } from "@patchbay/connector-postgres"
 import { SmtpConnector } from "@patchbay/connector-smtp"
 import { OAuth2, OAuth2Clients } from "@patchbay/oauth2"
 import { Patchbay } from "@patchbay/preset"
+import { SqlStore } from "@patchbay/store-sql"
 import type {} from "@patchbay/testing/globalSetup"
 import { Effect, Layer, Redacted } from "effect"
 import { inject } from "vitest"
@@ -42,25 +43,33 @@ const authentication = Authentication.layerBearerTokens([
   }
 ])
 
-/** Patchbay on the memory store with the Postgres and SMTP connectors and OAuth2. */
-export const PatchbayLive = Patchbay.layer({
-  store: Patchbay.layerMemory,
-  connectors: [PostgresConnector.connector, SmtpConnector.connector],
-  keys: "ephemeral",
-  egress: { allowLoopback: true },
-  refresher: OAuth2.layer().pipe(Layer.provide(OAuth2Clients.layer()))
-})
+/** Patchbay on a store with the Postgres and SMTP connectors and OAuth2. */
+const patchbay = <E>(store: Layer.Layer<Patchbay.StoreServices, E>) =>
+  Patchbay.layer({
+    store,
+    connectors: [PostgresConnector.connector, SmtpConnector.connector],
+    keys: "ephemeral",
+    egress: { allowLoopback: true },
+    refresher: OAuth2.layer().pipe(Layer.provide(OAuth2Clients.layer()))
+  })
 
-/** The API served on 127.0.0.1 on a free port. */
-export const ServerLive = HttpLayerRouter.serve(ApiRoutes.layer(), {
-  disableListenLog: true,
-  disableLogger: true
-}).pipe(
-  Layer.provide(authentication),
-  Layer.provide(PatchbayLive),
-  Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-  Layer.provideMerge(FetchHttpClient.layer)
-)
+/** The API on a store, served on 127.0.0.1 on a free port. */
+export const serverOn = <E>(store: Layer.Layer<Patchbay.StoreServices, E>) =>
+  HttpLayerRouter.serve(ApiRoutes.layer(), {
+    disableListenLog: true,
+    disableLogger: true
+  }).pipe(
+    Layer.provide(authentication),
+    Layer.provide(patchbay(store)),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provideMerge(FetchHttpClient.layer)
+  )
+
+/** The API on the memory store. */
+export const ServerLive = serverOn(Patchbay.layerMemory)
+
+/** The API on `SqlStore` on the run's throwaway PostgreSQL. */
+export const ServerOnPostgres = serverOn(SqlStore.layerPg({ url: Redacted.make(inject("databaseUrl")) }))
 
 /** The server's origin. */
 export const baseUrl = Effect.map(HttpServer.HttpServer, (server) =>
