@@ -233,7 +233,10 @@ export const contract = <R = never>(subject: Subject<R>): void => {
             const v2 = yield* repo.insert(yield* newCredential(instance, org, { seed: 2 }))
             const u1 = yield* repo.insert(yield* newCredential(instance, user, { seed: 3 }))
             assert.deepStrictEqual([v1.metadata.version, v2.metadata.version, u1.metadata.version], [1, 2, 1])
-            assert.deepStrictEqual(yield* repo.get(orgId, v1.metadata.id), Option.some(v1))
+            // v1 as written, but for the successor the store recorded when v2 superseded it.
+            const storedV1 = Option.getOrThrow(yield* repo.get(orgId, v1.metadata.id))
+            assert.strictEqual(storedV1.metadata.supersededBy, v2.metadata.id)
+            assert.deepStrictEqual({ ...storedV1.metadata, supersededBy: null }, { ...v1.metadata })
             assert.deepStrictEqual(yield* repo.get(orgId, u1.metadata.id), Option.some(u1))
             assert.deepStrictEqual(Array.from(v2.sealed.ciphertext), [0, 255, 2, 128, 1, 2, 3])
             assert.isTrue(Option.isNone(yield* repo.get(yield* newOrg, v1.metadata.id)))
@@ -402,13 +405,15 @@ export const contract = <R = never>(subject: Subject<R>): void => {
             assert.includeMembers(pendingIds, [a.metadata.id, b.metadata.id])
             assert.strictEqual((yield* repo.sealedWithOtherKey(newKey, 1)).length, 1)
 
+            const before = Option.getOrThrow(yield* repo.get(orgId, a.metadata.id))
             const resealed = sealed(newKey, 77)
             assert.isTrue(yield* repo.replaceSealed(a.metadata.id, oldKey, resealed))
             // Only while it is still sealed under the expected key.
             assert.isFalse(yield* repo.replaceSealed(a.metadata.id, oldKey, resealed))
             const stored = Option.getOrThrow(yield* repo.get(orgId, a.metadata.id))
             assert.deepStrictEqual(stored.sealed, resealed)
-            assert.deepStrictEqual(stored.metadata, a.metadata)
+            assert.deepStrictEqual(stored.metadata, before.metadata)
+            assert.strictEqual(stored.stateMac, before.stateMac)
             const still = (yield* repo.sealedWithOtherKey(newKey, 100_000)).map((r) => r.metadata.id)
             assert.notInclude(still, a.metadata.id)
             assert.include(still, b.metadata.id)
