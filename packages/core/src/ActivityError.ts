@@ -17,8 +17,30 @@ export const ReconnectAction = Schema.Literal("reconnect", "replace_credentials"
 export type ReconnectAction = typeof ReconnectAction.Type
 
 /**
+ * Why a connection needs a person, as a code to branch on (`reason` says it in words):
+ * the credentials were rejected, the token expired or was revoked, there is no credential, it
+ * expired, it cannot be opened, the authorization server refused the refresh token, or refused it
+ * after an earlier refresh was interrupted (that refresh may have spent the token).
+ *
+ * @since 0.1.0
+ */
+export const ReconnectCode = Schema.Literal(
+  "credentials_rejected",
+  "token_expired",
+  "token_revoked",
+  "credential_missing",
+  "credential_expired",
+  "credential_unreadable",
+  "refresh_refused",
+  "refresh_interrupted"
+)
+/** @since 0.1.0 */
+export type ReconnectCode = typeof ReconnectCode.Type
+
+/**
  * The connection's credentials no longer work (rejected, expired, revoked, missing). Never
- * retried: the instance is marked `reconnect_required` until someone acts.
+ * retried: the instance is marked `reconnect_required` until someone acts. `code` says why
+ * (`credentials_rejected` when the constructor is not told).
  *
  * @since 0.1.0
  */
@@ -29,6 +51,7 @@ export class ReconnectRequired extends Schema.TaggedError<ReconnectRequired>("@p
     instanceName: Schema.String,
     connector: Schema.String,
     reason: Schema.String,
+    code: Schema.optionalWith(ReconnectCode, { default: () => "credentials_rejected" }),
     action: ReconnectAction,
     reconnectUrl: Schema.optional(Schema.String)
   }

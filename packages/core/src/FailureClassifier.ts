@@ -67,6 +67,24 @@ export interface InstanceRef {
 export const reconnectAction = (instance: InstanceRef): ActivityError.ReconnectAction =>
   instance.authType === "oauth2_authorization_code" ? "reconnect" : "replace_credentials"
 
+/** The `ReconnectRequired.code` of a failure that needs a person. */
+const reconnectCode = (failure: Failure): ActivityError.ReconnectCode => {
+  switch (failure._tag) {
+    case "AuthFailed":
+      return failure.kind === "token_expired" || failure.kind === "token_revoked"
+        ? failure.kind
+        : "credentials_rejected"
+    case "CredentialNotFound":
+      return "credential_missing"
+    case "CredentialExpired":
+      return "credential_expired"
+    case "CredentialCorrupted":
+      return "credential_unreadable"
+    default:
+      return "credentials_rejected"
+  }
+}
+
 /**
  * The activity outcome of a failure on `instance`. Exhaustive: a failure added to the union
  * without a rule here does not compile.
@@ -80,6 +98,7 @@ export const classify = (instance: InstanceRef, failure: Failure): ActivityError
       instanceName: instance.instanceName,
       connector: instance.connectorKey,
       reason: cause.message,
+      code: reconnectCode(cause),
       action: reconnectAction(instance)
     })
   const transient = (cause: Failure, retryAfterMillis?: number) =>

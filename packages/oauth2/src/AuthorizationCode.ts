@@ -1,18 +1,22 @@
 /**
  * The authorization-code flow with PKCE (S256) and a single-use state: the authorization URL and
  * its pending authorization (verifier sealed, stored under a hash of the state), the callback that
- * takes it once and exchanges the code, and the reconnect links a refused refresh hands out.
+ * takes it once and exchanges the code, and the reconnect links a refused refresh hands out. A
+ * pending authorization is stored with its audit event (`oauth2.authorization_started`) as one
+ * unit of `Transactions`.
  *
  * @since 0.1.0
  */
 import {
   Actor,
+  AuditLog,
   type ConnectorInstance,
   ConnectorInstances,
   type Credential,
   CredentialScope,
   DomainError,
-  PendingAuthorizationRepository
+  PendingAuthorizationRepository,
+  Transactions
 } from "@patchbay/core"
 import { CredentialVault } from "@patchbay/credentials"
 import { Envelope } from "@patchbay/crypto"
@@ -128,7 +132,7 @@ export interface AuthorizationCode {
   readonly reconnectUrl: (
     instance: ConnectorInstance.ConnectorInstance,
     scope: CredentialScope.CredentialScope
-  ) => Effect.Effect<Option.Option<AuthorizationStart>>
+  ) => Effect.Effect<Option.Option<AuthorizationStart>, never, Actor.Actor>
 }
 
 /**
@@ -141,6 +145,8 @@ export type Requirements =
   | OAuth2Clients
   | Envelope.Envelope
   | PendingAuthorizationRepository.PendingAuthorizationRepository
+  | AuditLog.AuditLog
+  | Transactions.Transactions
   | CredentialVault.CredentialVault
   | ConnectorInstances.ConnectorInstances
 
@@ -167,6 +173,8 @@ export const make = (options: Options = {}): Effect.Effect<AuthorizationCode, ne
     const clients = yield* OAuth2Clients
     const envelope = yield* Envelope.Envelope
     const pending = yield* PendingAuthorizationRepository.PendingAuthorizationRepository
+    const audit = yield* AuditLog.AuditLog
+    const transactions = yield* Transactions.Transactions
     const vault = yield* CredentialVault.CredentialVault
     const instances = yield* ConnectorInstances.ConnectorInstances
     const pendingTtlMillis = Duration.toMillis(Duration.decode(options.pendingTtl ?? "10 minutes"))
@@ -197,17 +205,30 @@ export const make = (options: Options = {}): Effect.Effect<AuthorizationCode, ne
           Redacted.make(encoder.encode(verifier)),
           pendingAad(hash, instance.id, credentialScope)
         )
-        yield* pending.insert(
-          PendingAuthorizationRepository.PendingAuthorization.make({
-            stateHash: hash,
-            orgId: instance.orgId,
-            instanceId: instance.id,
-            scope: credentialScope,
-            redirectUri,
-            sealed,
-            createdAt: at,
-            expiresAt
-          })
+        // The pending authorization and its audit event: both stored, or neither.
+        yield* transactions.run(
+          Effect.zipRight(
+            pending.insert(
+              PendingAuthorizationRepository.PendingAuthorization.make({
+                stateHash: hash,
+                orgId: instance.orgId,
+                instanceId: instance.id,
+                scope: credentialScope,
+                redirectUri,
+                sealed,
+                createdAt: at,
+                expiresAt
+              })
+            ),
+            AuditLog.record("oauth2.authorization_started", {
+              instanceId: instance.id,
+              details: {
+                scopeType: credentialScope.type,
+                scopeId: credentialScope.id,
+                expiresAt: expiresAt.toISOString()
+              }
+            }).pipe(Effect.provideService(AuditLog.AuditLog, audit))
+          )
         )
         const url = new URL(server.authorization_endpoint)
         for (const [name, value] of Object.entries(registration.authorizationParameters)) {

@@ -10,13 +10,15 @@
  */
 import type {
   Actor,
+  AuditLog,
   ConnectorInstances,
   Credential,
   CredentialRepository,
   DomainError,
   EgressPolicy,
   PendingAuthorizationRepository,
-  RefreshLock
+  RefreshLock,
+  Transactions
 } from "@patchbay/core"
 import { CredentialRefresher, CredentialResolver, type CredentialVault } from "@patchbay/credentials"
 import type { Envelope } from "@patchbay/crypto"
@@ -103,6 +105,8 @@ export type Requirements =
   | CredentialVault.CredentialVault
   | ConnectorInstances.ConnectorInstances
   | PendingAuthorizationRepository.PendingAuthorizationRepository
+  | AuditLog.AuditLog
+  | Transactions.Transactions
   | RefreshLock.RefreshLock
   | OAuth2Clients
   | EgressPolicy.EgressPolicy

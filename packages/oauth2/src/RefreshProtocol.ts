@@ -150,15 +150,17 @@ export interface Options {
 export type ReconnectUrl = (
   instance: ConnectorInstance.ConnectorInstance,
   scope: CredentialScope.CredentialScope
-) => Effect.Effect<Option.Option<AuthorizationStart>>
+) => Effect.Effect<Option.Option<AuthorizationStart>, never, Actor.Actor>
 
 /**
- * The `ReconnectRequired.reason` prefix of a refusal that follows an interrupted refresh: the
- * refresh token may have been spent by a process that died before storing its successor.
+ * The `ReconnectRequired.code` of a refusal that follows an interrupted refresh (its `reason`
+ * starts with it too): the refresh token may have been spent by a process that died before
+ * storing its successor. Any other refused refresh is `refresh_refused`; refused client
+ * credentials are `credentials_rejected`.
  *
  * @since 0.1.0
  */
-export const refreshInterrupted = "refresh_interrupted"
+export const refreshInterrupted = "refresh_interrupted" satisfies ActivityError.ReconnectCode
 
 /**
  * What the protocol is built on.
@@ -191,7 +193,23 @@ const expired = dueWithin(0)
 /** A refusal recorded for a version, with the reconnect URL when one was handed out. */
 interface Refusal {
   readonly reason: string
+  readonly code: ActivityError.ReconnectCode
   readonly url: Option.Option<string>
+}
+
+/** The reason and code of a version's recorded refusal. */
+const recordedRefusal = (
+  instance: ConnectorInstance.ConnectorInstance,
+  state: CredentialRefreshState.CredentialRefreshState
+): Omit<Refusal, "url"> => {
+  const reason = state.refusedReason ?? "the authorization server refused the grant"
+  const code: ActivityError.ReconnectCode =
+    instance.authType === "oauth2_client_credentials"
+      ? "credentials_rejected"
+      : reason.startsWith(`${refreshInterrupted}:`)
+        ? refreshInterrupted
+        : "refresh_refused"
+  return { reason, code }
 }
 
 const encoder = new TextEncoder()
@@ -319,18 +337,19 @@ export const make = (
       state: CredentialRefreshState.CredentialRefreshState
     ) =>
       Effect.gen(function* () {
-        const reason = state.refusedReason ?? "the authorization server refused the grant"
-        if (instance.authType === "oauth2_client_credentials") return { reason, url: Option.none() } satisfies Refusal
+        const refused = recordedRefusal(instance, state)
+        if (instance.authType === "oauth2_client_credentials")
+          return { ...refused, url: Option.none() } satisfies Refusal
         const at = yield* Clock.currentTimeMillis
         const recorded = yield* recordedUrl(current, state, at)
-        if (Option.isSome(recorded)) return { reason, url: recorded } satisfies Refusal
+        if (Option.isSome(recorded)) return { ...refused, url: recorded } satisfies Refusal
         const started = yield* reconnectUrl(instance, current.metadata.scope)
-        if (Option.isNone(started)) return { reason, url: Option.none() } satisfies Refusal
+        if (Option.isNone(started)) return { ...refused, url: Option.none() } satisfies Refusal
         const sealed = yield* envelope.seal(Redacted.make(encoder.encode(started.value.url)), aad(current))
         yield* put(state, {
           reconnect: CredentialRefreshState.ReconnectLink.make({ sealed, expiresAt: started.value.expiresAt })
         })
-        return { reason, url: Option.some(started.value.url) } satisfies Refusal
+        return { ...refused, url: Option.some(started.value.url) } satisfies Refusal
       })
 
     const reconnectRequired = (instance: ConnectorInstance.ConnectorInstance, refusal: Refusal) =>
@@ -339,6 +358,7 @@ export const make = (
         instanceName: instance.instanceName,
         connector: instance.connectorKey,
         reason: refusal.reason,
+        code: refusal.code,
         action: instance.authType === "oauth2_client_credentials" ? "replace_credentials" : "reconnect",
         ...(Option.isSome(refusal.url) ? { reconnectUrl: refusal.url.value } : {})
       })
@@ -538,10 +558,7 @@ export const make = (
             const url = yield* recordedUrl(resolved, state, at)
             // Without a valid reconnect URL, the run makes one (under the lock, once).
             if (Option.isSome(url) || instance.authType === "oauth2_client_credentials") {
-              return yield* reconnectRequired(instance, {
-                reason: state.refusedReason ?? "the authorization server refused the grant",
-                url
-              })
+              return yield* reconnectRequired(instance, { ...recordedRefusal(instance, state), url })
             }
             return yield* refreshDue(instance, resolved)
           }

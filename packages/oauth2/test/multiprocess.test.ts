@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll, beforeEach, describe, inject, it } from "@effect/vitest"
-import { Actor, Ids } from "@patchbay/core"
+import { Actor, AuditLog, Ids } from "@patchbay/core"
 import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Effect, Layer, Redacted, TestClock, TestContext } from "effect"
 import { OAuth2, RefreshProtocol } from "../src/index.js"
@@ -24,7 +24,7 @@ const childScript = fileURLToPath(new URL("./support/child.ts", import.meta.url)
 /** What a child reports per resolution. */
 type Outcome =
   | { readonly version: number; readonly token: string }
-  | { readonly error: string; readonly reason?: string; readonly reconnectUrl?: string }
+  | { readonly error: string; readonly reason?: string; readonly code?: string; readonly reconnectUrl?: string }
 
 interface Child {
   readonly process: ChildProcess
@@ -108,7 +108,18 @@ const connectedTwoHoursAgo = (name: string) =>
       Effect.provide(sqlStack({ ...settings, migrate: false })),
       Effect.provide(actor)
     )
-    return { ...connected, env, versions }
+    /** How many pending authorizations were stored for the instance: each is audited in its unit. */
+    const authorizationsStarted = Effect.flatMap(AuditLog.AuditLog, (log) =>
+      log.list(Ids.OrgId.make(orgId), {
+        instanceId: connected.instance.id,
+        action: "oauth2.authorization_started",
+        limit: 1000
+      })
+    ).pipe(
+      Effect.map((events) => events.length),
+      Effect.provide(sqlStack({ ...settings, migrate: false }))
+    )
+    return { ...connected, env, versions, authorizationsStarted }
   })
 
 /** Starts `count` children, waits until every one is ready, says go to all and collects their outcomes. */
@@ -144,7 +155,9 @@ describe("refresh across processes", () => {
     `after invalid_grant, 25 resolves in each of ${processes} processes make one token request and share one reconnect URL`,
     () =>
       Effect.gen(function* () {
-        const { env, refreshToken, versions } = yield* connectedTwoHoursAgo("refused")
+        const { authorizationsStarted, env, refreshToken, versions } = yield* connectedTwoHoursAgo("refused")
+        // The first connection's pending authorization.
+        assert.strictEqual(yield* authorizationsStarted, 1)
         yield* Effect.promise(() => server.revoke(refreshToken))
         const results = yield* runChildren(processes, env({ RESOLVES: "25" }))
 
@@ -156,8 +169,14 @@ describe("refresh across processes", () => {
           ["ReconnectRequired"],
           JSON.stringify(results.filter((r) => !("reconnectUrl" in r)))
         )
+        assert.deepStrictEqual(
+          [...new Set(results.map((r) => ("code" in r ? r.code : undefined)))],
+          ["refresh_refused"]
+        )
         const urls = new Set(results.map((r) => ("reconnectUrl" in r ? r.reconnectUrl : undefined)))
         assert.strictEqual(urls.size, 1)
+        // One pending authorization for the reconnect URL, stored with its audit event.
+        assert.strictEqual(yield* authorizationsStarted, 2)
         assert.isTrue([...urls][0]?.startsWith(`${server.issuer}/auth?`))
         assert.strictEqual((yield* versions).length, 1)
 
@@ -165,6 +184,7 @@ describe("refresh across processes", () => {
         const again = yield* runChildren(1, env({ RESOLVES: "10" }))
         assert.strictEqual(server.counts.refresh_token, 1)
         assert.isTrue(again.every((r) => "reconnectUrl" in r && urls.has(r.reconnectUrl)))
+        assert.strictEqual(yield* authorizationsStarted, 2)
       }),
     240_000
   )
@@ -198,6 +218,10 @@ describe("refresh across processes", () => {
         assert.strictEqual(server.counts.refresh_token, 2)
         assert.isDefined(successor)
         assert.isTrue(successor !== undefined && "error" in successor && successor.error === "ReconnectRequired")
+        // The typed code says what happened; the reason says it in words.
+        const code = successor !== undefined && "code" in successor ? successor.code : undefined
+        assert.strictEqual(code, "refresh_interrupted")
+        assert.strictEqual(code, RefreshProtocol.refreshInterrupted)
         const reason = successor !== undefined && "reason" in successor ? successor.reason : undefined
         assert.isTrue(reason?.startsWith(`${RefreshProtocol.refreshInterrupted}:`), reason)
         assert.strictEqual((yield* versions).length, 1)
@@ -205,8 +229,9 @@ describe("refresh across processes", () => {
         // Later resolutions fail at once with the same reason and send nothing.
         const later = yield* runChildren(1, env({ RESOLVES: "5" }))
         assert.strictEqual(server.counts.refresh_token, 2)
-        assert.isTrue(
-          later.every((r) => "reason" in r && r.reason?.startsWith(`${RefreshProtocol.refreshInterrupted}:`))
+        assert.deepStrictEqual(
+          later.map((r) => ("code" in r ? r.code : undefined)),
+          later.map(() => "refresh_interrupted")
         )
       }),
     240_000

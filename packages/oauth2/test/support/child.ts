@@ -2,7 +2,7 @@
  * One of the processes of the multi-process refresh tests: composes the PostgreSQL stack, says
  * "ready", waits for "go" on stdin, resolves the instance's credential `RESOLVES` times at once
  * (default 1) and prints the outcomes as one JSON line: `{ version, token }` (a hash) or
- * `{ error, reason?, reconnectUrl? }` each.
+ * `{ error, reason?, code?, reconnectUrl? }` each.
  */
 import { createHash } from "node:crypto"
 import { createInterface } from "node:readline"
@@ -42,7 +42,7 @@ const program = Effect.gen(function* () {
     Effect.catchAll((error) =>
       Effect.succeed(
         error._tag === "ReconnectRequired"
-          ? { error: error._tag, reason: error.reason, reconnectUrl: error.reconnectUrl }
+          ? { error: error._tag, reason: error.reason, code: error.code, reconnectUrl: error.reconnectUrl }
           : { error: error._tag, reason: error.message }
       )
     )
