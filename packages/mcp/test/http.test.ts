@@ -132,10 +132,8 @@ describe("MCP over Streamable HTTP", () => {
     it.effect("returns ReconnectRequired as a structured tool error for a revoked credential, without its secret", () =>
       Effect.gen(function* () {
         const c = yield* connections
-        const result = yield* call(yield* connect("agent-a"), "run_query", {
-          instance_id: c.revokedDb,
-          sql: "SELECT 1"
-        })
+        const client = yield* connect("agent-a")
+        const result = yield* call(client, "run_query", { instance_id: c.revokedDb, sql: "SELECT 1" })
         assert.isTrue(result.isError)
         const body = result.structuredContent as Record<string, unknown>
         assert.strictEqual(body._tag, "ReconnectRequired")
@@ -145,6 +143,15 @@ describe("MCP over Streamable HTTP", () => {
         assert.strictEqual(body.instance_name, "revoked-db")
         assert.deepStrictEqual(textOf(result), body)
         assert.notInclude(JSON.stringify(result), revokedPassword)
+
+        // The connection is now marked for the person to act on, and the agent can see it.
+        const waiting = yield* call(client, "list_connections", { status: "reconnect_required" })
+        assert.include(
+          (waiting.structuredContent as { connections: Array<{ instance_id: string }> }).connections.map(
+            (i) => i.instance_id
+          ),
+          c.revokedDb
+        )
       }).pipe(Effect.scoped)
     )
 
