@@ -274,6 +274,23 @@ export const DurationFromMillis: Schema.Schema<Duration.Duration, number> = Sche
 )
 
 /**
+ * The latest instant any API accepts: the end of year 9999. Every store and wire format holds it
+ * (PostgreSQL cannot read the six-digit years of ISO strings beyond it).
+ *
+ * @since 0.1.0
+ */
+export const maxDateMillis = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+/**
+ * A date given as a `Date` or an ISO 8601 string: valid, and no later than `maxDateMillis`.
+ *
+ * @since 0.1.0
+ */
+export const DateInput: Schema.Schema<Date, Date | string> = Schema.Union(Schema.ValidDateFromSelf, Schema.Date).pipe(
+  Schema.filter((date) => date.getTime() <= maxDateMillis || "must be no later than 9999-12-31T23:59:59.999Z")
+)
+
+/**
  * Decodes unknown input with `schema` (all errors, excess properties refused) and answers
  * `InvalidInput` that names fields and bounds, never values.
  *

@@ -61,9 +61,22 @@ export const wrongOutcome = (exit: Exit.Exit<unknown, unknown>): string | undefi
   if (typeof error !== "object" || error === null || !("_tag" in error)) return "untyped failure"
   const tag = String(error._tag)
   const retryable = "retryable" in error ? error.retryable : undefined
-  if (retryable !== false) return `${tag} is retryable (${String(retryable)})`
+  if (retryable !== false) {
+    const message = "message" in error ? String(error.message).slice(0, 160) : ""
+    return `${tag} is retryable (${String(retryable)}): ${message}`
+  }
   if (!refusals.has(tag)) return `${tag} (expected a refusal of the input)`
   return undefined
+}
+
+/**
+ * Why an outcome of valid input is wrong: a defect, an untyped failure, or a retryable one (a
+ * `StorageError` the database raised for input the decoders let through). Success and typed,
+ * non-retryable failures of any kind are right.
+ */
+export const storageSafe = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
+  const wrong = wrongOutcome(exit)
+  return wrong === "succeeded" || wrong?.endsWith("(expected a refusal of the input)") ? undefined : wrong
 }
 
 /** The start of an input as JSON, for a failure's example. */
@@ -500,6 +513,96 @@ export const badInputSuite = <E>(name: string, store: Layer.Layer<Patchbay.Store
             ),
             runs,
             (input) => activities.sendSms(loose(input))
+          )
+        })
+      )
+      report(names)
+    })
+
+    it("valid input at the bounds: success or a typed, non-retryable refusal", { timeout: 600_000 }, async () => {
+      const names = [`${name} extremes: instances`, `${name} extremes: credentials`]
+      await run(
+        Effect.gen(function* () {
+          const instances = yield* ConnectorInstances.ConnectorInstances
+          const vault = yield* CredentialVault.CredentialVault
+          const { instanceId } = yield* fixture
+          const edgeText = (max: number) =>
+            fc.oneof(
+              fc.constant("é".repeat(max)),
+              fc.constant("\u{1F600}".repeat(Math.floor(max / 2))),
+              fc.constant("\u{10FFFF}\uFFFE\uFEFF\u2028".repeat(Math.floor(max / 5))),
+              fc
+                .string({ unit: "binary", maxLength: Math.min(max, 64) })
+                .filter((t) => t.trim().length > 0 && !t.includes("\u0000"))
+            )
+          const wide = (maxDepth: number, stringLength: number) =>
+            fc.oneof(
+              fc.constant(nested(maxDepth - 2, false)),
+              fc.constant({ long: "z".repeat(stringLength) }),
+              fc.constant({ numbers: [Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, -0, 2 ** 53 + 1] })
+            )
+          yield* check(
+            names[0]!,
+            fc.oneof(
+              edgeText(255).map((instanceName) => ({ connector: "postgres", instanceName, configuration })),
+              edgeText(2000).map((description) => ({
+                connector: "postgres",
+                instanceName: uniqueName(),
+                description,
+                configuration
+              })),
+              wide(8, 8_192).map((extra) => ({
+                connector: "postgres",
+                instanceName: uniqueName(),
+                configuration: { ...configuration, extra }
+              })),
+              fc.uuid().map((workspaceId) => ({
+                connector: "postgres",
+                instanceName: uniqueName(),
+                workspaceId,
+                configuration
+              }))
+            ),
+            Math.ceil(runs / 2),
+            (input) => [
+              instances.create(input),
+              instances.list({ limit: 200 }),
+              instances.update(instanceId, { description: input.instanceName })
+            ],
+            storageSafe
+          )
+          yield* check(
+            names[1]!,
+            fc.oneof(
+              fc
+                .constantFrom<unknown>(
+                  new Date(8.64e15),
+                  "+275760-09-13T00:00:00.000Z",
+                  "9999-12-31T23:59:59.999Z",
+                  new Date(Date.now() + 1)
+                )
+                .map((expiresAt) => ({ expiresAt })),
+              wide(4, 2_048).map((labels) => ({ labels })),
+              edgeText(2_048).map((text) => ({ labels: { [text.slice(0, 128)]: text } })),
+              edgeText(65_536).map((password) => ({ password }))
+            ),
+            Math.ceil(runs / 2),
+            (input) => {
+              const { password, ...rest }: { readonly password?: unknown } = loose(input)
+              return [
+                vault.create(
+                  loose({
+                    instanceId,
+                    scope: { type: "organization", id: orgId },
+                    credentials: { username: uniqueName(), password: password ?? "a-password" },
+                    ...rest
+                  })
+                ),
+                vault.list(instanceId),
+                vault.listExpiring({ daysAhead: 3650 })
+              ]
+            },
+            storageSafe
           )
         })
       )
