@@ -429,7 +429,18 @@ export const QueryResult = Schema.Struct({
   columns: Schema.Array(Schema.Struct({ name: Schema.String, type: Schema.String })),
   rows: Schema.Array(Json),
   rowCount: field("row_count", Schema.Number),
-  truncated: Schema.Boolean
+  truncated: Schema.Boolean,
+  /** Tables a DELETE or UPDATE touched entirely; it ran because the request gave a reason. */
+  tableWide: field(
+    "table_wide",
+    Schema.Array(
+      Schema.Struct({
+        table: Schema.String,
+        rows: Schema.NullOr(Schema.Number),
+        why: Schema.Literal("no_restricting_where", "every_row_touched", "unprovable")
+      })
+    )
+  )
 }).annotations({ identifier: "QueryResult" })
 
 /**
@@ -469,7 +480,8 @@ export const EmailReceipt = Schema.Struct({
 }).annotations({ identifier: "EmailReceipt" })
 
 /**
- * Body of Fetch File.
+ * Body of Fetch File. The file comes back in the JSON body, so `max_bytes` is at most 25 MiB
+ * (default 5 MiB).
  *
  * @since 0.1.0
  */

@@ -15,7 +15,7 @@ import type * as HttpPlatform from "@effect/platform/HttpPlatform"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as Path from "@effect/platform/Path"
 import { Activities } from "@patchbay/activities"
-import { Actor, ConnectorInstances, ConnectorRegistry } from "@patchbay/core"
+import { Actor, ConnectorInstances, ConnectorRegistry, DomainError } from "@patchbay/core"
 import { CredentialVault } from "@patchbay/credentials"
 import { OAuth2 } from "@patchbay/oauth2"
 import { ConnectionTester } from "@patchbay/testers"
@@ -329,6 +329,10 @@ const OAuth2Live = (options: Options) =>
     })
   )
 
+/** Fetch File returns the file in the JSON body: 5 MiB by default, 25 MiB at most. */
+const defaultFileBytes = 5 * 1024 * 1024
+const maxFileBytes = 25 * 1024 * 1024
+
 /** Collects a fetched file's bytes. */
 const collectBytes = () => {
   const chunks: Array<Uint8Array> = []
@@ -397,12 +401,18 @@ const ActivitiesLive = HttpApiBuilder.group(PatchbayApi, "activities", (handlers
       .handle("fetchFile", ({ path, payload }) =>
         authorize("run-activity")(
           Effect.gen(function* () {
+            const maxBytes = payload.maxBytes ?? defaultFileBytes
+            if (maxBytes > maxFileBytes) {
+              return yield* new DomainError.InvalidInput({
+                detail: `max_bytes must be at most ${maxFileBytes} (the file comes back in the JSON body)`
+              })
+            }
             const collected = collectBytes()
             const file = yield* activities.fetchFile(
               {
                 ...(yield* target(path.instance_id, payload)),
                 path: payload.path,
-                ...(payload.maxBytes === undefined ? {} : { maxBytes: payload.maxBytes }),
+                maxBytes,
                 ...(payload.timeoutMs === undefined ? {} : { timeoutMillis: payload.timeoutMs })
               },
               collected.sink

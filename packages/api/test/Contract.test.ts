@@ -284,6 +284,7 @@ describe("HTTP API contract", () => {
         })
         assert.deepStrictEqual(rows.rows, [{ n: 42 }])
         assert.strictEqual(rows.rowCount, 1)
+        assert.deepStrictEqual(rows.tableWide, [])
 
         mail.users.set("api-mailer", "s3cret")
         const smtp = yield* admin.connectorInstances.create({
@@ -315,6 +316,13 @@ describe("HTTP API contract", () => {
         )
         assert.instanceOf(file, ApiError.ActivityRejected)
         assert.include(file.reason, "fetch_file")
+        const tooLarge = yield* Effect.flip(
+          client.activities.fetchFile({
+            path: { instance_id: instance.id },
+            payload: { path: "/report.csv", maxBytes: 26 * 1024 * 1024 }
+          })
+        )
+        assert.instanceOf(tooLarge, ApiError.InvalidInput)
         const sms = yield* Effect.flip(
           client.activities.sendSms({ path: { instance_id: smtp.id }, payload: { to: "+15551234567", body: "hi" } })
         )
