@@ -30,7 +30,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
-import { redactSql } from "./internal/redactSql.js"
+import { redact } from "./internal/redactSql.js"
 import { load as loadSqlScanner } from "./internal/sqlTokens.js"
 
 /**
@@ -295,11 +295,18 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
         Effect.flatMap(({ target, request }) =>
           Effect.flatMap(Effect.context<Actor.Actor>(), (actor) => {
             const audit = (outcome: AuditLog.AuditOutcome, details: Record<string, unknown>) =>
-              AuditLog.record("query.table_wide", {
-                instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
-                outcome,
-                details: { sql: redactSql(request.sql), reason: request.reason ?? null, ...details }
-              }).pipe(Effect.provide(context), Effect.provide(actor), Effect.ignore)
+              redact(request.sql).pipe(
+                Effect.flatMap((sql) =>
+                  AuditLog.record("query.table_wide", {
+                    instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
+                    outcome,
+                    details: { sql, reason: request.reason ?? null, ...details }
+                  })
+                ),
+                Effect.provide(context),
+                Effect.provide(actor),
+                Effect.ignore
+              )
             return perform("run_query", target, (c) =>
               c.connector.driver.query?.(c.context, request).pipe(
                 Effect.tap((result) =>
@@ -307,7 +314,7 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
                 ),
                 Effect.tapError((error) =>
                   error._tag === "RequestRejected" && error.status === "reason_required"
-                    ? audit("refused", { error: redactSql(error.message) })
+                    ? Effect.flatMap(redact(error.message), (text) => audit("refused", { error: text }))
                     : Effect.void
                 )
               )
@@ -322,19 +329,27 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
         Effect.catchAll(rejectInput(input)),
         Effect.flatMap(({ target, request }) => {
           const audit = (outcome: AuditLog.AuditOutcome, details: Record<string, unknown>) =>
-            AuditLog.record(request.confirm ? "ddl.executed" : "ddl.previewed", {
-              instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
-              outcome,
-              details: { sql: redactSql(request.sql), reason: request.reason ?? null, ...details }
-            }).pipe(Effect.provide(context), Effect.ignore)
+            redact(request.sql).pipe(
+              Effect.flatMap((sql) =>
+                AuditLog.record(request.confirm ? "ddl.executed" : "ddl.previewed", {
+                  instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
+                  outcome,
+                  details: { sql, reason: request.reason ?? null, ...details }
+                })
+              ),
+              Effect.provide(context),
+              Effect.ignore
+            )
           // The DDL runs on the connector's database and its audit events go to Patchbay's store: two
           // databases, so no one transaction. An execution is audited as attempted before it runs
           // (no audit row, no execution) and with its outcome after.
           const attempted = request.confirm
-            ? AuditLog.record("ddl.attempted", {
-                instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
-                details: { sql: redactSql(request.sql), reason: request.reason ?? null }
-              }).pipe(
+            ? Effect.flatMap(redact(request.sql), (sql) =>
+                AuditLog.record("ddl.attempted", {
+                  instanceId: isInstanceId(target.instanceId) ? target.instanceId : null,
+                  details: { sql, reason: request.reason ?? null }
+                })
+              ).pipe(
                 Effect.provide(context),
                 Effect.mapError(
                   (error) =>
@@ -350,20 +365,23 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
           ).pipe(
             Effect.catchIf(isSinkFailed, Effect.die),
             Effect.tap((result) =>
-              audit("success", {
-                executed: result.executed,
-                statements: result.statements.map((s) => ({
-                  sql: redactSql(s.sql),
-                  kind: s.kind,
-                  destructive: s.destructive,
-                  tables: s.tables,
-                  effects: s.effects
-                })),
-                notes: result.notes
-              })
+              Effect.flatMap(
+                Effect.forEach(result.statements, (s) =>
+                  Effect.map(redact(s.sql), (sql) => ({
+                    sql,
+                    kind: s.kind,
+                    destructive: s.destructive,
+                    tables: s.tables,
+                    effects: s.effects
+                  }))
+                ),
+                (statements) => audit("success", { executed: result.executed, statements, notes: result.notes })
+              )
             ),
             Effect.tapError((error) =>
-              audit(error._tag === "ActivityRejected" ? "refused" : "failure", { error: redactSql(error.message) })
+              Effect.flatMap(redact(error.message), (text) =>
+                audit(error._tag === "ActivityRejected" ? "refused" : "failure", { error: text })
+              )
             )
           )
           return Effect.zipRight(attempted, executed)

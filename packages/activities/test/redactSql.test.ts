@@ -1,6 +1,6 @@
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
-import { redactSql, unreadable } from "../src/internal/redactSql.js"
+import { redact, redactSql, unreadable } from "../src/internal/redactSql.js"
 import { load, tokenize } from "../src/internal/sqlTokens.js"
 
 describe("redactSql", () => {
@@ -279,4 +279,25 @@ describe("redactSql", () => {
     const many = "ALTER ROLE a PASSWORD 'hunter2'; ".repeat(10_000)
     assert.strictEqual(redactSql(many), "ALTER ROLE a PASSWORD '***'; ".repeat(10_000))
   })
+
+  it.effect("redact reads a long text in slices, giving the event loop turns, with the same answer", () =>
+    Effect.gen(function* () {
+      const long = "x ".repeat(20_000)
+      const texts = [
+        "ALTER ROLE a PASSWORD 'hunter2'; ".repeat(10_000),
+        `SELECT '${long}'; ALTER ROLE a PASSWORD $$hunter2$$; `.repeat(8),
+        `SELECT 1; /* ${"; ".repeat(30_000)} */ ALTER ROLE a PASSWORD 'hunter2'`,
+        `SELECT 1; ${"SELECT ';'; ".repeat(5_000)} -- ${"; ".repeat(10_000)}\n ALTER ROLE a PASSWORD 'hunter2'`,
+        `${"SELECT 1; ".repeat(5_000)} SELECT 'unterminated ${long}`
+      ]
+      for (const sql of texts) {
+        let turns = 0
+        const timer = setInterval(() => turns++, 0)
+        const redacted = yield* redact(sql).pipe(Effect.ensuring(Effect.sync(() => clearInterval(timer))))
+        assert.strictEqual(redacted, redactSql(sql))
+        assert.notInclude(redacted, "hunter2")
+        assert.isAbove(turns, 0)
+      }
+    })
+  )
 })

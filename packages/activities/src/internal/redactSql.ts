@@ -18,7 +18,8 @@
  * The rest of the statement stays as written. A text the scanner refuses (an unterminated literal or
  * comment, an invalid escape, a NUL byte) is shown as none of its characters.
  */
-import { type Token, tokenize } from "./sqlTokens.js"
+import { Effect } from "effect"
+import { type Token, tokenize, tokenizeInSlices } from "./sqlTokens.js"
 
 /** Names whose following string is a secret. */
 const secretName = /pass(?:word|wd)|secret|token|api_?key|private_?key|credential/i
@@ -108,8 +109,15 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`
  * `sql` with every password it spells out replaced by `***`; a text the scanner cannot read
  * entirely comes back as `unreadable(sql)`.
  */
-export const redactSql = (sql: string): string => {
-  const tokens = tokenize(sql)
+export const redactSql = (sql: string): string => redactTokens(sql, tokenize(sql))
+
+/**
+ * `redactSql` that gives the event loop a turn every few thousand tokens: what audit rows use.
+ */
+export const redact = (sql: string): Effect.Effect<string> =>
+  Effect.map(tokenizeInSlices(sql), (tokens) => redactTokens(sql, tokens))
+
+const redactTokens = (sql: string, tokens: ReadonlyArray<Token> | undefined): string => {
   if (tokens === undefined) return unreadable(sql)
   const text = (t: Token | undefined) => (t === undefined ? "" : sql.slice(t.start, t.end))
   /** Replacements by token index: the text that stands for the token (or for a run of string tokens). */

@@ -459,3 +459,54 @@ export const tokenize = (sql: string): Array<Token> | undefined => {
   }
   return tokens
 }
+
+/** Gives the event loop a turn between slices. */
+const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
+const sliceLength = 16_384
+
+/**
+ * @internal `tokenize` in slices that end after a `;`, `,`, `(` or `)` token, giving the event loop a
+ * turn between slices (the scanner takes about 15 µs a token). A slice whose end falls inside a
+ * literal or comment is refused by the scanner and doubled; the tokens up to its last such token
+ * are the tokens of the whole text, since the scanner reads left to right and looks no further than
+ * that one character.
+ */
+export const tokenizeInSlices = (sql: string): Effect.Effect<Array<Token> | undefined> =>
+  Effect.gen(function* () {
+    if (sql.length <= sliceLength) return tokenize(sql)
+    const all: Array<Token> = []
+    let from = 0
+    let length = sliceLength
+    while (from < sql.length) {
+      const to = Math.min(sql.length, from + length)
+      const last = to === sql.length
+      const slice = sql.slice(from, to)
+      const tokens = tokenize(slice)
+      // The scanner reports a long token only when its output buffer has grown: try the whole text.
+      if (tokens === undefined && last) return from === 0 ? undefined : tokenize(sql)
+      let through = tokens === undefined ? -1 : last ? tokens.length - 1 : -1
+      if (tokens !== undefined && !last) {
+        for (let k = tokens.length - 1; k >= 0 && through < 0; k--) {
+          const t = tokens[k]!
+          if (t.kind === "punct" && t.end === t.start + 1 && ";,()".includes(slice[t.start]!)) through = k
+        }
+      }
+      if (tokens === undefined || (through < 0 && !last)) {
+        length *= 2
+      } else {
+        for (let k = 0; k <= through; k++) {
+          const t = tokens[k]!
+          all.push({ ...t, start: t.start + from, end: t.end + from })
+        }
+        if (last) break
+        from += tokens[through]!.end
+        length = sliceLength
+      }
+      yield* yieldToEventLoop
+    }
+    return all
+  })
