@@ -5,6 +5,10 @@
  * failed call must have left nothing behind (or, when the commit went through but its answer was
  * lost, the whole unit), and no instance may hold credential state without its credential.
  *
+ * Most of its cost is starting the writer processes (loading the packages), so they are few, each
+ * runs several writers at once, and they load while the server starts. The phases are latched on
+ * the writers' reports: a restart comes once enough calls were acknowledged since the last one.
+ *
  * Needs Debian's PostgreSQL binaries: an external or PGlite server cannot be crashed.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -17,10 +21,12 @@ import { Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 import { SqlStore } from "../src/index.js"
 
-const processes = 3
+const processes = 2
+/** Concurrent writers per process: calls in flight when the server dies. */
+const writers = 2
 const restarts = 2
-/** Units acknowledged between restarts (and after the last one, to show the writers recovered). */
-const successesPerPhase = 8
+/** Calls acknowledged between restarts (and after the last one, to show the writers recovered). */
+const successesPerPhase = processes * writers
 /** A writer stops after this many rounds even if never told to: the loop is bounded. */
 const rounds = 2000
 
@@ -65,10 +71,10 @@ class Reports {
   }
 }
 
-const spawnChild = (index: number, env: Record<string, string>, reports: Reports): ChildProcess => {
+const spawnChild = (index: number, reports: Reports): ChildProcess => {
   const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@patchbay/source", childScript], {
     cwd: packageDir,
-    env: { ...process.env, ...env, CHILD: String(index), ROUNDS: String(rounds) },
+    env: { ...process.env, CHILD: String(index), ROUNDS: String(rounds), WRITERS: String(writers) },
     stdio: ["pipe", "pipe", "pipe"]
   })
   let buffered = ""
@@ -99,6 +105,15 @@ describe.skipIf(!haveDebian)("crash safety", () => {
     "after immediate restarts under load: acknowledged writes are there and audited, failed ones left nothing half-written",
     () =>
       Effect.gen(function* () {
+        const started = Date.now()
+        const seconds = () => (Date.now() - started) / 1000
+        const reports = new Reports()
+        // The writers load their modules while the server starts; they wait for their settings.
+        const children = yield* Effect.acquireRelease(
+          Effect.sync(() => Array.from({ length: processes }, (_, i) => spawnChild(i, reports))),
+          (children) => Effect.sync(() => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL")))
+        )
+        const exited = children.map((c) => new Promise<number | null>((resolve) => c.on("exit", resolve)))
         const server = yield* Effect.acquireRelease(
           Effect.promise(() => PostgresServer.start({ durableCommits: true })),
           (server) => Effect.promise(() => server.dispose())
@@ -106,29 +121,27 @@ describe.skipIf(!haveDebian)("crash safety", () => {
         assert.strictEqual(server.kind, "debian")
         yield* Effect.scoped(Layer.build(SqlStore.layerPg({ url: Redacted.make(server.url), maxConnections: 1 })))
         const orgId = yield* Ids.make(Ids.OrgId)
-        const env = {
-          DATABASE_URL: server.url,
-          KEY: randomBytes(32).toString("base64"),
-          FINGERPRINT_KEY: randomBytes(32).toString("base64"),
-          ORG_ID: orgId
-        }
-        const reports = new Reports()
-        const children = yield* Effect.acquireRelease(
-          Effect.sync(() => Array.from({ length: processes }, (_, i) => spawnChild(i, env, reports))),
-          (children) => Effect.sync(() => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL")))
-        )
-        const exited = children.map((c) => new Promise<number | null>((resolve) => c.on("exit", resolve)))
+        const settings = JSON.stringify({
+          databaseUrl: server.url,
+          key: randomBytes(32).toString("base64"),
+          fingerprintKey: randomBytes(32).toString("base64"),
+          orgId
+        })
+        for (const child of children) child.stdin!.write(`${settings}\n`)
         // Each latch also opens when a child exits, so that a child that died fails the test at once.
         const orExited = (condition: () => boolean) => () => condition() || reports.exited.size > 0
         yield* Effect.promise(() => reports.until(orExited(() => reports.ready.size === processes)))
         assert.strictEqual(reports.ready.size, processes, "a writer did not start")
+        const timeline: Record<string, number> = { ready: seconds() }
         for (const child of children) child.stdin!.write("go\n")
 
         let mark = 0
         for (let r = 0; r < restarts; r++) {
           yield* Effect.promise(() => reports.until(orExited(() => reports.successes >= mark + successesPerPhase)))
           assert.strictEqual(reports.exited.size, 0, "a writer died")
+          const restart = Date.now()
           yield* Effect.promise(() => server.crashRestart())
+          timeline[`restart ${r + 1}`] = (Date.now() - restart) / 1000
           mark = reports.successes
         }
         yield* Effect.promise(() => reports.until(orExited(() => reports.successes >= mark + successesPerPhase)))
@@ -140,6 +153,7 @@ describe.skipIf(!haveDebian)("crash safety", () => {
           children.map(() => 0)
         )
         assert.strictEqual(reports.done.size, processes)
+        timeline.writersDone = seconds()
 
         const client = new pg.Client({ connectionString: server.url })
         yield* Effect.acquireRelease(
@@ -213,12 +227,15 @@ describe.skipIf(!haveDebian)("crash safety", () => {
             failed: reports.all.length - ackedInstances.length - ackedCredentials.length,
             failures: [...new Set(reports.all.flatMap((r) => (r.error === undefined ? [] : [r.error])))],
             committedDespiteFailure,
+            timeline,
             missingInstances,
             missingCredentials,
             halfWritten
           }
         })
-        process.stdout.write(`crash test (${processes} processes, ${restarts} restarts): ${JSON.stringify(figures)}\n`)
+        process.stdout.write(
+          `crash test (${processes} processes × ${writers} writers, ${restarts} restarts, ${seconds()} s): ${JSON.stringify(figures)}\n`
+        )
         assert.isAbove(figures.failed, 0, "the restarts interrupted no call: the test proved nothing")
         assert.strictEqual(figures.missingInstances, 0)
         assert.strictEqual(figures.missingCredentials, 0)
