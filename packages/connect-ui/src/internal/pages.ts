@@ -42,6 +42,16 @@ const alerts = (errors: ReadonlyArray<string>, notice?: string): Html =>
     (error) => html`<p class="alert error" role="alert">${error}</p>`
   )}`
 
+const authLabel = (authType: string): string =>
+  ({
+    basic: "User name and password",
+    api_key: "API key",
+    bearer: "Bearer token",
+    oauth2_authorization_code: "Sign in with OAuth",
+    oauth2_client_credentials: "OAuth client credentials",
+    database_password: "Database user and password"
+  })[authType] ?? authType
+
 /** Predefined Apps: the registered connectors, each with Connect. */
 export const apps = (ctx: PageContext, connectors: ReadonlyArray<ConnectorDescriptor.DescriptorSummary>): Html =>
   layout(
@@ -53,6 +63,7 @@ export const apps = (ctx: PageContext, connectors: ReadonlyArray<ConnectorDescri
 ${connectors.map(
   (c) => html`<li>
 <h2>${c.name}</h2>
+<p class="muted">${c.authProfiles.map(authLabel).join(" or ")}</p>
 <p class="muted">${c.operations.map((o) => o.replace(/_/g, " ")).join(", ")}</p>
 ${ctx.may("write-instance") ? html`<a class="button primary" href="${link(ctx, `/connect/${encodeURIComponent(c.key)}`)}" aria-label="Connect ${c.name}">Connect</a>` : ""}
 </li>`
@@ -120,16 +131,6 @@ export interface ConnectForm {
   readonly configurationErrors: ReadonlyMap<string, string>
   readonly credentialErrors: ReadonlyMap<string, string>
 }
-
-const authLabel = (authType: string): string =>
-  ({
-    basic: "User name and password",
-    api_key: "API key",
-    bearer: "Bearer token",
-    oauth2_authorization_code: "Sign in with OAuth",
-    oauth2_client_credentials: "OAuth client credentials",
-    database_password: "Database user and password"
-  })[authType] ?? authType
 
 /** Connect: the connection name, the configuration, and the credentials or an OAuth2 sign-in. */
 export const connect = (ctx: PageContext, form: ConnectForm): Html => {
