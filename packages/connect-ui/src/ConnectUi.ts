@@ -248,8 +248,9 @@ export const layer = (options: Options = {}): Layer.Layer<never, never, HttpLaye
                 )
               }
             }
-            const params = yield* HttpLayerRouter.params
-            return yield* run({ request, principal, ctx, params, form }).pipe(
+            const route = yield* HttpLayerRouter.RouteContext
+            return yield* run({ request, principal, ctx, params: route.params, form }).pipe(
+              Effect.withSpan(`ConnectUi ${method} ${route.route.path}`, { attributes: { role: principal.role } }),
               Effect.provideService(Actor.Actor, principal.actor),
               Effect.catchAll((error) => {
                 const failure = failureOf(error)
