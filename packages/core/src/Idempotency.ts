@@ -81,7 +81,7 @@ export interface IdempotencyKeysShape {
   /**
    * Claims the key for this unit (none: go ahead and write) or returns the record of an earlier
    * request whose key has not expired. A unit holding the same key makes the claim wait until it
-   * ends. Removes some expired keys on the way.
+   * ends. A claim that takes a key may also remove some expired keys.
    */
   readonly claim: (claim: Claim) => Effect.Effect<Option.Option<Recorded>, StorageError>
   /** Records the result (JSON) under a key this unit claimed. */

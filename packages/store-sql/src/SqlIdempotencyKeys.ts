@@ -2,8 +2,8 @@
  * `IdempotencyKeys` on @effect/sql. A claim is an `INSERT … ON CONFLICT` on the key's primary key
  * inside the write's transaction: a concurrent transaction holding the same key makes it wait
  * until that one commits (then the claim reads its record) or rolls back (then the claim takes the
- * key). An expired record is taken over in the same statement. Each claim also deletes a few
- * expired records, skipping rows another transaction holds.
+ * key). An expired record is taken over in the same statement. Each claim that takes a key also
+ * deletes a few expired records, skipping rows another transaction holds.
  *
  * @since 0.1.0
  */
@@ -37,9 +37,6 @@ export const make = (
     return Idempotency.IdempotencyKeys.of({
       claim: Effect.fn("IdempotencyKeys.claim")(function* (claim) {
         return yield* Effect.gen(function* () {
-          yield* sql`DELETE FROM patchbay.idempotency_keys WHERE ctid IN (
-              SELECT ctid FROM patchbay.idempotency_keys WHERE expires_at <= ${claim.at}
-              ORDER BY expires_at LIMIT ${sweepBatch} FOR UPDATE SKIP LOCKED)`
           const claimed = yield* sql`INSERT INTO patchbay.idempotency_keys AS k
               (org_id, operation, idempotency_key, fingerprint, result, created_at, expires_at)
             VALUES (${claim.orgId}, ${claim.operation}, ${claim.key}, ${claim.fingerprint}, NULL, ${claim.at},
@@ -48,7 +45,14 @@ export const make = (
               result = NULL, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
               WHERE k.expires_at <= EXCLUDED.created_at
             RETURNING 1 AS claimed`
-          if (claimed.length > 0) return Option.none()
+          if (claimed.length > 0) {
+            // After the claim, not before: the sweep never waits (SKIP LOCKED), so a claim waits only
+            // for units that claimed or swept that key first, never in a cycle with them.
+            yield* sql`DELETE FROM patchbay.idempotency_keys WHERE ctid IN (
+                SELECT ctid FROM patchbay.idempotency_keys WHERE expires_at <= ${claim.at}
+                ORDER BY expires_at LIMIT ${sweepBatch} FOR UPDATE SKIP LOCKED)`
+            return Option.none()
+          }
           const rows = yield* sql`SELECT fingerprint, result FROM patchbay.idempotency_keys
             WHERE org_id = ${claim.orgId} AND operation = ${claim.operation} AND idempotency_key = ${claim.key}`.pipe(
             Effect.flatMap(Schema.decodeUnknown(RecordRows))
