@@ -9,7 +9,7 @@
  * | 401 | `Unauthenticated` |
  * | 403 | `Forbidden`, `ScopeForbidden` |
  * | 404 | `InstanceNotFound`, `ConnectorNotFound`, `CredentialNotFound` |
- * | 409 | `NameTaken`, `DuplicateAccount`, `InstanceDisabled`, `CredentialCorrupted` |
+ * | 409 | `NameTaken`, `DuplicateAccount`, `IdempotencyKeyReused`, `InstanceDisabled`, `CredentialCorrupted` |
  * | 422 | `InvalidInput`, `InvalidConfiguration`, `BatchTooLarge`, `OperationUnsupported`, `EgressDenied`, `ActivityRejected`, `OAuth2Rejected` |
  * | 424 | `ReconnectRequired` (with `action` and `reconnect_url`) |
  * | 502 | `UpstreamFailure` (an OAuth2 authorization server failed) |
@@ -105,6 +105,18 @@ export class DuplicateAccount extends Schema.TaggedError<DuplicateAccount>("@pat
   { ...common, existing_instance_id: Schema.String },
   { identifier: "DuplicateAccount", ...HttpApiSchema.annotations({ status: 409 }) }
 ) {}
+
+/**
+ * 409: the `Idempotency-Key` was already used for a different request.
+ *
+ * @since 0.1.0
+ */
+export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>(
+  "@patchbay/api/IdempotencyKeyReused"
+)("IdempotencyKeyReused", common, {
+  identifier: "IdempotencyKeyReused",
+  ...HttpApiSchema.annotations({ status: 409 })
+}) {}
 
 /**
  * 409: the instance is disabled; enable it first.
@@ -279,6 +291,7 @@ export type ApiError =
   | CredentialNotFound
   | NameTaken
   | DuplicateAccount
+  | IdempotencyKeyReused
   | InstanceDisabled
   | CredentialCorrupted
   | InvalidInput
@@ -306,6 +319,7 @@ export const schemas = [
   CredentialNotFound,
   NameTaken,
   DuplicateAccount,
+  IdempotencyKeyReused,
   InstanceDisabled,
   CredentialCorrupted,
   InvalidInput,

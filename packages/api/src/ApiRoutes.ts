@@ -104,6 +104,10 @@ const originOf = (options: Options, request: HttpServerRequest.HttpServerRequest
 
 const callbackPath = "/api/v1/oauth2/callback"
 
+/** The `Idempotency-Key` header as the services' `idempotencyKey`. */
+const idempotency = (headers: { readonly "idempotency-key"?: string | undefined }) =>
+  headers["idempotency-key"] === undefined ? {} : { idempotencyKey: headers["idempotency-key"] }
+
 const ConnectorsLive = HttpApiBuilder.group(PatchbayApi, "connectors", (handlers) =>
   Effect.gen(function* () {
     const registry = yield* ConnectorRegistry.ConnectorRegistry
@@ -119,9 +123,10 @@ const InstancesLive = HttpApiBuilder.group(PatchbayApi, "connectorInstances", (h
     const setEnabled = (id: string, isEnabled: boolean) =>
       authorize("write-instance")(instances.update(id, { isEnabled }))
     return handlers
-      .handle("create", ({ payload }) =>
+      .handle("create", ({ headers, payload }) =>
         authorize("write-instance")(
           instances.create({
+            ...idempotency(headers),
             connector: payload.connectorId,
             instanceName: payload.instanceName,
             ...(payload.description === undefined ? {} : { description: payload.description }),
@@ -166,11 +171,12 @@ const CredentialsLive = HttpApiBuilder.group(PatchbayApi, "credentials", (handle
   Effect.gen(function* () {
     const vault = yield* CredentialVault.CredentialVault
     return handlers
-      .handle("create", ({ path, payload }) =>
+      .handle("create", ({ headers, path, payload }) =>
         authorize(credentialWrite(payload.scopeType))(
           Effect.gen(function* () {
             const scope = yield* Wire.scopeOf(yield* currentActor, payload)
             const metadata = yield* vault.create({
+              ...idempotency(headers),
               instanceId: path.instance_id,
               scope: scope!,
               credentials: payload.credentials,

@@ -38,6 +38,9 @@ export class Authenticated extends HttpApiMiddleware.Tag<Authenticated>()("@patc
 
 const InstancePath = Schema.Struct({ instance_id: Schema.String })
 
+/** `Idempotency-Key`: a retry with the same key and request returns the first result. */
+const IdempotencyHeaders = Schema.Struct({ "idempotency-key": Schema.optional(Schema.String) })
+
 /**
  * The registered connector types.
  *
@@ -61,6 +64,7 @@ export class InstancesGroup extends HttpApiGroup.make("connectorInstances")
   .add(
     HttpApiEndpoint.post("create", "/connector-instances")
       .setPayload(ApiModels.CreateInstance)
+      .setHeaders(IdempotencyHeaders)
       .addSuccess(ApiModels.Instance, { status: 201 })
   )
   .add(
@@ -100,6 +104,7 @@ export class CredentialsGroup extends HttpApiGroup.make("credentials")
     HttpApiEndpoint.post("create", "/connector-instances/:instance_id/credentials")
       .setPath(InstancePath)
       .setPayload(ApiModels.CreateCredential)
+      .setHeaders(IdempotencyHeaders)
       .addSuccess(ApiModels.Credential, { status: 201 })
   )
   .add(
@@ -234,6 +239,7 @@ export class PatchbayApi extends HttpApi.make("patchbay")
   .addError(ApiError.CredentialNotFound)
   .addError(ApiError.NameTaken)
   .addError(ApiError.DuplicateAccount)
+  .addError(ApiError.IdempotencyKeyReused)
   .addError(ApiError.InstanceDisabled)
   .addError(ApiError.CredentialCorrupted)
   .addError(ApiError.InvalidInput)

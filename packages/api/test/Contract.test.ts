@@ -39,9 +39,11 @@ const connectDatabase = (instanceName: string, credentials = databaseCredentials
   Effect.gen(function* () {
     const admin = yield* clientAs("admin")
     const instance = yield* admin.connectorInstances.create({
+      headers: {},
       payload: { connectorId: "postgres", instanceName, configuration: databaseConfiguration }
     })
     yield* admin.credentials.create({
+      headers: {},
       path: { instance_id: instance.id },
       payload: { scopeType: "organization", credentials }
     })
@@ -73,6 +75,7 @@ describe("HTTP API contract", () => {
       Effect.gen(function* () {
         const client = yield* clientAs("admin")
         const created = yield* client.connectorInstances.create({
+          headers: {},
           payload: {
             connectorId: "postgres",
             instanceName: "Lifecycle A",
@@ -85,6 +88,7 @@ describe("HTTP API contract", () => {
         assert.isFalse(created.hasCredentials)
         assert.strictEqual(created.configuration.port, 5432)
         const second = yield* client.connectorInstances.create({
+          headers: {},
           payload: {
             connectorId: "postgres",
             instanceName: "Lifecycle B",
@@ -138,6 +142,7 @@ describe("HTTP API contract", () => {
       Effect.gen(function* () {
         const admin = yield* clientAs("admin")
         const instance = yield* admin.connectorInstances.create({
+          headers: {},
           payload: {
             connectorId: "postgres",
             instanceName: "Credentials",
@@ -288,6 +293,7 @@ describe("HTTP API contract", () => {
 
         mail.users.set("api-mailer", "s3cret")
         const smtp = yield* admin.connectorInstances.create({
+          headers: {},
           payload: {
             connectorId: "smtp",
             instanceName: "Mail",
@@ -295,6 +301,7 @@ describe("HTTP API contract", () => {
           }
         })
         yield* admin.credentials.create({
+          headers: {},
           path: { instance_id: smtp.id },
           payload: { scopeType: "organization", credentials: { username: "api-mailer", password: "s3cret" } }
         })
@@ -400,6 +407,30 @@ describe("HTTP API contract", () => {
           409,
           "DuplicateAccount"
         )
+        // Idempotency-Key: the same request again answers with the first result; another request, 409.
+        const keyed = { connector_id: "postgres", instance_name: "Keyed", configuration: { host: "k", database: "k" } }
+        const first = yield* call("POST", "/api/v1/connector-instances", {
+          as: "admin",
+          headers: { "idempotency-key": "create-keyed-1" },
+          body: keyed
+        })
+        const again = yield* call("POST", "/api/v1/connector-instances", {
+          as: "admin",
+          headers: { "idempotency-key": "create-keyed-1" },
+          body: keyed
+        })
+        assert.strictEqual(first.status, 201, first.text)
+        assert.strictEqual(again.json.id, first.json.id)
+        expect(
+          yield* call("POST", "/api/v1/connector-instances", {
+            as: "admin",
+            headers: { "idempotency-key": "create-keyed-1" },
+            body: { ...keyed, instance_name: "Keyed other" }
+          }),
+          409,
+          "IdempotencyKeyReused"
+        )
+
         const invalid = yield* call("POST", "/api/v1/connector-instances", {
           as: "admin",
           body: { connector_id: "postgres", instance_name: "Invalid", configuration: { host: "", database: "d" } }

@@ -58,6 +58,7 @@ export const HostAuthentication = Layer.succeed(Authentication.Authentication, {
 export const program = Effect.gen(function* () {
   const client = yield* PatchbayClient.make("http://127.0.0.1:8080", { token: Redacted.make("change-me") })
   const instance = yield* client.connectorInstances.create({
+    headers: {},
     payload: {
       connectorId: "postgres",
       instanceName: "Analytics DB - Production",

@@ -90,11 +90,16 @@ export type Json = any
 export const call = (
   method: string,
   path: string,
-  options: { readonly as?: Caller | undefined; readonly token?: string | undefined; readonly body?: unknown } = {}
+  options: {
+    readonly as?: Caller | undefined
+    readonly token?: string | undefined
+    readonly body?: unknown
+    readonly headers?: Readonly<Record<string, string>> | undefined
+  } = {}
 ) =>
   Effect.flatMap(baseUrl, (url) =>
     Effect.promise(async () => {
-      const headers: Record<string, string> = {}
+      const headers: Record<string, string> = { ...options.headers }
       const token = options.as === undefined ? options.token : tokens[options.as]
       if (token !== undefined) headers.authorization = `Bearer ${token}`
       if (options.body !== undefined) headers["content-type"] = "application/json"

@@ -12,6 +12,7 @@ export type ServiceFailure =
   | DomainError.OperationUnsupported
   | DomainError.NameTaken
   | DomainError.DuplicateAccount
+  | DomainError.IdempotencyKeyReused
   | DomainError.InvalidConfiguration
   | DomainError.InvalidInput
   | DomainError.CredentialNotFound
@@ -50,6 +51,8 @@ export const toApiError = (error: ServiceFailure): ApiError.ApiError => {
       return new ApiError.NameTaken(plain(error))
     case "DuplicateAccount":
       return new ApiError.DuplicateAccount({ ...plain(error), existing_instance_id: error.existingInstanceId })
+    case "IdempotencyKeyReused":
+      return new ApiError.IdempotencyKeyReused(plain(error))
     case "InstanceDisabled":
       return new ApiError.InstanceDisabled(plain(error))
     case "CredentialCorrupted":
