@@ -160,7 +160,7 @@ const fieldMessages = (fields: ReadonlyArray<Field>, errors: ReadonlyMap<string,
  * - `GET /`: Predefined Apps (the registered connectors);
  * - `GET|POST /connect/:connector`: the Connect form (generated from the descriptor's Schemas) and Save;
  * - `GET /oauth2/callback`: completes an OAuth2 sign-in and returns to My Connections;
- * - `GET /connections`: My Connections; `POST /connections/:id/test|enable|disable|delete`;
+ * - `GET /connections`: My Connections; `GET /connections/:id`: View; `POST /connections/:id/test|enable|disable|delete`;
  *   `GET|POST /connections/:id/reconnect`; `GET /connections/:id/delete` (offers to disable first);
  * - `GET /assets/connect-ui.css`.
  *
@@ -482,6 +482,21 @@ export const layer = (options: Options = {}): Layer.Layer<never, never, HttpLaye
       )
       yield* action("enable", "write-instance", (id) => Effect.as(instances.update(id, { isEnabled: true }), "enabled"))
       yield* action("delete", "delete", (id) => Effect.as(instances.delete(id), "deleted"))
+
+      yield* router.add(
+        "GET",
+        "/connections/:id",
+        handle("GET", (call) =>
+          Effect.gen(function* () {
+            const instance = yield* instances.get(param(call, "id"))
+            const versions = yield* vault.list(instance.id)
+            const visible = versions.filter((v) => CredentialScope.listableBy(call.principal.actor, v.scope))
+            const connectorName =
+              registry.list.find((d) => d.id === instance.connectorId)?.name ?? instance.connectorKey
+            return page(Pages.view(call.ctx, instance, connectorName, visible))
+          })
+        )
+      )
 
       yield* router.add(
         "GET",

@@ -249,6 +249,17 @@ describe.skipIf(!runBrowserTests)("Connect UI in Chromium", () => {
           assert.strictEqual(await active.locator(".status").first().textContent(), "active")
           assert.strictEqual(await active.locator("td").nth(3).locator(".status").textContent(), "success")
           assert.strictEqual(await active.getByRole("link", { name: "Reconnect" }).count(), 0)
+
+          // View: the configuration, and both credential versions (write-once), masked.
+          await active.getByRole("link", { name: "pg-reporting-stage" }).click()
+          assert.strictEqual(await page.locator("h1").textContent(), "pg-reporting-stage")
+          assert.include(await page.locator("table.configuration").textContent(), "127.0.0.1")
+          const versions = page.locator("table.credentials tbody tr")
+          assert.deepStrictEqual(await versions.locator("td:first-child").allTextContents(), ["2", "1"])
+          const shown = await page.locator("table.credentials").textContent()
+          assert.notInclude(shown, firstPassword)
+          assert.notInclude(shown, secondPassword)
+          await shot(page, "view")
         }),
       120_000
     )

@@ -36,4 +36,10 @@ td.actions > * { margin: 0 4px 4px 0; }
 .status.reconnect_required, .status.failed { color: var(--bad); }
 .status.disabled, .status.pending { color: var(--warn); }
 code { font-size: 13px; }
+h2 { font-size: 17px; margin: 22px 0 10px; }
+dl.details { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0; }
+dl.details dt { color: var(--muted); }
+dl.details dd { margin: 0; }
+table.configuration th { text-transform: none; font-size: 14px; width: 30%; }
+td.name a { color: var(--ink); font-weight: 600; }
 `

@@ -233,7 +233,7 @@ ${rows.map((row) => {
   const status = statusOf(i)
   const base = `/connections/${i.id}`
   return html`<tr data-instance-id="${i.id}">
-<td class="name">${i.instanceName}${i.description ? html`<div class="muted">${i.description}</div>` : ""}</td>
+<td class="name"><a href="${link(ctx, base)}">${i.instanceName}</a>${i.description ? html`<div class="muted">${i.description}</div>` : ""}</td>
 <td>${row.connectorName}</td>
 <td><span class="status ${status.key}">${status.text}</span></td>
 <td>${date(i.lastTestedAt)}${i.lastTestedAt ? html`<div class="status ${i.testStatus}">${i.testStatus}</div>` : ""}${i.testMessage ? html`<div class="muted test-message">${i.testMessage}</div>` : ""}</td>
@@ -302,3 +302,45 @@ export const problem = (ctx: PageContext, title: string, message: string): Html 
 <p class="alert error" role="alert">${message}</p>
 <p><a class="button" href="${link(ctx, "/connections")}">My Connections</a> <a class="button" href="${link(ctx, "/")}">Predefined Apps</a></p>`
   )
+
+const configurationText = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value))
+
+/** View: a connection's details, its configuration and its credential versions (masked). */
+export const view = (
+  ctx: PageContext,
+  instance: ConnectorInstance.InstanceView,
+  connectorName: string,
+  versions: ReadonlyArray<Credential.CredentialMetadata>
+): Html => {
+  const status = statusOf(instance)
+  return layout(
+    ctx,
+    instance.instanceName,
+    "connections",
+    html`<h1>${instance.instanceName}</h1>
+<div class="card">
+<dl class="details">
+<dt>Connector</dt><dd>${connectorName}</dd>
+<dt>Status</dt><dd><span class="status ${status.key}">${status.text}</span></dd>
+<dt>Sign-in</dt><dd>${authLabel(instance.authType)}</dd>
+${instance.description ? html`<dt>Description</dt><dd>${instance.description}</dd>` : ""}
+<dt>Last tested</dt><dd>${date(instance.lastTestedAt)}${instance.testMessage ? html` · ${instance.testStatus}: ${instance.testMessage}` : ""}</dd>
+<dt>Created</dt><dd>${date(instance.createdAt)}</dd>
+</dl>
+</div>
+<h2>Configuration</h2>
+<table class="configuration"><tbody>${Object.entries(instance.configuration).map(
+      ([key, value]) => html`<tr><th scope="row">${key}</th><td><code>${configurationText(value)}</code></td></tr>`
+    )}</tbody></table>
+<h2>Credentials</h2>
+${
+  versions.length === 0
+    ? html`<p class="muted">No credential is stored.</p>`
+    : html`<table class="credentials"><thead><tr><th>Version</th><th>Scope</th><th>Stored</th><th>Expires</th><th>Revoked</th><th>Values</th></tr></thead><tbody>${versions.map(
+        (v) =>
+          html`<tr><td>${v.version}</td><td>${v.scope.type}</td><td>${date(v.createdAt)}</td><td>${expiry(v)}</td><td>${date(v.revokedAt)}</td><td>${masked(v)}</td></tr>`
+      )}</tbody></table>`
+}
+<p><a class="button" href="${link(ctx, "/connections")}">My Connections</a></p>`
+  )
+}
