@@ -96,15 +96,20 @@ export class IdempotencyKeys extends Context.Tag("@patchbay/core/IdempotencyKeys
   IdempotencyKeysShape
 >() {}
 
-/** JSON with object keys in code-unit order and dates as ISO strings: equal values give equal text. */
-const canonical = (value: unknown): string => {
+/**
+ * JSON with object keys in code-unit order, dates as ISO strings and undefined fields left out:
+ * equal values give equal text, whatever order their keys came in.
+ *
+ * @since 0.1.0
+ */
+export const canonicalJson = (value: unknown): string => {
   if (value instanceof Date) return JSON.stringify(value.toISOString())
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
   if (typeof value === "object" && value !== null) {
     const entries = Object.keys(value)
       .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
       .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
     return `{${entries.join(",")}}`
   }
   return JSON.stringify(value) ?? "null"
@@ -118,7 +123,7 @@ const canonical = (value: unknown): string => {
  */
 export const fingerprint = (operation: string, request: unknown): string =>
   `v1:${createHash("sha256")
-    .update(canonical([operation, request]))
+    .update(canonicalJson([operation, request]))
     .digest("base64url")}`
 
 /**

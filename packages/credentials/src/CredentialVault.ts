@@ -28,6 +28,7 @@ import { CredentialIntegrity, Envelope, Fingerprint, Mask } from "@patchbay/cryp
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -333,10 +334,14 @@ export const layer: Layer.Layer<
           })
         )
         plaintext.fill(0)
-        // The request as the idempotency key's fingerprint sees it: the values as a keyed hash of every field.
+        // The request as the idempotency key's fingerprint sees it: the values only as a keyed hash
+        // (the fingerprint key's HMAC) of their canonical JSON, in base64url so that no normalisation applies.
         const values = yield* fingerprint.account(
-          { ...descriptor, accountFields: Object.keys(encoded) },
-          { configuration: {}, credentials: secret }
+          { ...descriptor, accountFields: ["values"] },
+          {
+            configuration: {},
+            credentials: Redacted.make({ values: Encoding.encodeBase64Url(Idempotency.canonicalJson(encoded)) })
+          }
         )
         const requestFingerprint = Idempotency.fingerprint(createOperation, {
           actor: { workspaceId: actor.workspaceId, userId: actor.userId, agentId: actor.agentId },

@@ -238,10 +238,15 @@ export const idempotency = (it: Vitest.MethodsNonLive<SqlStore.Services, true>):
             (yield* vault.list(instance.id)).map((v) => v.id),
             [first.id]
           )
-          const reused = yield* Effect.flip(
-            vault.create({ ...request, credentials: { username: "app", password: "another secret" } })
-          )
-          assert.strictEqual(reused._tag, "IdempotencyKeyReused")
+          // The same values in another key order are the same request.
+          const reordered = { ...request, credentials: { password: "first secret", username: "app" } }
+          assert.deepStrictEqual(yield* vault.create(reordered), first)
+          for (const password of ["another secret", "first secret ", "First secret"]) {
+            const reused = yield* Effect.flip(vault.create({ ...request, credentials: { username: "app", password } }))
+            assert.strictEqual(reused._tag, "IdempotencyKeyReused", password)
+          }
+          const relabelled = yield* Effect.flip(vault.create({ ...request, labels: { purpose: "billing" } }))
+          assert.strictEqual(relabelled._tag, "IdempotencyKeyReused")
           // The same key names another operation's request independently.
           const other = yield* createInstance("Store key as instance key", "store-key")
           assert.strictEqual(other.instanceName, "Store key as instance key")
