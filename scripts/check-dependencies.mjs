@@ -1,7 +1,8 @@
 // Compares every workspace package's imports with its package.json, as depcheck would:
 // - a package that src/ imports is a dependency or a peerDependency (a host installs it);
 // - a package that test/ imports is declared too (devDependencies, or the root's for the tools);
-// - every dependency and peerDependency is imported by src/, every devDependency by src/ or test/
+// - every dependency and peerDependency is imported by src/ (or is the peer of another dependency),
+//   every devDependency by src/ or test/
 //   (or mirrors a peerDependency, or is the @types package of one that is used).
 // A package named only in a string (a module loaded by computed name) counts as imported.
 // Exits non-zero and names each mismatch.
@@ -96,8 +97,14 @@ for (const dir of [...dirs, join(root, "bench")]) {
   const usedByTest = (name) => test.imported.has(name) || test.strings.has(name)
   const typesUsed = (name, used) =>
     name.startsWith("@types/") && [...deps, ...peers, ...dev].some((other) => typesOf(other) === name && used(other))
+  // A dependency that only satisfies another dependency's peer (@effect/cli's @effect/printer).
+  const peerOfDependency = (name) =>
+    [...deps].some((other) => {
+      const manifest = join(dir, "node_modules", other, "package.json")
+      return existsSync(manifest) && name in (readJson(manifest).peerDependencies ?? {})
+    })
   for (const name of [...deps, ...peers]) {
-    if (usedBySrc(name) || typesUsed(name, usedBySrc)) continue
+    if (usedBySrc(name) || typesUsed(name, usedBySrc) || peerOfDependency(name)) continue
     say(`${deps.has(name) ? "dependency" : "peerDependency"} ${name} is not imported by src/`)
   }
   for (const name of dev) {
