@@ -67,10 +67,19 @@ export const verifyCurrent = (
   record: Credential.CredentialRecord,
   now: Date
 ): Effect.Effect<void, DomainError.CredentialCorrupted | DomainError.StorageError> =>
+  record.metadata.supersededBy === null
+    ? verify(envelope, record)
+    : Effect.zipRight(verify(envelope, record), successors(envelope, repository, record, now))
+
+/** Checks the later versions of a superseded version (see `verifyCurrent`). */
+const successors = (
+  envelope: EnvelopeShape,
+  repository: CredentialRepository.CredentialRepositoryShape,
+  record: Credential.CredentialRecord,
+  now: Date
+): Effect.Effect<void, DomainError.CredentialCorrupted | DomainError.StorageError> =>
   Effect.gen(function* () {
-    yield* verify(envelope, record)
     const metadata = record.metadata
-    if (metadata.supersededBy === null) return
     const later = yield* repository.laterVersions(metadata.orgId, metadata.instanceId, metadata.scope, metadata.version)
     const byId = new Map(later.map((version) => [version.metadata.id as string, version]))
     let expected: string | null = metadata.supersededBy

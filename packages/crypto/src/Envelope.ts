@@ -204,7 +204,14 @@ export const fromKeyring = (keyring: Keyring["Type"], options: EnvelopeOptions =
   /** Unwrapped data keys (and state MAC keys derived from them) by key id, wrapped key and binding. */
   const cache = new Map<
     string,
-    { readonly keyId: string; readonly binding: string; readonly key: Buffer; macKey: Buffer | undefined }
+    {
+      readonly keyId: string
+      readonly binding: string
+      readonly key: Buffer
+      macKey: Buffer | undefined
+      /** The last state and MAC that verified under this key (state, NUL, MAC). */
+      verified: string | undefined
+    }
   >()
   const keks = new Map<string, Uint8Array>()
   for (const id of keyring.ids) {
@@ -258,7 +265,13 @@ export const fromKeyring = (keyring: Keyring["Type"], options: EnvelopeOptions =
     if (entry !== undefined && entry.keyId === sealed.keyId && entry.binding === binding) return Either.right(entry)
     const unwrapped = dataKeyOf(sealed, aad, binding)
     if (Either.isLeft(unwrapped)) return Either.left(unwrapped.left)
-    const fresh = { keyId: sealed.keyId, binding, key: unwrapped.right, macKey: undefined as Buffer | undefined }
+    const fresh = {
+      keyId: sealed.keyId,
+      binding,
+      key: unwrapped.right,
+      macKey: undefined as Buffer | undefined,
+      verified: undefined as string | undefined
+    }
     if (cacheSize > 0) {
       // Emptied when full rather than evicted one by one: deleting from the front of a Map
       // leaves holes that make every later eviction slower.
@@ -341,29 +354,26 @@ export const fromKeyring = (keyring: Keyring["Type"], options: EnvelopeOptions =
     )
   }
 
-  /** The state MAC of `state` under the version's own MAC key. */
-  const macOf = (
-    sealed: Credential.SealedSecret,
-    aad: Aad,
-    state: string
-  ): Either.Either<{ readonly format: Format; readonly mac: Buffer }, DomainError.CredentialCorrupted> => {
-    const bound = bindingFor(sealed, aad)
-    if (Either.isLeft(bound)) return Either.left(bound.left)
-    const entry = entryOf(sealed, aad, bound.right.binding)
-    if (Either.isLeft(entry)) return Either.left(entry.left)
-    const macKey = entry.right.macKey ?? Buffer.from(hkdfSync("sha256", entry.right.key, Buffer.alloc(0), macInfo, 32))
-    if (cacheSize > 0) entry.right.macKey = macKey
+  /** The state MAC of `state` under the MAC key of a data key's cache entry. */
+  const macWith = (entry: { readonly key: Buffer; macKey: Buffer | undefined }, state: string): Buffer => {
+    const macKey = entry.macKey ?? Buffer.from(hkdfSync("sha256", entry.key, Buffer.alloc(0), macInfo, 32))
+    if (cacheSize > 0) entry.macKey = macKey
     const mac = createHmac("sha256", macKey).update(state).digest()
-    wipe({ key: entry.right.key, macKey })
-    return Either.right({ format: bound.right.format, mac })
+    wipe({ key: entry.key, macKey })
+    return mac
   }
 
   const stateMac = (
     sealed: Credential.SealedSecret,
     aad: Aad,
     state: string
-  ): Either.Either<string, DomainError.CredentialCorrupted> =>
-    Either.map(macOf(sealed, aad, state), ({ mac }) => `${stateMacPrefix}${mac.toString("base64url")}`)
+  ): Either.Either<string, DomainError.CredentialCorrupted> => {
+    const bound = bindingFor(sealed, aad)
+    if (Either.isLeft(bound)) return Either.left(bound.left)
+    const entry = entryOf(sealed, aad, bound.right.binding)
+    if (Either.isLeft(entry)) return Either.left(entry.left)
+    return Either.right(`${stateMacPrefix}${macWith(entry.right, state).toString("base64url")}`)
+  }
 
   const verifyState = (
     sealed: Credential.SealedSecret,
@@ -371,17 +381,26 @@ export const fromKeyring = (keyring: Keyring["Type"], options: EnvelopeOptions =
     state: string,
     stored: string | null
   ): Either.Either<void, DomainError.CredentialCorrupted> => {
-    const computed = macOf(sealed, aad, state)
-    if (Either.isLeft(computed)) return Either.left(computed.left)
+    const bound = bindingFor(sealed, aad)
+    if (Either.isLeft(bound)) return Either.left(bound.left)
+    const entry = entryOf(sealed, aad, bound.right.binding)
+    if (Either.isLeft(entry)) return Either.left(entry.left)
     if (stored === null) {
-      return computed.right.format === 1 ? Either.void : corrupted(aad, "the version's state is not authenticated")
+      wipe(entry.right)
+      return bound.right.format === 1 ? Either.void : corrupted(aad, "the version's state is not authenticated")
     }
+    // The resolver's hot path: the state and MAC this data key last verified need no second HMAC.
+    const seen = `${state}\u0000${stored}`
+    if (entry.right.verified === seen) return Either.void
+    const computed = macWith(entry.right, state)
     const given = stored.startsWith(stateMacPrefix)
       ? Buffer.from(stored.slice(stateMacPrefix.length), "base64url")
       : Buffer.alloc(0)
-    return given.length === computed.right.mac.length && timingSafeEqual(given, computed.right.mac)
-      ? Either.void
-      : corrupted(aad, "the version's state failed authentication")
+    if (given.length !== computed.length || !timingSafeEqual(given, computed)) {
+      return corrupted(aad, "the version's state failed authentication")
+    }
+    if (cacheSize > 0) entry.right.verified = seen
+    return Either.void
   }
 
   return Envelope.of({
