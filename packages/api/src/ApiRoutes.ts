@@ -42,6 +42,12 @@ export interface Options {
    * for reading callback URLs. Default: `http://` and the request's `Host` header.
    */
   readonly publicUrl?: string | undefined
+  /**
+   * The redirect URI registered with the authorization servers, when it is not this server's own
+   * `/api/v1/oauth2/callback` (a proxy in front forwards it there): authorizations start with it and
+   * callbacks complete against it. Default: `publicUrl` + `/api/v1/oauth2/callback`.
+   */
+  readonly redirectUri?: string | undefined
   /** Where the OpenAPI document is served (default `/openapi.json`). */
   readonly openapiPath?: `/${string}` | undefined
   /** Where the API reference page is served (default `/docs`). */
@@ -103,6 +109,17 @@ const originOf = (options: Options, request: HttpServerRequest.HttpServerRequest
   options.publicUrl?.replace(/\/+$/, "") ?? `http://${request.headers.host ?? "localhost"}`
 
 const callbackPath = "/api/v1/oauth2/callback"
+
+/** The redirect URI authorizations start with and callbacks complete against. */
+const redirectUriOf = (options: Options, request: HttpServerRequest.HttpServerRequest): string =>
+  options.redirectUri ?? `${originOf(options, request)}${callbackPath}`
+
+/** The callback URL as the authorization server sent it: the redirect URI with the request's query. */
+const callbackUrlOf = (options: Options, request: HttpServerRequest.HttpServerRequest): string => {
+  const url = new URL(redirectUriOf(options, request))
+  url.search = new URL(request.url, "http://callback").search
+  return url.href
+}
 
 /** The `Idempotency-Key` header as the services' `idempotencyKey`. */
 const idempotency = (headers: { readonly "idempotency-key"?: string | undefined }) =>
@@ -303,7 +320,7 @@ const OAuth2Live = (options: Options) =>
           const started = yield* oauth2.startAuthorization({
             instanceId,
             ...(scope === undefined ? {} : { scope }),
-            redirectUri: payload.redirectUri ?? `${originOf(options, request)}${callbackPath}`,
+            redirectUri: payload.redirectUri ?? redirectUriOf(options, request),
             ...(payload.scopes === undefined ? {} : { scopes: payload.scopes })
           })
           return { authorizationUrl: started.url, expiresAt: started.expiresAt }
@@ -314,10 +331,7 @@ const OAuth2Live = (options: Options) =>
         )
         .handle("callback", ({ request }) =>
           authorize("write-user-credential")(
-            Effect.map(
-              oauth2.completeAuthorization(new URL(request.url, originOf(options, request)).href),
-              Wire.credential
-            )
+            Effect.map(oauth2.completeAuthorization(callbackUrlOf(options, request)), Wire.credential)
           )
         )
         .handle("reconnect", ({ path, payload, request }) =>

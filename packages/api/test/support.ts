@@ -5,6 +5,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { PostgresConnector } from "@patchbay/connector-postgres"
 import { SmtpConnector } from "@patchbay/connector-smtp"
+import type { ConnectorDriver } from "@patchbay/core"
 import { OAuth2, OAuth2Clients } from "@patchbay/oauth2"
 import { Patchbay } from "@patchbay/preset"
 import { SqlStore } from "@patchbay/store-sql"
@@ -43,24 +44,32 @@ const authentication = Authentication.layerBearerTokens([
   }
 ])
 
-/** Patchbay on a store with the Postgres and SMTP connectors and OAuth2. */
-const patchbay = <E>(store: Layer.Layer<Patchbay.StoreServices, E>) =>
+/** What a test server is made of besides its store. */
+export interface ServerOptions {
+  readonly connectors?: ReadonlyArray<ConnectorDriver.Connector> | undefined
+  readonly clients?: Layer.Layer<OAuth2Clients.OAuth2Clients> | undefined
+  readonly oauth2?: OAuth2.Options | undefined
+  readonly routes?: ApiRoutes.Options | undefined
+}
+
+/** Patchbay on a store with the Postgres and SMTP connectors (and any others) and OAuth2. */
+const patchbay = <E>(store: Layer.Layer<Patchbay.StoreServices, E>, options: ServerOptions) =>
   Patchbay.layer({
     store,
-    connectors: [PostgresConnector.connector, SmtpConnector.connector],
+    connectors: [PostgresConnector.connector, SmtpConnector.connector, ...(options.connectors ?? [])],
     keys: "ephemeral",
     egress: { allowLoopback: true },
-    refresher: OAuth2.layer().pipe(Layer.provide(OAuth2Clients.layer()))
+    refresher: OAuth2.layer(options.oauth2).pipe(Layer.provide(options.clients ?? OAuth2Clients.layer()))
   })
 
 /** The API on a store, served on 127.0.0.1 on a free port. */
-export const serverOn = <E>(store: Layer.Layer<Patchbay.StoreServices, E>) =>
-  HttpLayerRouter.serve(ApiRoutes.layer(), {
+export const serverOn = <E>(store: Layer.Layer<Patchbay.StoreServices, E>, options: ServerOptions = {}) =>
+  HttpLayerRouter.serve(ApiRoutes.layer(options.routes), {
     disableListenLog: true,
     disableLogger: true
   }).pipe(
     Layer.provide(authentication),
-    Layer.provide(patchbay(store)),
+    Layer.provide(patchbay(store, options)),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
     Layer.provideMerge(FetchHttpClient.layer)
   )
@@ -130,3 +139,5 @@ export const databaseCredentials = {
   username: decodeURIComponent(database.username),
   password: decodeURIComponent(database.password)
 }
+
+export { Patchbay }
