@@ -348,9 +348,14 @@ export const layer = (options: Options = {}): Layer.Layer<never, never, HttpLaye
             ]
             const workspaceId = principal.actor.workspaceId ?? null
             const scope = scopeFor(principal, { workspaceId })
-            if (typeof scope === "string") formErrors.push(scope)
-            if (formErrors.length > 0 || configurationErrors.size > 0 || credentialErrors.size > 0) {
-              return again(422, { errors: formErrors, configurationErrors, credentialErrors })
+            if (
+              typeof scope === "string" ||
+              formErrors.length > 0 ||
+              configurationErrors.size > 0 ||
+              credentialErrors.size > 0
+            ) {
+              const errors = typeof scope === "string" ? [...formErrors, scope] : formErrors
+              return again(422, { errors, configurationErrors, credentialErrors })
             }
             const description = form.get("description")?.trim()
             const created = yield* Effect.either(
@@ -359,7 +364,7 @@ export const layer = (options: Options = {}): Layer.Layer<never, never, HttpLaye
                 instanceName,
                 description: description === undefined || description === "" ? null : description,
                 workspaceId,
-                configuration: configuration as Record<string, unknown>,
+                configuration,
                 authType
               })
             )
@@ -369,7 +374,7 @@ export const layer = (options: Options = {}): Layer.Layer<never, never, HttpLaye
               return again(statusOf(error._tag), { errors: [error.message] })
             }
             const instance = created.right
-            const credentialScope = scope as CredentialScope.CredentialScope
+            const credentialScope = scope
             // The credential or the sign-in is part of Save: when it fails, the new instance goes too.
             const undo = instances.delete(instance.id).pipe(Effect.ignore)
             if (authType === "oauth2_authorization_code") {
