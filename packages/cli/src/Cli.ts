@@ -1,5 +1,5 @@
 /**
- * The `patchbay` operator CLI: `serve`, `migrate`, `keys`, `credentials`, `instances`. Every
+ * The `patchbay` operator CLI: `serve`, `mcp`, `migrate`, `keys`, `credentials`, `instances`. Every
  * command takes `--json` for scripts and exits with a code that says what happened (see
  * `exitCodes`).
  *
@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import { credentials } from "./internal/commands/credentials.js"
 import { instances } from "./internal/commands/instances.js"
 import { keys } from "./internal/commands/keys.js"
+import { mcp } from "./internal/commands/mcp.js"
 import { migrate } from "./internal/commands/migrate.js"
 import { serve } from "./internal/commands/serve.js"
 import { classify, exitCodes as codes } from "./internal/failure.js"
@@ -33,7 +34,7 @@ export const exitCodes = { ok: 0, ...codes } as const
  */
 export const command = Command.make("patchbay").pipe(
   Command.withDescription("Patchbay operator CLI"),
-  Command.withSubcommands([serve, migrate, keys, credentials, instances])
+  Command.withSubcommands([serve, mcp, migrate, keys, credentials, instances])
 )
 
 const cli = Command.run(command, { name: "patchbay", version: "0.1.0" })

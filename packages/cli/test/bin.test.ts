@@ -302,4 +302,51 @@ describe("patchbay", () => {
         assert.strictEqual(yield* exited, 0)
       }).pipe(Effect.scoped)
   )
+
+  it.effect("serves MCP over stdio as one agent: newline-delimited JSON-RPC on stdin and stdout", () =>
+    Effect.gen(function* () {
+      const child = spawn(
+        process.execPath,
+        [bin, "mcp", "--data-dir", join(dir, "mcp"), "--org", orgId, "--agent", "0190a000-0000-7000-8000-0000000000a7"],
+        { env: { ...process.env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] }
+      )
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      const lines: Array<string> = []
+      const waiting = new Map<number, (line: unknown) => void>()
+      let buffer = ""
+      child.stdout.on("data", (chunk: Buffer) => {
+        buffer += chunk.toString()
+        let newline = buffer.indexOf("\n")
+        while (newline >= 0) {
+          const line = buffer.slice(0, newline)
+          buffer = buffer.slice(newline + 1)
+          lines.push(line)
+          const message = JSON.parse(line) as { id?: number }
+          if (message.id !== undefined) waiting.get(message.id)?.(message)
+          newline = buffer.indexOf("\n")
+        }
+      })
+      const call = (id: number, method: string, params: unknown) =>
+        Effect.async<unknown>((resume) => {
+          waiting.set(id, (message) => resume(Effect.succeed(message)))
+          child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`)
+        })
+      const initialized = (yield* call(1, "initialize", {
+        protocolVersion: "2025-06-18",
+        capabilities: {},
+        clientInfo: { name: "bin.test", version: "0" }
+      })) as { result: { serverInfo: { name: string } } }
+      assert.isString(initialized.result.serverInfo.name)
+      child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`)
+      const listed = (yield* call(2, "tools/list", {})) as { result: { tools: Array<{ name: string }> } }
+      assert.isArray(listed.result.tools)
+      // Every line on stdout is protocol: logs went to stderr.
+      for (const line of lines) assert.strictEqual((JSON.parse(line) as { jsonrpc: string }).jsonrpc, "2.0")
+      const exited = Effect.async<number | null>((resume) => {
+        child.once("exit", (code) => resume(Effect.succeed(code)))
+      })
+      child.stdin.end()
+      assert.strictEqual(yield* exited, 0)
+    }).pipe(Effect.scoped)
+  )
 })
