@@ -5,7 +5,8 @@
  *
  * Each secret is removed as written and in the encodings peers echo: URL-encoding (either hex
  * case, `+` for spaces), JSON string escaping (also `\u` escapes of non-ASCII), HTML escaping,
- * base64 and base64url of the secret alone and inside a longer base64 text at any alignment (so
+ * base64 and base64url (of its UTF-8 bytes, and of its Latin-1 bytes when it has any) of the
+ * secret alone and inside a longer base64 text at any alignment (so
  * `Basic base64(user:pass)`, SASL `AUTH PLAIN base64(\0user\0pass)` and XOAUTH2 strings are caught
  * without knowing the user), and in full the Basic and AUTH PLAIN forms with the credential's
  * identities. Matching is one pass over the text with an Aho–Corasick automaton: linear in the
@@ -94,11 +95,23 @@ const spellings = (secret: string): Array<string> => {
   )
   out.push(JSON.stringify(secret).slice(1, -1), asciiJson(secret, false), asciiJson(secret, true))
   out.push(htmlEscape(secret))
-  const bytes = Buffer.from(secret, "utf8")
-  const base64 = bytes.toString("base64")
-  out.push(base64, urlSafe(base64), urlSafe(base64).replace(/=+$/, ""))
-  for (const core of base64Cores(bytes)) out.push(core, urlSafe(core))
+  for (const bytes of byteForms(secret)) {
+    const base64 = bytes.toString("base64")
+    out.push(base64, urlSafe(base64), urlSafe(base64).replace(/=+$/, ""))
+    for (const core of base64Cores(bytes)) out.push(core, urlSafe(core))
+  }
   return out
+}
+
+/**
+ * The bytes a client may encode `text` as: UTF-8, and Latin-1 when every character fits in it
+ * (`btoa`, and so the Basic header of fetch-based clients, encodes Latin-1).
+ */
+const byteForms = (text: string): Array<Buffer> => {
+  const utf8 = Buffer.from(text, "utf8")
+  let widest = 0
+  for (let i = 0; i < text.length; i++) widest = Math.max(widest, text.charCodeAt(i))
+  return widest > 0x7f && widest <= 0xff ? [utf8, Buffer.from(text, "latin1")] : [utf8]
 }
 
 /** Spellings up to this length are patterns as they are; longer ones are cut into pieces. */
@@ -122,10 +135,12 @@ const pieces = (spelling: string): Array<string> => {
 
 /** The Basic and SASL PLAIN forms of an identity and a secret, base64 in full. */
 const combined = (identity: string, secret: string): Array<string> =>
-  [`${identity}:${secret}`, `\0${identity}\0${secret}`, `${identity}\0${identity}\0${secret}`].flatMap((text) => {
-    const base64 = Buffer.from(text, "utf8").toString("base64")
-    return [base64, urlSafe(base64)]
-  })
+  [`${identity}:${secret}`, `\0${identity}\0${secret}`, `${identity}\0${identity}\0${secret}`].flatMap((text) =>
+    byteForms(text).flatMap((bytes) => {
+      const base64 = bytes.toString("base64")
+      return [base64, urlSafe(base64)]
+    })
+  )
 
 /** Well-formed text only: a lone surrogate in a secret is matched as written, never re-encoded. */
 const encodable = isWellFormed
