@@ -21,7 +21,8 @@ import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
 import { Clock, Effect, FiberRef, Layer, Schema } from "effect"
 import type { SqlStore } from "../src/index.js"
 
-const descriptor = {
+/** The connector of the idempotency cases: a database with host and username as the account. */
+export const descriptor = {
   id: Ids.ConnectorId.make("00000000-0000-4000-8000-0000000001d1"),
   key: "idempotent-db",
   name: "Idempotency test database",
@@ -38,7 +39,7 @@ const descriptor = {
 const connector = ConnectorDriver.make(descriptor, { test: () => Effect.succeed("ok"), healthCheck: () => Effect.void })
 
 /** The instance lifecycle and the vault over the store in context. */
-const services = CredentialVault.layer.pipe(
+export const services = CredentialVault.layer.pipe(
   Layer.provideMerge(ConnectorInstances.layer),
   Layer.provideMerge(
     Layer.mergeAll(
