@@ -192,10 +192,11 @@ const CredentialsLive = HttpApiBuilder.group(PatchbayApi, "credentials", (handle
         authorize(credentialWrite(payload.scopeType))(
           Effect.gen(function* () {
             const scope = yield* Wire.scopeOf(yield* currentActor, payload)
+            if (scope === undefined) return yield* new DomainError.InvalidInput({ detail: "scope_type is required" })
             const metadata = yield* vault.create({
               ...idempotency(headers),
               instanceId: path.instance_id,
-              scope: scope!,
+              scope,
               credentials: payload.credentials,
               ...(payload.credentialMetadata === undefined ? {} : { labels: payload.credentialMetadata }),
               ...(payload.expiresAt === undefined ? {} : { expiresAt: payload.expiresAt })
