@@ -244,7 +244,7 @@ export const layer: Layer.Layer<
         const found = isInstanceId(id) ? yield* repository.get(actor.orgId, id) : Option.none()
         // Another workspace's instance does not exist for this actor.
         if (Option.isNone(found) || !CredentialScope.visibleTo(actor, found.value)) {
-          return yield* new InstanceNotFound({ instanceId: id })
+          return yield* new InstanceNotFound({ instanceId: InputBounds.idText(id) })
         }
         return found.value
       })

@@ -48,8 +48,8 @@ export class CredentialVersionNotFound extends Schema.TaggedError<CredentialVers
   }
 }
 
-/** A date given as a `Date` or an ISO 8601 string. */
-const DateInput = Schema.Union(Schema.ValidDateFromSelf, Schema.Date)
+/** A date given as a `Date` or an ISO 8601 string, no later than the end of year 9999. */
+const DateInput = InputBounds.DateInput
 
 /**
  * Credential values as input: bounded JSON like configuration, with room for a private key or a
@@ -269,7 +269,9 @@ export const layer: Layer.Layer<
       AuditLog.record(...args).pipe(Effect.provideService(AuditLog.AuditLog, audit))
 
     const findInstance = (id: string) =>
-      isInstanceId(id) ? instances.get(id) : Effect.fail(new DomainError.InstanceNotFound({ instanceId: id }))
+      isInstanceId(id)
+        ? instances.get(id)
+        : Effect.fail(new DomainError.InstanceNotFound({ instanceId: InputBounds.idText(id) }))
 
     /** Brings the instance's `has_credentials` and account fingerprint in line with its newest unrevoked version. */
     const syncInstance = (instanceId: Ids.InstanceId) =>
@@ -431,13 +433,18 @@ export const layer: Layer.Layer<
     const revoke = Effect.fn("CredentialVault.revoke")(function* (credentialId: string) {
       const actor = yield* Actor.Actor
       const found = isCredentialId(credentialId) ? yield* repository.get(actor.orgId, credentialId) : Option.none()
-      if (Option.isNone(found)) return yield* new CredentialVersionNotFound({ credentialId })
+      if (Option.isNone(found))
+        return yield* new CredentialVersionNotFound({ credentialId: InputBounds.idText(credentialId) })
       const metadata = found.value.metadata
       const instance = yield* instances.get(metadata.instanceId).pipe(
-        Effect.map((view): { readonly workspaceId: string | null } => view),
-        Effect.catchTag("InstanceNotFound", () => Effect.succeed({ workspaceId: null }))
+        Effect.map(Option.some),
+        Effect.catchTag("InstanceNotFound", () => Effect.succeed(Option.none()))
       )
-      if (!mayWrite(actor, instance, metadata.scope)) {
+      // A version of an instance the actor does not see, or of a scope it may not list, does not exist for it.
+      if (Option.isNone(instance) || !CredentialScope.listableBy(actor, metadata.scope)) {
+        return yield* new CredentialVersionNotFound({ credentialId: InputBounds.idText(credentialId) })
+      }
+      if (!mayWrite(actor, instance.value, metadata.scope)) {
         return yield* new DomainError.ScopeForbidden({ scope: metadata.scope.key })
       }
       if (metadata.revokedAt !== null) return metadata
@@ -445,7 +452,8 @@ export const layer: Layer.Layer<
       return yield* transactions.run(
         Effect.gen(function* () {
           const revoked = yield* repository.revoke(actor.orgId, metadata.id, at, authenticate)
-          if (Option.isNone(revoked)) return yield* new CredentialVersionNotFound({ credentialId })
+          if (Option.isNone(revoked))
+            return yield* new CredentialVersionNotFound({ credentialId: InputBounds.idText(credentialId) })
           yield* syncInstance(metadata.instanceId)
           yield* record("credential.revoked", {
             instanceId: metadata.instanceId,

@@ -222,9 +222,10 @@ describe("CredentialVault", () => {
         scope: { type: "user", id: user1 },
         credentials: { username: "reader", password }
       })
+      // Another user's personal version does not exist for this user (no existence leak).
       assert.strictEqual(
         (yield* failure(vault.revoke(created.id).pipe(as({ orgId: orgA, userId: user2 }))))._tag,
-        "ScopeForbidden"
+        "CredentialVersionNotFound"
       )
       assert.strictEqual(
         (yield* failure(vault.revoke(created.id).pipe(as({ orgId: orgB }))))._tag,
