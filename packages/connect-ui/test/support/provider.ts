@@ -4,7 +4,6 @@
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import { createRequire } from "node:module"
 import type { AddressInfo } from "node:net"
 
 interface Provider {
@@ -13,12 +12,10 @@ interface Provider {
 }
 type ProviderConstructor = new (issuer: string, configuration: Readonly<Record<string, unknown>>) => Provider
 
-// oidc-provider is a devDependency of @patchbay/oauth2 (whose tests run it); this package's tests
-// load the same copy through it.
-const loadProvider = async (): Promise<ProviderConstructor> => {
-  const path = createRequire(new URL("../../../oauth2/package.json", import.meta.url)).resolve("oidc-provider")
-  return ((await import(path)) as { readonly default: ProviderConstructor }).default
-}
+// oidc-provider ships no types: the module is loaded by name, typed by the parts used above.
+const moduleName = "oidc-provider"
+const loadProvider = async (): Promise<ProviderConstructor> =>
+  ((await import(moduleName)) as { readonly default: ProviderConstructor }).default
 
 export const client = { id: "connect-ui-app", secret: "connect-ui-secret-0123456789abcdef" }
 
