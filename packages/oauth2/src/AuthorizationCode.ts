@@ -15,6 +15,7 @@ import {
   type Credential,
   CredentialScope,
   DomainError,
+  InputBounds,
   PendingAuthorizationRepository,
   Transactions
 } from "@patchbay/core"
@@ -56,10 +57,10 @@ const HttpUrl = Schema.String.pipe(
  * @since 0.1.0
  */
 export class StartAuthorization extends Schema.Class<StartAuthorization>("@patchbay/oauth2/StartAuthorization")({
-  instanceId: Schema.String,
+  instanceId: InputBounds.boundedString(64),
   scope: Schema.optional(CredentialScope.CredentialScope),
-  redirectUri: HttpUrl,
-  scopes: Schema.optional(Schema.Array(Schema.String))
+  redirectUri: Schema.compose(InputBounds.boundedString(2_048), HttpUrl),
+  scopes: Schema.optional(InputBounds.boundedArray(InputBounds.boundedString(256), 64))
 }) {}
 
 /**
