@@ -1,4 +1,6 @@
 export * as MailServer from "./MailServer.js"
+export * as MariaDbServer from "./MariaDbServer.js"
 export * as Ports from "./Ports.js"
 export * as PostgresServer from "./PostgresServer.js"
+export * as SshServer from "./SshServer.js"
 export * as Tls from "./Tls.js"

@@ -1,0 +1,179 @@
+/**
+ * One server connection as the driver uses it: mysql2's options for an instance (the address the
+ * egress policy approved, TLS as `ssl_mode` says), and a pooled connection wrapped as a
+ * `Connection` whose statements are Effects. A statement interrupted or past its timeout is killed
+ * on the server (`KILL QUERY` from another connection) before the Effect ends, and its connection is
+ * marked broken so that it is destroyed rather than reused.
+ */
+import { DriverError } from "@patchbay/core"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import mysql from "mysql2"
+import type { Configuration } from "../MysqlDescriptor.js"
+import type { Connection, DriverContext, Field, ReadResult } from "../MysqlPools.js"
+import { isFatal, toDriverError } from "./errors.js"
+
+/** `host:port/database`, the target named in errors. */
+export const targetOf = (configuration: Configuration): string =>
+  `${configuration.host}:${configuration.port}/${configuration.database}`
+
+const sslOf = (configuration: Configuration): Pick<mysql.ConnectionOptions, "ssl"> => {
+  if (configuration.ssl_mode === "disable") return {}
+  return { ssl: { rejectUnauthorized: configuration.ssl_mode === "verify-full" } }
+}
+
+/** mysql2's options for an instance, connecting to `address` (never to the host name again). */
+export const connectionOptions = (
+  context: DriverContext,
+  address: string,
+  connectTimeoutMillis: number
+): mysql.ConnectionOptions => {
+  const { configuration, credentials } = context
+  return {
+    host: address,
+    port: configuration.port,
+    database: configuration.database,
+    user: credentials.username,
+    password: Redacted.value(credentials.password),
+    ...sslOf(configuration),
+    connectTimeout: connectTimeoutMillis,
+    multipleStatements: false,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    charset: "utf8mb4_general_ci",
+    connectAttributes: { program_name: "patchbay" }
+  }
+}
+
+/** Swallows an event or a rejection that has nobody to go to. */
+export const ignore = (): void => {}
+
+/** What the owner of a connection needs to know when the call ends. */
+export interface Health {
+  /** The connection must not be reused: its socket failed, or a statement was killed. */
+  broken: boolean
+}
+
+const typeNames: Record<number, string> = {
+  0: "decimal",
+  1: "tinyint",
+  2: "smallint",
+  3: "int",
+  4: "float",
+  5: "double",
+  6: "null",
+  7: "timestamp",
+  8: "bigint",
+  9: "mediumint",
+  10: "date",
+  11: "time",
+  12: "datetime",
+  13: "year",
+  15: "varchar",
+  16: "bit",
+  245: "json",
+  246: "decimal",
+  247: "enum",
+  248: "set",
+  249: "tinyblob",
+  250: "mediumblob",
+  251: "longblob",
+  252: "blob",
+  253: "varchar",
+  254: "char",
+  255: "geometry"
+}
+
+const fieldOf = (field: mysql.FieldPacket): Field => {
+  const code = field.columnType ?? field.type
+  return {
+    name: field.name,
+    type: field.typeName?.toLowerCase() ?? (code === undefined ? "unknown" : (typeNames[code] ?? `type ${code}`))
+  }
+}
+
+/**
+ * Wraps a pooled connection of the instance at `target` as a `Connection`. `kill` sends
+ * `KILL QUERY <thread>` on another connection; `credentials` are scrubbed from error messages.
+ */
+export const wrap = (
+  client: mysql.Connection,
+  target: string,
+  kill: (threadId: number) => Effect.Effect<void>,
+  credentials: unknown
+): { readonly connection: Connection; readonly health: Health } => {
+  const health: Health = { broken: false }
+
+  const read: Connection["read"] = (sql, values, maxRows, options) => {
+    const running = Effect.async<ReadResult, DriverError.DriverError>((resume) => {
+      let settled = false
+      let fields: ReadonlyArray<Field> = []
+      const rows: Array<Record<string, unknown>> = []
+      let truncated = false
+      let affectedRows: number | null = null
+      const fail = (cause: unknown) => {
+        if (settled) return
+        settled = true
+        if (isFatal(cause)) health.broken = true
+        resume(Effect.fail(toDriverError(cause, { target, credentials, ...options, params: values })))
+      }
+      try {
+        const query = client.query({ sql, values: [...values] })
+        query.on("error", fail)
+        query.on("fields", (packets: ReadonlyArray<mysql.FieldPacket> | undefined) => {
+          fields = packets === undefined ? [] : packets.map(fieldOf)
+        })
+        query.on("result", (row: unknown) => {
+          if (fields.length === 0 || Array.isArray(row) || row === null || typeof row !== "object") {
+            const header = row as { affectedRows?: unknown } | null
+            if (typeof header?.affectedRows === "number") affectedRows = header.affectedRows
+            return
+          }
+          // Rows past the cap are read and dropped: the statement runs to its end on the server.
+          if (rows.length < maxRows) rows.push(row as Record<string, unknown>)
+          else truncated = true
+        })
+        query.on("end", () => {
+          if (settled) return
+          settled = true
+          resume(Effect.succeed({ fields, rows, truncated, affectedRows }))
+        })
+      } catch (thrown) {
+        settled = true
+        resume(
+          Effect.fail(new DriverError.RequestRejected({ target, detail: `${options.prefix ?? ""}${String(thrown)}` }))
+        )
+      }
+      return Effect.suspend(() => {
+        if (settled) return Effect.void
+        settled = true
+        health.broken = true
+        return kill(client.threadId)
+      })
+    })
+    return running.pipe(
+      Effect.timeoutFail({
+        duration: options.timeoutMillis,
+        onTimeout: () => new DriverError.TimedOut({ target, afterMillis: options.timeoutMillis })
+      })
+    )
+  }
+
+  const query: Connection["query"] = (sql, values, options) => read(sql, values, Number.MAX_SAFE_INTEGER, options)
+
+  return { health, connection: { target, query, read } }
+}
+
+/** `KILL QUERY <thread>` on a fresh connection with the same options; failures are ignored. */
+export const killWith =
+  (options: mysql.ConnectionOptions) =>
+  (threadId: number): Effect.Effect<void> =>
+    Effect.async<void>((resume) => {
+      const killer = mysql.createConnection(options)
+      killer.on("error", ignore)
+      killer.query(`KILL QUERY ${Math.trunc(threadId)}`, () => {
+        killer.end(ignore)
+        resume(Effect.void)
+      })
+    })

@@ -1,0 +1,168 @@
+/**
+ * The pool cache: one `mysql2` pool per instance, keyed by its configuration and credentials. A
+ * new credential version or a changed configuration replaces the pool (the old one is ended); the
+ * host is checked with the `EgressPolicy` before a pool is made and again every `recheckMillis`.
+ */
+import type { ConnectorDriver, DriverError, EgressPolicy } from "@patchbay/core"
+import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
+import type * as Redacted from "effect/Redacted"
+import mysql from "mysql2"
+import type { DriverContext, MysqlPoolsShape, PoolOptions } from "../MysqlPools.js"
+import { connectionOptions, ignore, killWith, targetOf, wrap } from "./connection.js"
+import { toDriverError } from "./errors.js"
+
+interface Entry {
+  readonly id: string
+  readonly password: Redacted.Redacted<string>
+  readonly address: string
+  readonly checkedAt: number
+  readonly options: mysql.ConnectionOptions
+  readonly pool: mysql.Pool
+}
+
+const idOf = ({ configuration, credentials }: DriverContext): string =>
+  JSON.stringify([
+    configuration.host,
+    configuration.port,
+    configuration.database,
+    configuration.ssl_mode,
+    configuration.read_only,
+    credentials.username
+  ])
+
+/** The pools of every instance. */
+export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOptions = {}): MysqlPoolsShape => {
+  const maxConnections = options.maxConnections ?? 10
+  const idleTimeoutMillis = options.idleTimeoutMillis ?? 30_000
+  const connectTimeoutMillis = options.connectTimeoutMillis ?? 10_000
+  const recheckMillis = options.recheckMillis ?? 60_000
+  const entries = new Map<string, Entry>()
+
+  const entryFor = (context: DriverContext): Effect.Effect<Entry, ConnectorDriver.DriverFailure> =>
+    Effect.suspend(() => {
+      const id = idOf(context)
+      const current = entries.get(id)
+      const now = Date.now()
+      if (
+        current !== undefined &&
+        Equal.equals(current.password, context.credentials.password) &&
+        now - current.checkedAt < recheckMillis
+      ) {
+        return Effect.succeed(current)
+      }
+      return Effect.map(egress.check(context.configuration.host), (address) => {
+        const latest = entries.get(id)
+        if (
+          latest !== undefined &&
+          latest.address === address &&
+          Equal.equals(latest.password, context.credentials.password)
+        ) {
+          const renewed = { ...latest, checkedAt: Date.now() }
+          entries.set(id, renewed)
+          return renewed
+        }
+        if (latest !== undefined) latest.pool.end(ignore)
+        const connection = connectionOptions(context, address, connectTimeoutMillis)
+        const pool = mysql.createPool({
+          ...connection,
+          connectionLimit: maxConnections,
+          maxIdle: maxConnections,
+          idleTimeout: idleTimeoutMillis,
+          queueLimit: 0
+        })
+        pool.on("connection", (c) => c.on("error", ignore))
+        const entry: Entry = {
+          id,
+          password: context.credentials.password,
+          address,
+          checkedAt: Date.now(),
+          options: connection,
+          pool
+        }
+        entries.set(id, entry)
+        return entry
+      })
+    })
+
+  const errorContext = (context: DriverContext) => ({
+    target: targetOf(context.configuration),
+    timeoutMillis: connectTimeoutMillis,
+    credentials: context.credentials
+  })
+
+  const checkout = (entry: Entry, context: DriverContext) =>
+    Effect.async<mysql.PoolConnection, DriverError.DriverError>((resume) => {
+      let interrupted = false
+      entry.pool.getConnection((error, connection) => {
+        if (interrupted) {
+          if (connection) connection.release()
+          return
+        }
+        if (error) return resume(Effect.fail(toDriverError(error, errorContext(context))))
+        resume(Effect.succeed(connection))
+      })
+      return Effect.sync(() => {
+        interrupted = true
+      })
+    })
+
+  const connect = (options: mysql.ConnectionOptions, context: DriverContext) =>
+    Effect.async<mysql.Connection, DriverError.DriverError>((resume) => {
+      const connection = mysql.createConnection(options)
+      connection.on("error", ignore)
+      connection.connect((error) => {
+        if (error) {
+          connection.destroy()
+          return resume(Effect.fail(toDriverError(error, errorContext(context))))
+        }
+        resume(Effect.succeed(connection))
+      })
+      return Effect.sync(() => connection.destroy())
+    })
+
+  const withConnection: MysqlPoolsShape["withConnection"] = (context, use) =>
+    Effect.flatMap(entryFor(context), (entry) =>
+      Effect.acquireUseRelease(
+        Effect.map(checkout(entry, context), (client) => ({
+          client,
+          ...wrap(client, targetOf(context.configuration), killWith(entry.options), context.credentials)
+        })),
+        ({ connection }) => use(connection),
+        ({ client, health }) =>
+          Effect.sync(() => {
+            if (health.broken) client.destroy()
+            else client.release()
+          })
+      )
+    )
+
+  const withNewConnection: MysqlPoolsShape["withNewConnection"] = (context, use) =>
+    Effect.flatMap(egress.check(context.configuration.host), (address) => {
+      const options = connectionOptions(context, address, connectTimeoutMillis)
+      return Effect.acquireUseRelease(
+        connect(options, context),
+        (client) =>
+          use(wrap(client, targetOf(context.configuration), killWith(options), context.credentials).connection),
+        (client) => Effect.sync(() => client.end(ignore))
+      )
+    })
+
+  return {
+    withConnection,
+    withNewConnection,
+    size: Effect.sync(() => entries.size),
+    closeAll: Effect.async<void>((resume) => {
+      const pools = [...entries.values()].map((e) => e.pool)
+      entries.clear()
+      let left = pools.length
+      if (left === 0) return resume(Effect.void)
+      for (const pool of pools) {
+        pool.end(() => {
+          left -= 1
+          if (left === 0) resume(Effect.void)
+        })
+      }
+    })
+  }
+}
