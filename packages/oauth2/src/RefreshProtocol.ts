@@ -270,10 +270,16 @@ export const make = (
       Effect.gen(function* () {
         const registration = yield* clients.forInstance(instance)
         const ownSecret = Secrets.field(current.secrets, "client_secret")
-        const endpoint = yield* servers.endpoint(registration, instance.connectorKey, {
-          clientId: Secrets.field(current.secrets, "client_id") ?? registration.clientId,
-          clientSecret: ownSecret === undefined ? registration.clientSecret : Redacted.make(ownSecret)
-        })
+        const clientId = Secrets.field(current.secrets, "client_id") ?? registration.clientId
+        // A secret goes only with its own client: the token set's own, or the registration's for the
+        // registration's client id. A token set of another client without its secret gets none.
+        const clientSecret =
+          ownSecret !== undefined
+            ? Redacted.make(ownSecret)
+            : clientId === registration.clientId
+              ? registration.clientSecret
+              : undefined
+        const endpoint = yield* servers.endpoint(registration, instance.connectorKey, { clientId, clientSecret })
         if (instance.authType === "oauth2_client_credentials") {
           const granted = Secrets.field(current.secrets, "scope")
           return yield* servers.clientCredentials(

@@ -8,9 +8,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterAll, assert, beforeAll, beforeEach, describe, it } from "@effect/vitest"
 import { ConnectorInstances, DomainError, EgressPolicy } from "@patchbay/core"
+import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Cause, Effect, Exit, FastCheck as fc, Layer, Option, Redacted } from "effect"
 import { OAuth2, OAuth2Clients } from "../src/index.js"
-import { actor, memoryBase } from "./support/stack.js"
+import { actor, memoryBase, orgId } from "./support/stack.js"
 
 const hostSecret = "host-secret-5e1f0c7a9b2d4e6f"
 const tenantSecret = "tenant-secret-8c3a1d9e7f5b2046"
@@ -329,6 +330,52 @@ describe("bad input", () => {
       assert.strictEqual(inputs.length, 300)
       assert.strictEqual(failures, 0)
       assert.strictEqual(host.connections, 0)
+    }).pipe(Effect.provide(stack()))
+  )
+})
+
+describe("refreshing a stored token set", () => {
+  /** Stores `tokens` (an expired access token) for a new instance and resolves it, which refreshes. */
+  const refreshWith = (name: string, tokens: Record<string, unknown>) =>
+    Effect.gen(function* () {
+      const code = yield* instance("oauth2_authorization_code", {}, name)
+      const vault = yield* CredentialVault.CredentialVault
+      yield* vault.create({
+        instanceId: code.id,
+        scope: { type: "organization", id: orgId },
+        credentials: { access_token: "expired-access", expires_at: Math.floor(Date.now() / 1000) - 60, ...tokens }
+      })
+      return yield* Effect.flip(Effect.flatMap(CredentialResolver.CredentialResolver, (r) => r.resolve(code)))
+    })
+
+  it.live("a token set of another client without its secret never borrows the host's secret", () =>
+    Effect.gen(function* () {
+      let tries = 0
+      let failures = 0
+      for (const [i, clientId] of ["tenant-client", "host-client ", "HOST-CLIENT", "other"].entries()) {
+        host.requests.length = 0
+        yield* refreshWith(`foreign ${i}`, { refresh_token: "refresh-1", client_id: clientId })
+        tries++
+        if (sawSecret(host, hostSecret)) failures++
+      }
+      assert.strictEqual(failures, 0)
+      assert.strictEqual(tries, 4)
+      assert.strictEqual(host.connections, 0)
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("its own secret goes with its own client id; the registration's client gets the host's (control)", () =>
+    Effect.gen(function* () {
+      yield* refreshWith("own secret", {
+        refresh_token: "refresh-2",
+        client_id: "tenant-client",
+        client_secret: tenantSecret
+      })
+      assert.isTrue(sawSecret(host, tenantSecret))
+      assert.isFalse(sawSecret(host, hostSecret))
+      host.requests.length = 0
+      yield* refreshWith("host client", { refresh_token: "refresh-3", client_id: "host-client" })
+      assert.isTrue(sawSecret(host, hostSecret))
     }).pipe(Effect.provide(stack()))
   )
 })
