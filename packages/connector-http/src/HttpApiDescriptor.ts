@@ -12,15 +12,17 @@
  * @since 0.1.0
  */
 import { ConnectorDescriptor, Ids, OAuth2ClientConfiguration } from "@patchbay/core"
+import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
 
 /**
  * The auth profiles an HTTP API can offer. `oauth2` stands for both OAuth2 flows: the driver
- * sends the resolver's access token as a bearer token.
+ * sends the resolver's access token as a bearer token. `aws_sigv4` signs every request with AWS
+ * Signature Version 4 (configuration `aws`, credentials {@link AwsSigV4Credentials}).
  *
  * @since 0.1.0
  */
-export const AuthProfile = Schema.Literal("api_key", "basic", "bearer", "oauth2")
+export const AuthProfile = Schema.Literal("api_key", "basic", "bearer", "oauth2", "aws_sigv4")
 /** @since 0.1.0 */
 export type AuthProfile = typeof AuthProfile.Type
 
@@ -81,6 +83,37 @@ const Headers = Schema.Record({ key: Schema.String, value: Schema.String }).pipe
   })
 )
 
+const AwsName = Schema.String.pipe(
+  Schema.pattern(/^[a-z0-9-]{1,64}$/, { message: () => "must be an AWS name such as us-east-1 or textract" })
+)
+
+/**
+ * The `aws_sigv4` profile's settings: the region and service requests are signed for, an optional
+ * role to assume through STS with the stored credentials, and the STS endpoint (default
+ * `https://sts.<region>.amazonaws.com`) that connection tests call `GetCallerIdentity` on.
+ *
+ * @since 0.1.0
+ */
+export const AwsConfiguration = Schema.Struct({
+  region: AwsName,
+  service: AwsName,
+  role_arn: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { message: () => "must be an IAM role ARN" })
+    )
+  ),
+  role_session_name: Schema.optionalWith(
+    Schema.String.pipe(
+      Schema.pattern(/^[\w+=,.@-]{2,64}$/, { message: () => "must be 2-64 characters of [\\w+=,.@-]" })
+    ),
+    { default: () => "patchbay" }
+  ),
+  external_id: Schema.optional(Schema.String.pipe(Schema.minLength(2), Schema.maxLength(1224))),
+  sts_endpoint: Schema.optional(BaseUrl)
+})
+/** @since 0.1.0 */
+export type AwsConfiguration = typeof AwsConfiguration.Type
+
 /**
  * Defaults a definition bakes into its configuration schema.
  *
@@ -93,6 +126,7 @@ export interface ConfigurationDefaults {
   readonly testEndpoint?: TestEndpointConfig | undefined
   readonly timeoutMillis?: number | undefined
   readonly smsPath?: string | undefined
+  readonly aws?: { readonly region: string; readonly service: string } | undefined
 }
 
 /**
@@ -121,7 +155,18 @@ export const Configuration = (defaults: ConfigurationDefaults = {}) =>
     }),
     sms_from: Schema.optional(Schema.String.pipe(Schema.nonEmptyString())),
     /** Per-instance OAuth2 client settings (issuer, client id, scopes…), read by @patchbay/oauth2. */
-    oauth2: Schema.optional(OAuth2ClientConfiguration.OAuth2ClientConfiguration)
+    oauth2: Schema.optional(OAuth2ClientConfiguration.OAuth2ClientConfiguration),
+    /** The `aws_sigv4` profile's region, service and optional role. */
+    aws:
+      defaults.aws === undefined
+        ? Schema.optional(AwsConfiguration)
+        : Schema.optionalWith(AwsConfiguration, {
+            default: () =>
+              AwsConfiguration.make({
+                ...(defaults.aws as { region: string; service: string }),
+                role_session_name: "patchbay"
+              })
+          })
   })
 
 /**
@@ -172,7 +217,24 @@ export const OAuth2Credentials = Schema.Struct({
   scope: Schema.optional(Schema.String),
   id_token: Schema.optional(Schema.Redacted(Schema.String)),
   client_id: Schema.optional(Schema.String),
-  client_secret: Schema.optional(Schema.Redacted(Schema.String))
+  client_secret: Schema.optional(Schema.Redacted(Schema.String)),
+  /** Who signed in, set by @patchbay/oauth2 (see `Fingerprint.accountIdentityField`); null when unknown. */
+  account_identity: Schema.optional(Schema.NullOr(Schema.String)),
+  /** When the refresh token dies (epoch seconds), when the provider or the descriptor says. */
+  refresh_token_expires_at: Schema.optional(Schema.Number)
+})
+
+/**
+ * `aws_sigv4` profile: an IAM access key, and the session token of temporary credentials.
+ *
+ * @since 0.1.0
+ */
+export const AwsSigV4Credentials = Schema.Struct({
+  access_key_id: Schema.String.pipe(
+    Schema.pattern(/^[A-Z0-9]{16,128}$/, { message: () => "must be an AWS access key id such as AKIA…" })
+  ),
+  secret_access_key: Secret,
+  session_token: Schema.optional(Secret)
 })
 
 /**
@@ -181,7 +243,13 @@ export const OAuth2Credentials = Schema.Struct({
  *
  * @since 0.1.0
  */
-export const Credentials = Schema.Union(ApiKeyCredentials, BasicCredentials, BearerCredentials, OAuth2Credentials)
+export const Credentials = Schema.Union(
+  ApiKeyCredentials,
+  BasicCredentials,
+  BearerCredentials,
+  OAuth2Credentials,
+  AwsSigV4Credentials
+)
 /** @since 0.1.0 */
 export type Credentials = typeof Credentials.Type
 
@@ -189,14 +257,16 @@ const secretFieldsOf: Record<AuthProfile, ReadonlyArray<string>> = {
   api_key: ["api_key"],
   basic: ["password"],
   bearer: ["token"],
-  oauth2: ["access_token", "refresh_token", "id_token", "client_secret"]
+  oauth2: ["access_token", "refresh_token", "id_token", "client_secret"],
+  aws_sigv4: ["secret_access_key", "session_token"]
 }
 
 const authTypesOf: Record<AuthProfile, ReadonlyArray<ConnectorDescriptor.AuthType>> = {
   api_key: ["api_key"],
   basic: ["basic"],
   bearer: ["bearer"],
-  oauth2: ["oauth2_authorization_code", "oauth2_client_credentials"]
+  oauth2: ["oauth2_authorization_code", "oauth2_client_credentials"],
+  aws_sigv4: ["aws_sigv4"]
 }
 
 /**
@@ -229,7 +299,16 @@ export interface Definition {
   readonly sms?: { readonly path: string } | undefined
   /** Fields identifying the account (default `base_url` and the identifying credential fields). */
   readonly accountFields?: ReadonlyArray<string> | undefined
+  /**
+   * The who-am-I request for an OAuth2 account without an id token or userinfo endpoint: a path
+   * under the base URL (or an absolute URL) and the dotted path to the account id in its JSON.
+   */
+  readonly identity?: OAuth2Identity | undefined
+  /** The refresh token's documented lifetime, when the provider gives no `refresh_token_expires_in`. */
+  readonly refreshTokenLifetime?: Duration.DurationInput | undefined
   readonly timeoutMillis?: number | undefined
+  /** The `aws_sigv4` profile's default region and signing service. */
+  readonly aws?: { readonly region: string; readonly service: string } | undefined
 }
 
 /**
@@ -238,7 +317,24 @@ export interface Definition {
  * @since 0.1.0
  */
 export interface HttpApiDescriptor
-  extends ConnectorDescriptor.ConnectorDescriptor<ReturnType<typeof Configuration>, typeof Credentials> {}
+  extends ConnectorDescriptor.ConnectorDescriptor<ReturnType<typeof Configuration>, typeof Credentials> {
+  /** See {@link Definition.identity}. */
+  readonly identity?: OAuth2Identity | undefined
+  /** See {@link Definition.refreshTokenLifetime}. */
+  readonly refreshTokenLifetime?: Duration.Duration | undefined
+}
+
+/**
+ * Who an OAuth2 access token belongs to, asked of the API: `endpoint` (a path under the base URL
+ * or an absolute URL, called with the access token) and `accountIdPath` (dotted path to the
+ * account id in the JSON answer, e.g. `id` or `user.login`).
+ *
+ * @since 0.1.0
+ */
+export interface OAuth2Identity {
+  readonly endpoint: string
+  readonly accountIdPath: string
+}
 
 /**
  * Builds the descriptor of one HTTP API.
@@ -269,7 +365,8 @@ export const define = (definition: Definition): HttpApiDescriptor => {
         expect_status: testEndpoint.expectStatus
       },
       timeoutMillis: definition.timeoutMillis,
-      smsPath: definition.sms?.path
+      smsPath: definition.sms?.path,
+      aws: definition.aws
     }),
     credentials: Credentials,
     secretFields: definition.auth.flatMap((profile) => secretFieldsOf[profile]),
@@ -278,10 +375,17 @@ export const define = (definition: Definition): HttpApiDescriptor => {
       ...(definition.auth.includes("basic") ? ["username"] : []),
       ...(definition.auth.includes("api_key") ? ["api_key"] : []),
       // A bearer token identifies its account as an API key does (fingerprints are keyed HMACs).
-      ...(definition.auth.includes("bearer") ? ["token"] : [])
+      ...(definition.auth.includes("bearer") ? ["token"] : []),
+      // An OAuth2 token set is identified by who signed in, never by the base URL alone.
+      ...(definition.auth.includes("oauth2") ? ["account_identity"] : []),
+      ...(definition.auth.includes("aws_sigv4") ? ["access_key_id"] : [])
     ],
     testEndpoint: ConnectorDescriptor.TestEndpoint.make(testEndpoint),
-    supportsSchemaDiscovery: false
+    supportsSchemaDiscovery: false,
+    ...(definition.identity === undefined ? {} : { identity: definition.identity }),
+    ...(definition.refreshTokenLifetime === undefined
+      ? {}
+      : { refreshTokenLifetime: Duration.decode(definition.refreshTokenLifetime) })
   }
 }
 
@@ -294,7 +398,7 @@ export const httpApi: HttpApiDescriptor = define({
   id: "a3c1e2d4-5f60-4718-8a9b-0c1d2e3f4a5b",
   key: "http-api",
   name: "HTTP API",
-  auth: ["api_key", "basic", "bearer", "oauth2"],
+  auth: ["api_key", "basic", "bearer", "oauth2", "aws_sigv4"],
   fetchFile: true
 })
 
@@ -313,4 +417,21 @@ export const twilioSms: HttpApiDescriptor = define({
   testEndpoint: { method: "GET", path: "/2010-04-01/Accounts/{username}.json", expectStatus: 200 },
   sms: { path: "/2010-04-01/Accounts/{username}/Messages.json" },
   accountFields: ["base_url", "username"]
+})
+
+/**
+ * AWS Textract (us-east-1 by default; set `aws.region` and `base_url` for another region): requests
+ * signed with Signature Version 4 for the `textract` service; the connection test calls STS
+ * `GetCallerIdentity`.
+ *
+ * @since 0.1.0
+ */
+export const awsTextract: HttpApiDescriptor = define({
+  id: "5d0c9e7a-3b1f-4c2d-9e8f-a7b6c5d4e3f2",
+  key: "aws-textract",
+  name: "AWS Textract",
+  auth: ["aws_sigv4"],
+  baseUrl: "https://textract.us-east-1.amazonaws.com",
+  aws: { region: "us-east-1", service: "textract" },
+  accountFields: ["access_key_id"]
 })

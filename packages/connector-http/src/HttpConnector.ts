@@ -14,12 +14,14 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { ConnectorDriver, DriverError, EgressPolicy, Messaging, SecretScrubber } from "@patchbay/core"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import {
+  type AwsConfiguration,
   type Configuration,
   type Credentials,
   type HttpApiDescriptor,
@@ -27,10 +29,27 @@ import {
   twilioSms
 } from "./HttpApiDescriptor.js"
 import { authorization } from "./internal/auth.js"
+import { type AwsCredentials, sign } from "./internal/awsSigV4.js"
 import { fromStatus, fromTransport, safeTarget } from "./internal/errors.js"
+import * as Sts from "./internal/sts.js"
 import { pinnedClient } from "./internal/transport.js"
 
 type Context = ConnectorDriver.DriverContext<Configuration, Credentials>
+
+/** How long before their expiry assumed-role credentials are replaced. */
+const assumeRoleMargin = 5 * 60_000
+
+const awsCredentialCodes = new Set([
+  "SignatureDoesNotMatch",
+  "InvalidClientTokenId",
+  "IncompleteSignature",
+  "MissingAuthenticationToken",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "AuthFailure"
+])
+
+const awsExpiredCodes = new Set(["ExpiredToken", "ExpiredTokenException", "RequestExpired"])
 
 /**
  * The JSON a Twilio-style API answers an accepted message with (extra fields ignored).
@@ -87,33 +106,154 @@ export const make = (
 ): ConnectorDriver.ConnectorDriver<Configuration, Credentials> => {
   /** Sends one request; the response lives as long as the scope (its socket is closed with it). */
   const send = (
-    { configuration, credentials, instance }: Context,
+    context: Context,
     method: "GET" | "HEAD" | "POST",
     path: string,
     body?: HttpBody.HttpBody
   ): Effect.Effect<Exchange, ConnectorDriver.DriverFailure, Scope.Scope> =>
     Effect.gen(function* () {
+      const { configuration, credentials, instance } = context
       const auth = yield* authorization(instance.authType, credentials, configuration.api_key_placement)
       const url = yield* resolveUrl(configuration.base_url, expand(path, auth.variables))
       const target = safeTarget(url)
       yield* Effect.annotateCurrentSpan({ "http.request.method": method, "url.target": target })
-      const address = yield* policy.check(url.hostname)
-      const client = yield* pinnedClient(address)
       const request = HttpClientRequest.make(method)(url).pipe(
         HttpClientRequest.setHeaders(configuration.headers),
         auth.apply,
         body === undefined ? (request) => request : HttpClientRequest.setBody(body)
       )
+      const signed =
+        instance.authType === "aws_sigv4"
+          ? yield* Effect.flatMap(awsSetup(context), ({ aws, credentials }) => sign(request, credentials, aws))
+          : request
+      return yield* execute(signed, url, configuration.timeout_ms)
+    })
+
+  /** Sends a finished request to the address the egress policy allows for its host. */
+  const execute = (
+    request: HttpClientRequest.HttpClientRequest,
+    url: URL,
+    timeoutMillis: number
+  ): Effect.Effect<Exchange, ConnectorDriver.DriverFailure, Scope.Scope> =>
+    Effect.gen(function* () {
+      const target = safeTarget(url)
+      const address = yield* policy.check(url.hostname)
+      const client = yield* pinnedClient(address)
       const response = yield* client
         .execute(request)
         .pipe(
-          Effect.mapError((error: HttpClientError.HttpClientError) =>
-            fromTransport(error.cause, target, configuration.timeout_ms)
-          )
+          Effect.mapError((error: HttpClientError.HttpClientError) => fromTransport(error.cause, target, timeoutMillis))
         )
       yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
-      return { response, target, method }
+      return { response, target, method: request.method }
     })
+
+  /** Temporary credentials from AssumeRole, per instance and role, until shortly before they expire. */
+  const assumed = new Map<string, Sts.TemporaryCredentials>()
+
+  /** The `aws` configuration and the credentials requests are signed with (assuming the role when one is set). */
+  const awsSetup = (
+    context: Context
+  ): Effect.Effect<
+    { readonly aws: AwsConfiguration; readonly credentials: AwsCredentials },
+    ConnectorDriver.DriverFailure
+  > =>
+    Effect.gen(function* () {
+      const { configuration, credentials, instance } = context
+      const aws = configuration.aws
+      if (aws === undefined) {
+        return yield* new DriverError.RequestRejected({
+          target: configuration.base_url,
+          detail: "auth type aws_sigv4 needs `aws` in the configuration: region and service"
+        })
+      }
+      if (!("access_key_id" in credentials)) {
+        return yield* new DriverError.AuthFailed({
+          kind: "invalid_credentials",
+          detail: "the stored credentials do not fit auth type aws_sigv4: it needs access_key_id and secret_access_key"
+        })
+      }
+      const base: AwsCredentials = {
+        accessKeyId: credentials.access_key_id,
+        secretAccessKey: credentials.secret_access_key,
+        sessionToken: credentials.session_token
+      }
+      const roleArn = aws.role_arn
+      if (roleArn === undefined) return { aws, credentials: base }
+      const key = JSON.stringify([instance.id, base.accessKeyId, roleArn, aws.role_session_name, aws.external_id])
+      const now = yield* Clock.currentTimeMillis
+      const cached = assumed.get(key)
+      if (cached !== undefined && cached.expiresAt - assumeRoleMargin > now)
+        return { aws, credentials: cached.credentials }
+      const fresh = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const endpoint = Sts.endpointOf(aws)
+          const request = yield* sign(Sts.assumeRole(endpoint, { ...aws, role_arn: roleArn }), base, {
+            region: aws.region,
+            service: "sts"
+          })
+          const exchange = yield* execute(request, endpoint, configuration.timeout_ms)
+          const xml = yield* awsAnswer(context, exchange)
+          const parsed = Sts.parseAssumeRole(xml)
+          if (parsed === undefined) {
+            return yield* new DriverError.ProviderFailure({
+              target: exchange.target,
+              status: exchange.response.status,
+              detail: "STS AssumeRole answered without credentials"
+            })
+          }
+          return parsed
+        })
+      ).pipe(Effect.withSpan("HttpConnector.assumeRole"))
+      assumed.set(key, fresh)
+      return { aws, credentials: fresh.credentials }
+    })
+
+  /**
+   * The body of a 2xx AWS answer; otherwise the failure its error code stands for. AWS answers a
+   * bad signature or key with 403 (`SignatureDoesNotMatch`, `InvalidClientTokenId`): the
+   * credentials, not the permissions, are wrong.
+   */
+  const awsAnswer = (context: Context, exchange: Exchange): Effect.Effect<string, ConnectorDriver.DriverFailure> =>
+    Effect.gen(function* () {
+      const { response, target } = exchange
+      const text = yield* response.text.pipe(
+        Effect.mapError((error) => fromTransport(error.cause, target, context.configuration.timeout_ms))
+      )
+      if (response.status >= 200 && response.status < 300) return text
+      const code = Sts.errorCode(text)
+      const detail = `${exchange.method} ${target} answered ${response.status}${code === undefined ? "" : ` ${code}`}`
+      if (code !== undefined && awsExpiredCodes.has(code)) {
+        return yield* new DriverError.AuthFailed({ kind: "token_expired", detail })
+      }
+      if (code !== undefined && awsCredentialCodes.has(code)) {
+        return yield* new DriverError.AuthFailed({ kind: "invalid_credentials", detail })
+      }
+      return yield* Effect.fail(statusFailure(exchange, undefined, code))
+    })
+
+  /** The connection test of an `aws_sigv4` instance: STS GetCallerIdentity with its (possibly assumed) credentials. */
+  const callerIdentity = (context: Context) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { aws, credentials } = yield* awsSetup(context)
+        const endpoint = Sts.endpointOf(aws)
+        const request = yield* sign(Sts.getCallerIdentity(endpoint), credentials, {
+          region: aws.region,
+          service: "sts"
+        })
+        const exchange = yield* execute(request, endpoint, context.configuration.timeout_ms)
+        const identity = Sts.parseCallerIdentity(yield* awsAnswer(context, exchange))
+        if (identity === undefined) {
+          return yield* new DriverError.ProviderFailure({
+            target: exchange.target,
+            status: exchange.response.status,
+            detail: "STS GetCallerIdentity answered without an identity"
+          })
+        }
+        return identity
+      })
+    ).pipe(withTimeout(context.configuration, context.configuration.base_url))
 
   /** The failure a status other than the expected one (any 2xx when `expected` is undefined) stands for. */
   const statusFailure = (exchange: Exchange, expected: number | undefined, detail?: string): DriverError.DriverError =>
@@ -158,11 +298,16 @@ export const make = (
   }
 
   const test = Effect.fn("HttpConnector.test")(function* (context: Context) {
+    if (context.instance.authType === "aws_sigv4") {
+      const identity = yield* callerIdentity(context)
+      return `STS GetCallerIdentity: account ${identity.account}, ${identity.arn}`
+    }
     const exchange = yield* probe(context)
     return `${exchange.method} ${exchange.target} answered ${exchange.response.status} as expected`
   })
 
   const healthCheck = Effect.fn("HttpConnector.healthCheck")(function* (context: Context) {
+    if (context.instance.authType === "aws_sigv4") return yield* Effect.asVoid(callerIdentity(context))
     yield* probe(context)
   })
 

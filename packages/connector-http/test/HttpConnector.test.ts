@@ -170,7 +170,8 @@ describe("HttpApiDescriptor", () => {
       "basic",
       "bearer",
       "oauth2_authorization_code",
-      "oauth2_client_credentials"
+      "oauth2_client_credentials",
+      "aws_sigv4"
     ])
     assert.deepStrictEqual(d.operations, ["test_connection", "health_check", "fetch_file"])
     assert.includeMembers([...d.secretFields], ["api_key", "password", "token", "access_token", "refresh_token"])

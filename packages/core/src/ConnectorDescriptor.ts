@@ -19,7 +19,8 @@ export const AuthType = Schema.Literal(
   "bearer",
   "oauth2_authorization_code",
   "oauth2_client_credentials",
-  "database_password"
+  "database_password",
+  "aws_sigv4"
 )
 /** @since 0.1.0 */
 export type AuthType = typeof AuthType.Type

@@ -61,5 +61,11 @@ export const authorization = (
       const token = credentials.access_token
       return Effect.succeed({ apply: (request) => HttpClientRequest.bearerToken(request, token), variables: {} })
     }
+    case "aws_sigv4": {
+      // The request is signed once it is complete (HttpConnector, internal/awsSigV4.ts).
+      if (!("access_key_id" in credentials))
+        return Effect.fail(mismatch(authType, "access_key_id and secret_access_key"))
+      return Effect.succeed({ apply: (request) => request, variables: {} })
+    }
   }
 }
