@@ -4,5 +4,7 @@
  *
  * @since 0.1.0
  */
+
+export * as Catalog from "./Catalog.js"
 export * as HttpApiDescriptor from "./HttpApiDescriptor.js"
 export * as HttpConnector from "./HttpConnector.js"

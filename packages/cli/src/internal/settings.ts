@@ -8,7 +8,7 @@ import { join } from "node:path"
 import * as Options from "@effect/cli/Options"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
-import { HttpConnector } from "@patchbay/connector-http"
+import { Catalog, HttpConnector } from "@patchbay/connector-http"
 import { PostgresConnector } from "@patchbay/connector-postgres"
 import { SmtpConnector } from "@patchbay/connector-smtp"
 import { Actor } from "@patchbay/core"
@@ -86,7 +86,8 @@ export const keysProvider = (
 export const connectors = [
   PostgresConnector.connector,
   SmtpConnector.connector,
-  ...HttpConnector.descriptors.map(HttpConnector.connector)
+  ...HttpConnector.descriptors.map(HttpConnector.connector),
+  ...Catalog.descriptors.map(HttpConnector.connector)
 ]
 
 /** Patchbay on the settings' store and keys, with its own start-up failures. */

@@ -1,0 +1,78 @@
+/** Accounting. */
+import type { Entry } from "../../Catalog.js"
+import { unchecked } from "./common.js"
+
+export const accounting: ReadonlyArray<Entry> = [
+  {
+    id: "4b32ae0f-8f7b-4113-a92a-0b4518bb90e0",
+    key: "quickbooks",
+    name: "QuickBooks Online",
+    category: "accounting",
+    description: "Invoices, customers and accounts of a QuickBooks Online company (the base URL names the realm id).",
+    auth: ["oauth2_authorization_code"],
+    testEndpoint: { method: "GET", path: "/companyinfo/1", expectStatus: 200 },
+    identity: {
+      method: "GET",
+      endpoint: "https://accounts.platform.intuit.com/v1/openid_connect/userinfo",
+      accountId: "sub"
+    },
+    oauth2: {
+      issuer: "https://oauth.platform.intuit.com/op/v1",
+      authorizationEndpoint: "https://appcenter.intuit.com/connect/oauth2",
+      tokenEndpoint: "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+      revocationEndpoint: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+      userinfoEndpoint: "https://accounts.platform.intuit.com/v1/openid_connect/userinfo",
+      scopes: ["com.intuit.quickbooks.accounting", "openid", "email"],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: {
+      base_url: {
+        title: "Company API URL",
+        description: "https://quickbooks.api.intuit.com/v3/company/ followed by the realm id.",
+        example: "https://quickbooks.api.intuit.com/v3/company/9130347596457116",
+        pattern: "^https://(sandbox-)?quickbooks\\.api\\.intuit\\.com/v3/company/[0-9]+$",
+        secret: false
+      }
+    },
+    refreshToken: {
+      seconds: 100 * 24 * 3600,
+      note: "Refresh tokens last 100 days (rolling); a refresh may return a new one"
+    },
+    checked: unchecked(
+      "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0",
+      "endpoints, scopes, URL form and the 100-day refresh token"
+    )
+  },
+  {
+    id: "3b490fef-ca27-46d4-ab6a-ed2d16ec3b4e",
+    key: "xero",
+    name: "Xero",
+    category: "accounting",
+    description:
+      "Invoices and contacts of a Xero organisation (requests name the tenant in the xero-tenant-id header).",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://api.xero.com",
+    testEndpoint: { method: "GET", path: "/connections", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "https://identity.xero.com/connect/userinfo", accountId: "xero_userid" },
+    oauth2: {
+      issuer: "https://identity.xero.com",
+      authorizationEndpoint: "https://login.xero.com/identity/connect/authorize",
+      tokenEndpoint: "https://identity.xero.com/connect/token",
+      revocationEndpoint: "https://identity.xero.com/connect/revocation",
+      userinfoEndpoint: "https://identity.xero.com/connect/userinfo",
+      scopes: ["openid", "email", "offline_access", "accounting.transactions"],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: true
+    },
+    fields: {},
+    rateLimitHeaders: { remaining: "X-DayLimit-Remaining", retryAfter: "Retry-After" },
+    refreshToken: { seconds: 60 * 24 * 3600, note: "Refresh tokens expire after 60 days unused and rotate on use" },
+    checked: unchecked(
+      "https://developer.xero.com/documentation/guides/oauth2/auth-flow/",
+      "endpoints, scopes, /connections, rate-limit headers and the 60-day refresh token"
+    )
+  }
+]

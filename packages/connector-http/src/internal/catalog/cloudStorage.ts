@@ -1,0 +1,116 @@
+/** Cloud drives. */
+import type { Entry } from "../../Catalog.js"
+import {
+  checked,
+  googleChecked,
+  googleOAuth2,
+  googleTestingRefreshToken,
+  graphIdentity,
+  microsoftChecked,
+  microsoftOAuth2,
+  microsoftRefreshToken,
+  retryAfterOnly,
+  unchecked
+} from "./common.js"
+
+export const cloudStorage: ReadonlyArray<Entry> = [
+  {
+    id: "9c94b6c6-b331-4a7b-8fa7-171fe6b8745c",
+    key: "google-drive",
+    name: "Google Drive",
+    category: "cloud_storage",
+    description: "Files in Google Drive through the Drive API v3.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://www.googleapis.com/drive/v3",
+    testEndpoint: { method: "GET", path: "/about?fields=user", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "https://openidconnect.googleapis.com/v1/userinfo", accountId: "sub" },
+    oauth2: googleOAuth2(["https://www.googleapis.com/auth/drive.file"]),
+    fields: {},
+    rateLimitHeaders: retryAfterOnly,
+    refreshToken: googleTestingRefreshToken,
+    checked: googleChecked("Drive API")
+  },
+  {
+    id: "19ce4f36-b32b-4a2a-80ef-d6a9224495d1",
+    key: "onedrive",
+    name: "OneDrive",
+    category: "cloud_storage",
+    description: "Files in OneDrive and SharePoint document libraries through Microsoft Graph.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://graph.microsoft.com/v1.0",
+    testEndpoint: { method: "GET", path: "/me/drive", expectStatus: 200 },
+    identity: graphIdentity,
+    oauth2: microsoftOAuth2(["https://graph.microsoft.com/Files.ReadWrite"]),
+    fields: {},
+    rateLimitHeaders: retryAfterOnly,
+    refreshToken: microsoftRefreshToken,
+    checked: microsoftChecked("Graph drive")
+  },
+  {
+    id: "d4b30a08-15b8-4ffd-87c8-c739a6fdbe46",
+    key: "dropbox",
+    name: "Dropbox",
+    category: "cloud_storage",
+    description:
+      "Files in Dropbox through the Dropbox API v2 (short-lived access tokens, refresh with offline access).",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://api.dropboxapi.com/2",
+    testEndpoint: { method: "POST", path: "/users/get_current_account", expectStatus: 200 },
+    identity: { method: "POST", endpoint: "/users/get_current_account", accountId: "account_id" },
+    oauth2: {
+      authorizationEndpoint: "https://www.dropbox.com/oauth2/authorize",
+      tokenEndpoint: "https://api.dropboxapi.com/oauth2/token",
+      revocationEndpoint: "https://api.dropboxapi.com/2/auth/token/revoke",
+      scopes: ["account_info.read", "files.content.read", "files.content.write"],
+      scopeSeparator: " ",
+      authorizationParameters: { token_access_type: "offline" },
+      pkce: true
+    },
+    fields: {},
+    rateLimitHeaders: retryAfterOnly,
+    checked: checked(
+      "https://dropbox.tech/developers/using-oauth-2-0-with-offline-access",
+      "authorize URL and token_access_type=offline for refresh tokens checked; token, revoke and users endpoints NOT checked"
+    )
+  },
+  {
+    id: "1315caee-007d-4106-8db0-b37de6cbd905",
+    key: "box",
+    name: "Box",
+    category: "cloud_storage",
+    description: "Files in Box through the Box Platform API.",
+    auth: ["oauth2_authorization_code", "oauth2_client_credentials"],
+    baseUrl: "https://api.box.com/2.0",
+    testEndpoint: { method: "GET", path: "/users/me", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/users/me", accountId: "id" },
+    oauth2: {
+      authorizationEndpoint: "https://account.box.com/api/oauth2/authorize",
+      tokenEndpoint: "https://api.box.com/oauth2/token",
+      revocationEndpoint: "https://api.box.com/oauth2/revoke",
+      scopes: [],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: {
+      client_id: {
+        title: "Client ID",
+        description: "The client id of your Box app.",
+        docs: "https://developer.box.com/guides/authentication/client-credentials/",
+        secret: false
+      },
+      client_secret: {
+        title: "Client secret",
+        description: "The client secret of your Box app.",
+        docs: "https://developer.box.com/guides/authentication/client-credentials/",
+        secret: true
+      }
+    },
+    rateLimitHeaders: retryAfterOnly,
+    refreshToken: { seconds: 60 * 24 * 3600, note: "Box refresh tokens are single-use and valid for 60 days" },
+    checked: unchecked(
+      "https://developer.box.com/guides/authentication/oauth2/",
+      "endpoints and the 60-day single-use refresh token"
+    )
+  }
+]

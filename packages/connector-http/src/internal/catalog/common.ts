@@ -1,0 +1,138 @@
+/** Shared field metadata and provenance helpers for the catalog's data modules. */
+import type { Checked, Field } from "../../Catalog.js"
+
+/** The day the catalog's facts were last looked at. */
+export const on = "2026-12-01"
+
+/** Facts confirmed against the provider's documentation (or a page quoting it) in this session. */
+export const checked = (source: string, what: string): Checked => ({ source, what, on })
+
+/** Facts written from the provider's documentation as remembered, not re-read on `on`. */
+export const unchecked = (source: string, facts: string): Checked => ({
+  source,
+  what: `NOT checked on ${on}: ${facts} are from the provider's public documentation as recalled; verify before relying on them`,
+  on
+})
+
+/** An API key (or personal token) field. */
+export const apiKeyField = (title: string, docs: string, example?: string, pattern?: string): Field => ({
+  title,
+  description: `The ${title.toLowerCase()} from the provider's console.`,
+  ...(example === undefined ? {} : { example }),
+  ...(pattern === undefined ? {} : { pattern }),
+  docs,
+  secret: true
+})
+
+/** A bearer token field. */
+export const tokenField = (title: string, docs: string, example?: string): Field => ({
+  title,
+  description: `The ${title.toLowerCase()}, sent as a bearer token.`,
+  ...(example === undefined ? {} : { example }),
+  docs,
+  secret: true
+})
+
+/** Basic-auth username and password fields. */
+export const basicFields = (
+  username: string,
+  password: string,
+  docs: string,
+  example?: string
+): Record<string, Field> => ({
+  username: {
+    title: username,
+    description: `The ${username.toLowerCase()} (sent as the Basic username).`,
+    ...(example === undefined ? {} : { example }),
+    docs,
+    secret: false
+  },
+  password: {
+    title: password,
+    description: `The ${password.toLowerCase()} (sent as the Basic password).`,
+    docs,
+    secret: true
+  }
+})
+
+/** Client-credentials fields (the tenant's own OAuth2 client). */
+export const clientFields = (docs: string): Record<string, Field> => ({
+  client_id: { title: "Client ID", description: "The OAuth2 client id of your app.", docs, secret: false },
+  client_secret: { title: "Client secret", description: "The OAuth2 client secret of your app.", docs, secret: true }
+})
+
+/** The per-account base URL field. */
+export const baseUrlField = (description: string, example: string, pattern?: string): Field => ({
+  title: "Base URL",
+  description,
+  example,
+  ...(pattern === undefined ? {} : { pattern }),
+  secret: false
+})
+
+/** The rate-limit headers GitHub popularised, used by many providers. */
+export const xRateLimit = {
+  limit: "X-RateLimit-Limit",
+  remaining: "X-RateLimit-Remaining",
+  reset: "X-RateLimit-Reset"
+} as const
+
+/** Only `Retry-After` on 429. */
+export const retryAfterOnly = { retryAfter: "Retry-After" } as const
+
+/** Google's OAuth2 server (an OIDC issuer), with offline access and a consent prompt. */
+export const googleOAuth2 = (scopes: ReadonlyArray<string>) => ({
+  issuer: "https://accounts.google.com",
+  authorizationEndpoint: "https://accounts.google.com/o/oauth2/v2/auth",
+  tokenEndpoint: "https://oauth2.googleapis.com/token",
+  revocationEndpoint: "https://oauth2.googleapis.com/revoke",
+  userinfoEndpoint: "https://openidconnect.googleapis.com/v1/userinfo",
+  scopes: ["openid", "email", ...scopes],
+  scopeSeparator: " " as const,
+  authorizationParameters: { access_type: "offline", prompt: "consent" },
+  pkce: true
+})
+
+/** Google's documented 7-day refresh-token lifetime for apps whose consent screen is in Testing. */
+export const googleTestingRefreshToken = {
+  seconds: 7 * 24 * 3600,
+  note: "Only for apps whose OAuth consent screen is in Testing (external user type); production tokens do not expire on a schedule but die after 6 months unused"
+}
+
+/** Google's checked facts. */
+export const googleChecked = (api: string) =>
+  checked(
+    "https://developers.google.com/identity/protocols/oauth2",
+    `OAuth2 flow and refresh-token expiry reasons on Google's page; the 7-day Testing lifetime from pages quoting it (Google's own sentence not retrieved); ${api} base URL and test endpoint NOT checked`
+  )
+
+/** Microsoft identity platform (multi-tenant `common` endpoints) with offline access. */
+export const microsoftOAuth2 = (scopes: ReadonlyArray<string>) => ({
+  authorizationEndpoint: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+  tokenEndpoint: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+  userinfoEndpoint: "https://graph.microsoft.com/oidc/userinfo",
+  scopes: ["openid", "email", "offline_access", ...scopes],
+  scopeSeparator: " " as const,
+  authorizationParameters: {},
+  pkce: true
+})
+
+/** Microsoft's documented default refresh-token lifetime. */
+export const microsoftRefreshToken = {
+  seconds: 90 * 24 * 3600,
+  note: "Default for confidential web apps (24 hours for single-page apps); replaced on every use"
+}
+
+/** Microsoft's checked facts. */
+export const microsoftChecked = (api: string) =>
+  checked(
+    "https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens",
+    `Refresh-token lifetime (90 days, 24 h for SPAs) checked; v2.0 endpoints and ${api} test endpoint NOT checked`
+  )
+
+/** Microsoft Graph identity: `GET /me`, account id `id`. */
+export const graphIdentity = {
+  method: "GET" as const,
+  endpoint: "https://graph.microsoft.com/v1.0/me",
+  accountId: "id"
+}

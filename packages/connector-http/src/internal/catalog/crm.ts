@@ -1,0 +1,178 @@
+/** CRMs. */
+import type { Entry } from "../../Catalog.js"
+import { basicFields, checked, retryAfterOnly, tokenField, unchecked } from "./common.js"
+
+export const crm: ReadonlyArray<Entry> = [
+  {
+    id: "dc47f615-ca4e-47dc-828b-11ab59a5a050",
+    key: "salesforce",
+    name: "Salesforce",
+    category: "crm",
+    description: "Records of a Salesforce org through the REST API (the instance URL comes with the token).",
+    auth: ["oauth2_authorization_code"],
+    testEndpoint: { method: "GET", path: "/services/data", expectStatus: 200 },
+    identity: {
+      method: "GET",
+      endpoint: "https://login.salesforce.com/services/oauth2/userinfo",
+      accountId: "user_id"
+    },
+    oauth2: {
+      issuer: "https://login.salesforce.com",
+      authorizationEndpoint: "https://login.salesforce.com/services/oauth2/authorize",
+      tokenEndpoint: "https://login.salesforce.com/services/oauth2/token",
+      revocationEndpoint: "https://login.salesforce.com/services/oauth2/revoke",
+      userinfoEndpoint: "https://login.salesforce.com/services/oauth2/userinfo",
+      scopes: ["api", "refresh_token", "openid"],
+      scopeSeparator: " ",
+      authorizationParameters: { prompt: "consent" },
+      pkce: true
+    },
+    fields: {
+      base_url: {
+        title: "Instance URL",
+        description: "Your org's My Domain URL.",
+        example: "https://acme.my.salesforce.com",
+        pattern: "^https://[A-Za-z0-9-]+\\.my\\.salesforce\\.com$",
+        secret: false
+      }
+    },
+    rateLimitHeaders: { limit: "Sforce-Limit-Info" },
+    checked: unchecked(
+      "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_endpoints.htm",
+      "login.salesforce.com endpoints, scopes and the Sforce-Limit-Info header"
+    )
+  },
+  {
+    id: "0f197a4a-4fc5-47f9-9295-c25f38b7b835",
+    key: "hubspot",
+    name: "HubSpot",
+    category: "crm",
+    description: "CRM objects of a HubSpot account.",
+    auth: ["oauth2_authorization_code", "bearer"],
+    baseUrl: "https://api.hubapi.com",
+    testEndpoint: { method: "GET", path: "/account-info/v3/details", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/account-info/v3/details", accountId: "portalId" },
+    oauth2: {
+      authorizationEndpoint: "https://app.hubspot.com/oauth/authorize",
+      tokenEndpoint: "https://api.hubapi.com/oauth/v1/token",
+      scopes: ["crm.objects.contacts.read", "oauth"],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: {
+      token: tokenField("Private app access token", "https://developers.hubspot.com/docs/api/private-apps", "pat-na1-…")
+    },
+    rateLimitHeaders: {
+      limit: "X-HubSpot-RateLimit-Max",
+      remaining: "X-HubSpot-RateLimit-Remaining",
+      retryAfter: "Retry-After"
+    },
+    checked: checked(
+      "https://developers.hubspot.com/docs/api/oauth-quickstart-guide",
+      "OAuth2 authorization-code support checked; the exact authorize/token URLs, scopes, account-info endpoint and rate-limit headers NOT checked"
+    )
+  },
+  {
+    id: "132c4bc6-3c2c-4c97-8651-3968227c33f9",
+    key: "zoho-crm",
+    name: "Zoho CRM",
+    category: "crm",
+    description: "Records of a Zoho CRM organisation (US data centre; other regions use their own domains).",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://www.zohoapis.com/crm/v7",
+    testEndpoint: { method: "GET", path: "/org", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/org", accountId: "org.0.id" },
+    oauth2: {
+      authorizationEndpoint: "https://accounts.zoho.com/oauth/v2/auth",
+      tokenEndpoint: "https://accounts.zoho.com/oauth/v2/token",
+      revocationEndpoint: "https://accounts.zoho.com/oauth/v2/token/revoke",
+      scopes: ["ZohoCRM.modules.ALL", "ZohoCRM.org.READ"],
+      scopeSeparator: ",",
+      authorizationParameters: { access_type: "offline", prompt: "consent" },
+      pkce: false
+    },
+    fields: {},
+    checked: unchecked(
+      "https://www.zoho.com/crm/developer/docs/api/v7/oauth-overview.html",
+      "endpoints, API version, scopes and /org"
+    )
+  },
+  {
+    id: "3b8333cd-2ef6-4c68-aeea-44bbf751cedd",
+    key: "pipedrive",
+    name: "Pipedrive",
+    category: "crm",
+    description: "Deals and contacts of a Pipedrive company.",
+    auth: ["oauth2_authorization_code", "api_key"],
+    baseUrl: "https://api.pipedrive.com",
+    apiKey: { in: "header", name: "x-api-token" },
+    testEndpoint: { method: "GET", path: "/v1/users/me", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/v1/users/me", accountId: "data.id" },
+    oauth2: {
+      authorizationEndpoint: "https://oauth.pipedrive.com/oauth/authorize",
+      tokenEndpoint: "https://oauth.pipedrive.com/oauth/token",
+      scopes: [],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: {
+      api_key: {
+        title: "API token",
+        description: "Your personal API token from Pipedrive's settings.",
+        docs: "https://pipedrive.readme.io/docs/how-to-find-the-api-token",
+        secret: true
+      }
+    },
+    rateLimitHeaders: { limit: "x-ratelimit-limit", remaining: "x-ratelimit-remaining", reset: "x-ratelimit-reset" },
+    checked: unchecked(
+      "https://pipedrive.readme.io/docs/marketplace-oauth-authorization",
+      "endpoints, the x-api-token header and /v1/users/me"
+    )
+  },
+  {
+    id: "1a250db7-41c5-46e7-89b1-b0d57f4c983f",
+    key: "close",
+    name: "Close",
+    category: "crm",
+    description: "Leads and activities in Close (API key as the Basic username, empty password).",
+    auth: ["basic"],
+    baseUrl: "https://api.close.com/api/v1",
+    testEndpoint: { method: "GET", path: "/me/", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/me/", accountId: "id" },
+    fields: basicFields("API key", "Password (leave empty)", "https://developer.close.com/topics/authentication/"),
+    rateLimitHeaders: {
+      limit: "RateLimit-Limit",
+      remaining: "RateLimit-Remaining",
+      reset: "RateLimit-Reset",
+      retryAfter: "Retry-After"
+    },
+    checked: unchecked(
+      "https://developer.close.com/topics/authentication/",
+      "Basic auth with the key, /me/ and the RateLimit headers"
+    )
+  },
+  {
+    id: "96a5481e-1bec-4148-9d0a-0259275f555d",
+    key: "attio",
+    name: "Attio",
+    category: "crm",
+    description: "Records and lists in an Attio workspace.",
+    auth: ["oauth2_authorization_code", "bearer"],
+    baseUrl: "https://api.attio.com/v2",
+    testEndpoint: { method: "GET", path: "/self", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/self", accountId: "workspace_id" },
+    oauth2: {
+      authorizationEndpoint: "https://app.attio.com/authorize",
+      tokenEndpoint: "https://app.attio.com/oauth/token",
+      scopes: [],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: { token: tokenField("Access token", "https://developers.attio.com/docs/authentication") },
+    rateLimitHeaders: retryAfterOnly,
+    checked: unchecked("https://developers.attio.com/docs/authentication", "endpoints and /self")
+  }
+]

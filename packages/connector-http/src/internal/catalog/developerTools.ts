@@ -1,0 +1,230 @@
+/** Developer tools. */
+import type { Entry } from "../../Catalog.js"
+import { apiKeyField, checked, retryAfterOnly, tokenField, unchecked, xRateLimit } from "./common.js"
+
+export const developerTools: ReadonlyArray<Entry> = [
+  {
+    id: "be3189cd-4c8c-4871-a7e3-d29503ec20cf",
+    key: "github",
+    name: "GitHub",
+    category: "developer_tools",
+    description: "Repositories, issues and pull requests through GitHub's REST API.",
+    auth: ["oauth2_authorization_code", "bearer"],
+    baseUrl: "https://api.github.com",
+    headers: { Accept: "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28" },
+    testEndpoint: { method: "GET", path: "/user", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/user", accountId: "id" },
+    oauth2: {
+      authorizationEndpoint: "https://github.com/login/oauth/authorize",
+      tokenEndpoint: "https://github.com/login/oauth/access_token",
+      scopes: ["repo", "read:user"],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: true
+    },
+    fields: {
+      token: tokenField(
+        "Personal access token",
+        "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/managing-your-personal-access-tokens",
+        "github_pat_…"
+      )
+    },
+    rateLimitHeaders: { ...xRateLimit, retryAfter: "Retry-After" },
+    checked: checked(
+      "https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api",
+      "X-RateLimit-Limit/Remaining/Reset headers (from a page quoting this doc); OAuth endpoints and /user NOT checked"
+    )
+  },
+  {
+    id: "1599f53d-ba2d-4e11-af1a-0d5c049c118a",
+    key: "gitlab",
+    name: "GitLab",
+    category: "developer_tools",
+    description: "Projects, issues and merge requests on GitLab.com.",
+    auth: ["oauth2_authorization_code", "bearer"],
+    baseUrl: "https://gitlab.com/api/v4",
+    testEndpoint: { method: "GET", path: "/user", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/user", accountId: "id" },
+    oauth2: {
+      issuer: "https://gitlab.com",
+      authorizationEndpoint: "https://gitlab.com/oauth/authorize",
+      tokenEndpoint: "https://gitlab.com/oauth/token",
+      revocationEndpoint: "https://gitlab.com/oauth/revoke",
+      userinfoEndpoint: "https://gitlab.com/oauth/userinfo",
+      scopes: ["read_user", "api"],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: true
+    },
+    fields: {
+      token: tokenField(
+        "Personal access token",
+        "https://docs.gitlab.com/user/profile/personal_access_tokens/",
+        "glpat-…"
+      )
+    },
+    rateLimitHeaders: {
+      limit: "RateLimit-Limit",
+      remaining: "RateLimit-Remaining",
+      reset: "RateLimit-Reset",
+      retryAfter: "Retry-After"
+    },
+    checked: unchecked("https://docs.gitlab.com/api/oauth2/", "endpoints, scopes and RateLimit headers")
+  },
+  {
+    id: "e2369233-8524-4e29-bea6-c0a95c57e217",
+    key: "jira",
+    name: "Jira Cloud",
+    category: "developer_tools",
+    description:
+      "Issues of a Jira Cloud site through Atlassian OAuth 2.0 (3LO); the base URL names the site's cloud id.",
+    auth: ["oauth2_authorization_code"],
+    testEndpoint: { method: "GET", path: "/rest/api/3/myself", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "https://api.atlassian.com/me", accountId: "account_id" },
+    oauth2: {
+      authorizationEndpoint: "https://auth.atlassian.com/authorize",
+      tokenEndpoint: "https://auth.atlassian.com/oauth/token",
+      scopes: ["read:jira-work", "write:jira-work", "read:me", "offline_access"],
+      scopeSeparator: " ",
+      authorizationParameters: { audience: "api.atlassian.com", prompt: "consent" },
+      pkce: false
+    },
+    fields: {
+      base_url: {
+        title: "Site API URL",
+        description: "https://api.atlassian.com/ex/jira/ followed by your site's cloud id.",
+        example: "https://api.atlassian.com/ex/jira/11223344-a1b2-3b33-c444-def123456789",
+        pattern: "^https://api\\.atlassian\\.com/ex/jira/[0-9a-f-]{36}$",
+        docs: "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/",
+        secret: false
+      }
+    },
+    rateLimitHeaders: retryAfterOnly,
+    refreshToken: { seconds: 90 * 24 * 3600, note: "Rotating refresh tokens expire after 90 days of inactivity" },
+    checked: unchecked(
+      "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/",
+      "endpoints, audience parameter, cloud-id URL form and the 90-day inactivity expiry"
+    )
+  },
+  {
+    id: "d8219c0d-adec-4bac-8028-37f6a367c8cd",
+    key: "linear",
+    name: "Linear",
+    category: "developer_tools",
+    description: "Issues and projects in Linear through its GraphQL API.",
+    auth: ["oauth2_authorization_code", "api_key"],
+    baseUrl: "https://api.linear.app",
+    apiKey: { in: "header", name: "Authorization" },
+    testEndpoint: { method: "POST", path: "/graphql", expectStatus: 400 },
+    oauth2: {
+      authorizationEndpoint: "https://linear.app/oauth/authorize",
+      tokenEndpoint: "https://api.linear.app/oauth/token",
+      revocationEndpoint: "https://api.linear.app/oauth/revoke",
+      scopes: ["read", "write"],
+      scopeSeparator: ",",
+      authorizationParameters: { prompt: "consent" },
+      pkce: true
+    },
+    fields: { api_key: apiKeyField("Personal API key", "https://linear.app/developers/graphql", "lin_api_…") },
+    rateLimitHeaders: {
+      limit: "X-RateLimit-Requests-Limit",
+      remaining: "X-RateLimit-Requests-Remaining",
+      reset: "X-RateLimit-Requests-Reset"
+    },
+    checked: unchecked(
+      "https://linear.app/developers/oauth-2-0-authentication",
+      "endpoints, comma separator, the raw Authorization key header and rate-limit headers"
+    )
+  },
+  {
+    id: "184acce9-5dd2-409b-a4ff-8c1701648bd7",
+    key: "bitbucket",
+    name: "Bitbucket Cloud",
+    category: "developer_tools",
+    description: "Repositories and pull requests on Bitbucket Cloud.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://api.bitbucket.org/2.0",
+    testEndpoint: { method: "GET", path: "/user", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/user", accountId: "uuid" },
+    oauth2: {
+      authorizationEndpoint: "https://bitbucket.org/site/oauth2/authorize",
+      tokenEndpoint: "https://bitbucket.org/site/oauth2/access_token",
+      scopes: [],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: {},
+    checked: unchecked("https://developer.atlassian.com/cloud/bitbucket/oauth-2/", "endpoints and /user")
+  },
+  {
+    id: "85392921-32cc-4037-aee0-358bc1ec9f70",
+    key: "sentry",
+    name: "Sentry",
+    category: "developer_tools",
+    description: "Issues and events of a Sentry organisation (sentry.io).",
+    auth: ["bearer"],
+    baseUrl: "https://sentry.io/api/0",
+    testEndpoint: { method: "GET", path: "/organizations/", expectStatus: 200 },
+    fields: { token: tokenField("Auth token", "https://docs.sentry.io/api/auth/", "sntrys_…") },
+    rateLimitHeaders: {
+      limit: "X-Sentry-Rate-Limit-Limit",
+      remaining: "X-Sentry-Rate-Limit-Remaining",
+      reset: "X-Sentry-Rate-Limit-Reset"
+    },
+    checked: unchecked("https://docs.sentry.io/api/auth/", "base URL, bearer token and rate-limit headers")
+  },
+  {
+    id: "443d0b53-5e35-41a3-8b5b-82fdce23931e",
+    key: "pagerduty",
+    name: "PagerDuty",
+    category: "developer_tools",
+    description: "Incidents and services of a PagerDuty account.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://api.pagerduty.com",
+    headers: { Accept: "application/vnd.pagerduty+json;version=2" },
+    testEndpoint: { method: "GET", path: "/users/me", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/users/me", accountId: "user.id" },
+    oauth2: {
+      authorizationEndpoint: "https://identity.pagerduty.com/oauth/authorize",
+      tokenEndpoint: "https://identity.pagerduty.com/oauth/token",
+      revocationEndpoint: "https://identity.pagerduty.com/oauth/revoke",
+      scopes: ["read"],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: true
+    },
+    fields: {},
+    rateLimitHeaders: retryAfterOnly,
+    checked: unchecked("https://developer.pagerduty.com/docs/oauth-functionality", "endpoints, scopes and /users/me")
+  },
+  {
+    id: "94392a72-ad1b-470a-9afe-3fecb9d3c465",
+    key: "circleci",
+    name: "CircleCI",
+    category: "developer_tools",
+    description: "Pipelines and projects on CircleCI.",
+    auth: ["api_key"],
+    baseUrl: "https://circleci.com/api/v2",
+    apiKey: { in: "header", name: "Circle-Token" },
+    testEndpoint: { method: "GET", path: "/me", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/me", accountId: "id" },
+    fields: { api_key: apiKeyField("Personal API token", "https://circleci.com/docs/managing-api-tokens/") },
+    rateLimitHeaders: retryAfterOnly,
+    checked: unchecked("https://circleci.com/docs/api/v2/", "the Circle-Token header, base URL and /me")
+  },
+  {
+    id: "b623453e-5f71-4b94-ae89-c04aa0ab68e3",
+    key: "vercel",
+    name: "Vercel",
+    category: "developer_tools",
+    description: "Projects and deployments on Vercel.",
+    auth: ["bearer"],
+    baseUrl: "https://api.vercel.com",
+    testEndpoint: { method: "GET", path: "/v2/user", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/v2/user", accountId: "user.id" },
+    fields: { token: tokenField("Access token", "https://vercel.com/docs/rest-api#creating-an-access-token") },
+    rateLimitHeaders: { limit: "X-RateLimit-Limit", remaining: "X-RateLimit-Remaining", reset: "X-RateLimit-Reset" },
+    checked: unchecked("https://vercel.com/docs/rest-api", "base URL, bearer token, /v2/user and rate-limit headers")
+  }
+]

@@ -1,0 +1,155 @@
+/** Email providers. */
+import type { Entry } from "../../Catalog.js"
+import {
+  apiKeyField,
+  basicFields,
+  googleChecked,
+  googleOAuth2,
+  googleTestingRefreshToken,
+  graphIdentity,
+  microsoftChecked,
+  microsoftOAuth2,
+  microsoftRefreshToken,
+  retryAfterOnly,
+  tokenField,
+  unchecked,
+  xRateLimit
+} from "./common.js"
+
+export const email: ReadonlyArray<Entry> = [
+  {
+    id: "48f058d5-80a8-4c73-8286-1f268415f2be",
+    key: "gmail",
+    name: "Gmail",
+    category: "email",
+    description: "Read and send Gmail messages through the Gmail API.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://gmail.googleapis.com/gmail/v1",
+    testEndpoint: { method: "GET", path: "/users/me/profile", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "https://openidconnect.googleapis.com/v1/userinfo", accountId: "sub" },
+    oauth2: googleOAuth2(["https://www.googleapis.com/auth/gmail.modify"]),
+    fields: {},
+    rateLimitHeaders: retryAfterOnly,
+    refreshToken: googleTestingRefreshToken,
+    checked: googleChecked("Gmail API")
+  },
+  {
+    id: "a1218a7e-2a32-42eb-9620-9ce40243d293",
+    key: "microsoft-outlook",
+    name: "Microsoft 365 / Outlook",
+    category: "email",
+    description: "Outlook mail of a Microsoft 365 or Outlook.com account through Microsoft Graph.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://graph.microsoft.com/v1.0",
+    testEndpoint: { method: "GET", path: "/me/mailFolders/inbox", expectStatus: 200 },
+    identity: graphIdentity,
+    oauth2: microsoftOAuth2(["https://graph.microsoft.com/Mail.ReadWrite", "https://graph.microsoft.com/Mail.Send"]),
+    fields: {},
+    rateLimitHeaders: retryAfterOnly,
+    refreshToken: microsoftRefreshToken,
+    checked: microsoftChecked("Graph mail")
+  },
+  {
+    id: "3c5d7590-4f05-4394-b558-57554d9cefca",
+    key: "zoho-mail",
+    name: "Zoho Mail",
+    category: "email",
+    description: "Zoho Mail accounts through the Zoho Mail API (US data centre; other regions use their own domains).",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://mail.zoho.com/api",
+    testEndpoint: { method: "GET", path: "/accounts", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/accounts", accountId: "data.0.accountId" },
+    oauth2: {
+      authorizationEndpoint: "https://accounts.zoho.com/oauth/v2/auth",
+      tokenEndpoint: "https://accounts.zoho.com/oauth/v2/token",
+      revocationEndpoint: "https://accounts.zoho.com/oauth/v2/token/revoke",
+      scopes: ["ZohoMail.accounts.READ", "ZohoMail.messages.ALL"],
+      scopeSeparator: ",",
+      authorizationParameters: { access_type: "offline", prompt: "consent" },
+      pkce: false
+    },
+    fields: {},
+    checked: unchecked("https://www.zoho.com/mail/help/api/using-oauth-2.html", "endpoints, scopes and comma separator")
+  },
+  {
+    id: "54f9c3a0-ef96-49d3-a68c-d0e3737496f6",
+    key: "sendgrid",
+    name: "SendGrid",
+    category: "email",
+    description: "Transactional email through Twilio SendGrid's v3 API.",
+    auth: ["bearer"],
+    baseUrl: "https://api.sendgrid.com/v3",
+    testEndpoint: { method: "GET", path: "/scopes", expectStatus: 200 },
+    fields: {
+      token: tokenField("API key", "https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys", "SG.xxxxx")
+    },
+    rateLimitHeaders: xRateLimit,
+    checked: unchecked(
+      "https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/authentication",
+      "base URL, bearer API key, test endpoint and rate-limit headers"
+    )
+  },
+  {
+    id: "0c5773fc-e55f-4646-9e9b-479a0bb05405",
+    key: "mailgun",
+    name: "Mailgun",
+    category: "email",
+    description: "Transactional email through Mailgun (US region; EU accounts use api.eu.mailgun.net).",
+    auth: ["basic"],
+    baseUrl: "https://api.mailgun.net",
+    testEndpoint: { method: "GET", path: "/v4/domains", expectStatus: 200 },
+    fields: {
+      ...basicFields(
+        "Username",
+        "API key",
+        "https://documentation.mailgun.com/docs/mailgun/api-reference/authentication",
+        "api"
+      )
+    },
+    rateLimitHeaders: retryAfterOnly,
+    checked: unchecked(
+      "https://documentation.mailgun.com/docs/mailgun/api-reference/authentication",
+      "Basic auth with username `api` and the API key as password, base URL and test endpoint"
+    )
+  },
+  {
+    id: "6169f827-f344-4591-8850-f5c2628b7f69",
+    key: "postmark",
+    name: "Postmark",
+    category: "email",
+    description: "Transactional email through a Postmark server.",
+    auth: ["api_key"],
+    baseUrl: "https://api.postmarkapp.com",
+    headers: { Accept: "application/json" },
+    apiKey: { in: "header", name: "X-Postmark-Server-Token" },
+    testEndpoint: { method: "GET", path: "/server", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/server", accountId: "ID" },
+    fields: { api_key: apiKeyField("Server API token", "https://postmarkapp.com/developer/api/overview") },
+    checked: unchecked(
+      "https://postmarkapp.com/developer/api/overview",
+      "the server token header, base URL and /server endpoint"
+    )
+  },
+  {
+    id: "27a908dd-b2f1-4cb6-ae8d-edb51c735d89",
+    key: "brevo",
+    name: "Brevo",
+    category: "email",
+    description: "Transactional and marketing email through Brevo (formerly Sendinblue).",
+    auth: ["api_key"],
+    baseUrl: "https://api.brevo.com/v3",
+    apiKey: { in: "header", name: "api-key" },
+    testEndpoint: { method: "GET", path: "/account", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/account", accountId: "email" },
+    fields: { api_key: apiKeyField("API key", "https://developers.brevo.com/docs/getting-started", "xkeysib-…") },
+    rateLimitHeaders: {
+      limit: "x-sib-ratelimit-limit",
+      remaining: "x-sib-ratelimit-remaining",
+      reset: "x-sib-ratelimit-reset"
+    },
+    checked: unchecked(
+      "https://developers.brevo.com/docs/getting-started",
+      "the api-key header, base URL, /account endpoint and rate-limit headers"
+    )
+  }
+]

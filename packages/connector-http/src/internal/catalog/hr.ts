@@ -1,0 +1,166 @@
+/** HR systems. */
+import type { Entry } from "../../Catalog.js"
+import { baseUrlField, basicFields, clientFields, retryAfterOnly, tokenField, unchecked } from "./common.js"
+
+export const hr: ReadonlyArray<Entry> = [
+  {
+    id: "93fc4a7d-9f02-449c-a244-9adcc778f0be",
+    key: "bamboohr",
+    name: "BambooHR",
+    category: "hr",
+    description: "Employees of a BambooHR company (API key as the Basic username, any password).",
+    auth: ["basic"],
+    testEndpoint: { method: "GET", path: "/v1/meta/fields", expectStatus: 200 },
+    headers: { Accept: "application/json" },
+    fields: {
+      base_url: baseUrlField(
+        "https://api.bamboohr.com/api/gateway.php/ followed by your company subdomain.",
+        "https://api.bamboohr.com/api/gateway.php/acme",
+        "^https://api\\.bamboohr\\.com/api/gateway\\.php/[A-Za-z0-9-]+$"
+      ),
+      ...basicFields(
+        "API key",
+        "Password (any value, e.g. x)",
+        "https://documentation.bamboohr.com/docs/getting-started"
+      )
+    },
+    checked: unchecked(
+      "https://documentation.bamboohr.com/docs/getting-started",
+      "the gateway URL with company subdomain and API key as Basic username"
+    )
+  },
+  {
+    id: "df02c66b-c5b6-4a17-9b40-8e45fc0c6a86",
+    key: "personio",
+    name: "Personio",
+    category: "hr",
+    description: "Employees and absences of a Personio company (client id and secret).",
+    auth: ["oauth2_client_credentials"],
+    baseUrl: "https://api.personio.de",
+    testEndpoint: { method: "GET", path: "/v2/persons?limit=1", expectStatus: 200 },
+    oauth2: {
+      tokenEndpoint: "https://api.personio.de/v2/auth/token",
+      scopes: [],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: clientFields("https://developer.personio.de/docs/getting-started-with-the-personio-api"),
+    rateLimitHeaders: retryAfterOnly,
+    checked: unchecked("https://developer.personio.de/reference/auth", "the v2 token endpoint and /v2/persons")
+  },
+  {
+    id: "ba4f0c09-0620-4ea4-9a36-6407cde789c7",
+    key: "hibob",
+    name: "HiBob",
+    category: "hr",
+    description: "People data of a HiBob company through a service user.",
+    auth: ["basic"],
+    baseUrl: "https://api.hibob.com/v1",
+    testEndpoint: { method: "GET", path: "/company/named-lists", expectStatus: 200 },
+    fields: basicFields("Service user ID", "Service user token", "https://apidocs.hibob.com/docs/api-service-users"),
+    checked: unchecked(
+      "https://apidocs.hibob.com/docs/api-service-users",
+      "Basic auth with service user id and token, base URL and test path"
+    )
+  },
+  {
+    id: "907070c1-89e5-4a85-9a6f-9f7b2642fafb",
+    key: "gusto",
+    name: "Gusto",
+    category: "hr",
+    description: "Payroll and employees of a Gusto company.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://api.gusto.com",
+    testEndpoint: { method: "GET", path: "/v1/me", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/v1/me", accountId: "uuid" },
+    oauth2: {
+      authorizationEndpoint: "https://api.gusto.com/oauth/authorize",
+      tokenEndpoint: "https://api.gusto.com/oauth/token",
+      revocationEndpoint: "https://api.gusto.com/oauth/revoke",
+      scopes: [],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: {},
+    checked: unchecked("https://docs.gusto.com/app-integrations/docs/authentication", "endpoints and /v1/me")
+  },
+  {
+    id: "7cf264e7-2a5f-4bb2-8d8d-e3e57ee59dd5",
+    key: "deel",
+    name: "Deel",
+    category: "hr",
+    description: "Contracts and people in Deel with an API token.",
+    auth: ["bearer"],
+    baseUrl: "https://api.letsdeel.com/rest/v2",
+    testEndpoint: { method: "GET", path: "/people?limit=1", expectStatus: 200 },
+    fields: { token: tokenField("API token", "https://developer.deel.com/docs/api-tokens-1") },
+    checked: unchecked("https://developer.deel.com/docs", "base URL, bearer token and test path")
+  },
+  {
+    id: "f8dff4e0-f94a-4c32-b570-7c5ef246ee5e",
+    key: "rippling",
+    name: "Rippling",
+    category: "hr",
+    description: "Employees of a Rippling company with an API token.",
+    auth: ["bearer"],
+    baseUrl: "https://api.rippling.com/platform/api",
+    testEndpoint: { method: "GET", path: "/me", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/me", accountId: "id" },
+    fields: { token: tokenField("API token", "https://developer.rippling.com/documentation") },
+    checked: unchecked("https://developer.rippling.com/documentation", "base URL, bearer token and /me")
+  },
+  {
+    id: "fd86e623-35d4-4eb7-8432-2d03ec0b74a1",
+    key: "factorial",
+    name: "Factorial",
+    category: "hr",
+    description: "Employees of a Factorial company.",
+    auth: ["oauth2_authorization_code", "api_key"],
+    baseUrl: "https://api.factorialhr.com",
+    apiKey: { in: "header", name: "x-api-key" },
+    testEndpoint: { method: "GET", path: "/api/2024-10-01/resources/employees/employees", expectStatus: 200 },
+    oauth2: {
+      authorizationEndpoint: "https://api.factorialhr.com/oauth/authorize",
+      tokenEndpoint: "https://api.factorialhr.com/oauth/token",
+      scopes: ["read", "write"],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: {
+      api_key: {
+        title: "API key",
+        description: "A company API key from Factorial's settings.",
+        docs: "https://apidoc.factorialhr.com/docs/authentication",
+        secret: true
+      }
+    },
+    checked: unchecked(
+      "https://apidoc.factorialhr.com/docs/authentication",
+      "endpoints, API version path and the x-api-key header"
+    )
+  },
+  {
+    id: "fbd27ff3-914d-4bba-ac81-eb5872df318c",
+    key: "greenhouse",
+    name: "Greenhouse Harvest",
+    category: "hr",
+    description:
+      "Candidates and jobs in Greenhouse through the Harvest API (API key as the Basic username, empty password).",
+    auth: ["basic"],
+    baseUrl: "https://harvest.greenhouse.io/v1",
+    testEndpoint: { method: "GET", path: "/users?per_page=1", expectStatus: 200 },
+    fields: basicFields(
+      "Harvest API key",
+      "Password (leave empty)",
+      "https://developers.greenhouse.io/harvest.html#authentication"
+    ),
+    rateLimitHeaders: { limit: "X-RateLimit-Limit", remaining: "X-RateLimit-Remaining", retryAfter: "Retry-After" },
+    checked: unchecked(
+      "https://developers.greenhouse.io/harvest.html",
+      "Basic auth with the key as username, base URL and rate-limit headers"
+    )
+  }
+]

@@ -1,0 +1,202 @@
+/** Messaging platforms. */
+import type { Entry } from "../../Catalog.js"
+import {
+  basicFields,
+  checked,
+  graphIdentity,
+  microsoftChecked,
+  microsoftOAuth2,
+  microsoftRefreshToken,
+  retryAfterOnly,
+  tokenField,
+  unchecked,
+  xRateLimit
+} from "./common.js"
+
+export const messaging: ReadonlyArray<Entry> = [
+  {
+    id: "c2f00030-8074-46f7-baee-f167873fac48",
+    key: "twilio",
+    name: "Twilio",
+    category: "messaging",
+    description:
+      "SMS and messaging through Twilio's REST API (account SID and auth token, or an API key SID and secret).",
+    auth: ["basic"],
+    baseUrl: "https://api.twilio.com",
+    testEndpoint: { method: "GET", path: "/2010-04-01/Accounts/{username}.json", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/2010-04-01/Accounts/{username}.json", accountId: "sid" },
+    fields: basicFields(
+      "Account SID",
+      "Auth token",
+      "https://www.twilio.com/docs/iam/credentials/api",
+      "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    ),
+    smsPath: "/2010-04-01/Accounts/{username}/Messages.json",
+    checked: unchecked(
+      "https://www.twilio.com/docs/usage/api",
+      "Basic auth with the account SID, the 2010-04-01 account and Messages paths"
+    )
+  },
+  {
+    id: "8364e5d6-daa1-45be-863a-a1a758d110f0",
+    key: "slack",
+    name: "Slack",
+    category: "messaging",
+    description: "Post and read messages in a Slack workspace with a bot token from an installed app.",
+    auth: ["oauth2_authorization_code", "bearer"],
+    baseUrl: "https://slack.com/api",
+    testEndpoint: { method: "POST", path: "/auth.test", expectStatus: 200 },
+    identity: { method: "POST", endpoint: "/auth.test", accountId: "team_id" },
+    oauth2: {
+      authorizationEndpoint: "https://slack.com/oauth/v2/authorize",
+      tokenEndpoint: "https://slack.com/api/oauth.v2.access",
+      revocationEndpoint: "https://slack.com/api/auth.revoke",
+      scopes: ["chat:write", "channels:read"],
+      scopeSeparator: ",",
+      authorizationParameters: {},
+      pkce: false
+    },
+    fields: { token: tokenField("Bot token", "https://api.slack.com/authentication/token-types", "xoxb-…") },
+    rateLimitHeaders: retryAfterOnly,
+    checked: checked(
+      "https://api.slack.com/authentication/oauth-v2",
+      "v2 authorize and oauth.v2.access endpoints (from a page quoting Slack's docs); scopes, comma separator, auth.test and auth.revoke NOT checked"
+    )
+  },
+  {
+    id: "bfc6cfd3-c050-43c9-aec4-00dc1619e5e9",
+    key: "microsoft-teams",
+    name: "Microsoft Teams",
+    category: "messaging",
+    description: "Teams chats and channel messages through Microsoft Graph.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://graph.microsoft.com/v1.0",
+    testEndpoint: { method: "GET", path: "/me/joinedTeams", expectStatus: 200 },
+    identity: graphIdentity,
+    oauth2: microsoftOAuth2([
+      "https://graph.microsoft.com/Team.ReadBasic.All",
+      "https://graph.microsoft.com/ChannelMessage.Send"
+    ]),
+    fields: {},
+    rateLimitHeaders: retryAfterOnly,
+    refreshToken: microsoftRefreshToken,
+    checked: microsoftChecked("Graph Teams")
+  },
+  {
+    id: "3135d06f-af42-4ddb-8be7-86713198d7a4",
+    key: "telegram",
+    name: "Telegram Bot API",
+    category: "messaging",
+    description:
+      "Send messages as a Telegram bot. The bot token goes in the URL path, which the HTTP driver does not offer yet.",
+    auth: ["token_in_path"],
+    baseUrl: "https://api.telegram.org",
+    testEndpoint: { method: "GET", path: "/bot{token}/getMe", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/bot{token}/getMe", accountId: "result.id" },
+    fields: {
+      token: tokenField("Bot token", "https://core.telegram.org/bots/api#authorizing-your-bot", "123456:ABC-DEF…")
+    },
+    checked: unchecked("https://core.telegram.org/bots/api", "the /bot<token>/METHOD URL form and getMe")
+  },
+  {
+    id: "5f5d1d77-1483-45ec-9c01-066bd5dc1c2c",
+    key: "whatsapp-cloud",
+    name: "WhatsApp Cloud API",
+    category: "messaging",
+    description: "Send WhatsApp messages through Meta's Cloud API with a system-user access token.",
+    auth: ["bearer"],
+    baseUrl: "https://graph.facebook.com/v21.0",
+    testEndpoint: { method: "GET", path: "/me", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/me", accountId: "id" },
+    fields: {
+      token: tokenField(
+        "System user access token",
+        "https://developers.facebook.com/docs/whatsapp/cloud-api/get-started"
+      ),
+      phone_number_id: {
+        title: "Phone number ID",
+        description: "The WhatsApp Business phone number id messages are sent from.",
+        example: "106540352242922",
+        pattern: "^[0-9]+$",
+        secret: false
+      }
+    },
+    checked: unchecked(
+      "https://developers.facebook.com/docs/whatsapp/cloud-api",
+      "Graph API version, bearer token and /me"
+    )
+  },
+  {
+    id: "ffec187c-6aaa-488b-9f23-2d882c1b412a",
+    key: "discord",
+    name: "Discord",
+    category: "messaging",
+    description: "A Discord user's identity and guilds through Discord OAuth2.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://discord.com/api/v10",
+    testEndpoint: { method: "GET", path: "/users/@me", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/users/@me", accountId: "id" },
+    oauth2: {
+      authorizationEndpoint: "https://discord.com/oauth2/authorize",
+      tokenEndpoint: "https://discord.com/api/oauth2/token",
+      revocationEndpoint: "https://discord.com/api/oauth2/token/revoke",
+      scopes: ["identify", "guilds"],
+      scopeSeparator: " ",
+      authorizationParameters: { prompt: "consent" },
+      pkce: true
+    },
+    fields: {},
+    rateLimitHeaders: {
+      limit: "X-RateLimit-Limit",
+      remaining: "X-RateLimit-Remaining",
+      reset: "X-RateLimit-Reset",
+      retryAfter: "Retry-After"
+    },
+    checked: unchecked("https://discord.com/developers/docs/topics/oauth2", "endpoints, scopes and rate-limit headers")
+  },
+  {
+    id: "682ca9c9-d17e-4aed-b593-55e312640e30",
+    key: "vonage",
+    name: "Vonage",
+    category: "messaging",
+    description: "SMS and messages through the Vonage Messages API (API key and secret).",
+    auth: ["basic"],
+    baseUrl: "https://api.nexmo.com",
+    testEndpoint: { method: "GET", path: "/v2/applications", expectStatus: 200 },
+    fields: basicFields(
+      "API key",
+      "API secret",
+      "https://developer.vonage.com/en/getting-started/concepts/authentication"
+    ),
+    checked: unchecked(
+      "https://developer.vonage.com/en/getting-started/concepts/authentication",
+      "Basic auth with key and secret, base URL and test path"
+    )
+  },
+  {
+    id: "473949e5-d8f9-4440-a2f1-cc2e8b2674a4",
+    key: "zoom",
+    name: "Zoom",
+    category: "messaging",
+    description: "Meetings and chat of a Zoom user through the Zoom API.",
+    auth: ["oauth2_authorization_code"],
+    baseUrl: "https://api.zoom.us/v2",
+    testEndpoint: { method: "GET", path: "/users/me", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/users/me", accountId: "id" },
+    oauth2: {
+      authorizationEndpoint: "https://zoom.us/oauth/authorize",
+      tokenEndpoint: "https://zoom.us/oauth/token",
+      revocationEndpoint: "https://zoom.us/oauth/revoke",
+      scopes: [],
+      scopeSeparator: " ",
+      authorizationParameters: {},
+      pkce: true
+    },
+    fields: {},
+    rateLimitHeaders: { ...xRateLimit, retryAfter: "Retry-After" },
+    checked: unchecked(
+      "https://developers.zoom.us/docs/integrations/oauth/",
+      "endpoints (scopes are set on the app) and /users/me"
+    )
+  }
+]

@@ -1,0 +1,134 @@
+/** OCR and vision services. */
+import type { Entry } from "../../Catalog.js"
+import { apiKeyField, baseUrlField, googleOAuth2, unchecked } from "./common.js"
+
+const awsFields = {
+  access_key_id: {
+    title: "Access key ID",
+    description: "The IAM access key id.",
+    example: "AKIA…",
+    pattern: "^(AKIA|ASIA)[A-Z0-9]{16}$",
+    docs: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
+    secret: false
+  },
+  secret_access_key: {
+    title: "Secret access key",
+    description: "The IAM secret access key.",
+    docs: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
+    secret: true
+  },
+  session_token: {
+    title: "Session token",
+    description: "The session token of temporary credentials (optional).",
+    docs: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_use-resources.html",
+    secret: true
+  }
+}
+
+export const ocrVision: ReadonlyArray<Entry> = [
+  {
+    id: "be99f961-bd51-44e4-b6d4-021f283b0183",
+    key: "aws-textract",
+    name: "AWS Textract",
+    category: "ocr_vision",
+    description: "Text and form extraction from documents with Amazon Textract (Signature V4, JSON 1.1 protocol).",
+    auth: ["aws_sigv4"],
+    baseUrl: "https://textract.us-east-1.amazonaws.com",
+    testEndpoint: { method: "POST", path: "/", expectStatus: 200 },
+    identity: {
+      method: "POST",
+      endpoint: "https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15",
+      accountId: "GetCallerIdentityResponse.GetCallerIdentityResult.Account"
+    },
+    fields: awsFields,
+    checked: unchecked(
+      "https://docs.aws.amazon.com/textract/latest/dg/API_Reference.html",
+      "regional endpoint and STS GetCallerIdentity as the who-am-I"
+    )
+  },
+  {
+    id: "509a24c9-e92f-4a72-8aad-044e15d8b446",
+    key: "google-cloud-vision",
+    name: "Google Cloud Vision",
+    category: "ocr_vision",
+    description: "Image labelling and OCR with the Cloud Vision API.",
+    auth: ["api_key", "oauth2_authorization_code"],
+    baseUrl: "https://vision.googleapis.com/v1",
+    apiKey: { in: "query", name: "key" },
+    testEndpoint: { method: "POST", path: "/images:annotate", expectStatus: 400 },
+    oauth2: googleOAuth2(["https://www.googleapis.com/auth/cloud-vision"]),
+    fields: {
+      api_key: apiKeyField(
+        "API key",
+        "https://cloud.google.com/docs/authentication/api-keys",
+        "AIza…",
+        "^AIza[0-9A-Za-z_-]{35}$"
+      )
+    },
+    checked: unchecked(
+      "https://cloud.google.com/vision/docs/reference/rest",
+      "base URL, the `key` query parameter and the test request (an empty annotate answers 400 when the key is valid)"
+    )
+  },
+  {
+    id: "44e5858b-034f-4ca7-ad2f-2b21b4b32e52",
+    key: "azure-ai-vision",
+    name: "Azure AI Vision",
+    category: "ocr_vision",
+    description: "Image analysis and OCR (Read) with an Azure AI Vision resource.",
+    auth: ["api_key"],
+    apiKey: { in: "header", name: "Ocp-Apim-Subscription-Key" },
+    testEndpoint: { method: "GET", path: "/computervision/models?api-version=2024-02-01", expectStatus: 200 },
+    fields: {
+      base_url: baseUrlField(
+        "The resource's endpoint from the Azure portal.",
+        "https://my-vision.cognitiveservices.azure.com",
+        "^https://[a-z0-9-]+\\.cognitiveservices\\.azure\\.com/?$"
+      ),
+      api_key: apiKeyField("Resource key", "https://learn.microsoft.com/en-us/azure/ai-services/computer-vision/")
+    },
+    rateLimitHeaders: { retryAfter: "Retry-After" },
+    checked: unchecked(
+      "https://learn.microsoft.com/en-us/azure/ai-services/computer-vision/",
+      "the Ocp-Apim-Subscription-Key header, endpoint shape and test path"
+    )
+  },
+  {
+    id: "393f8007-7fa8-421c-8472-dede5fe77f03",
+    key: "azure-document-intelligence",
+    name: "Azure AI Document Intelligence",
+    category: "ocr_vision",
+    description: "Form and document extraction with an Azure AI Document Intelligence resource.",
+    auth: ["api_key"],
+    apiKey: { in: "header", name: "Ocp-Apim-Subscription-Key" },
+    testEndpoint: {
+      method: "GET",
+      path: "/documentintelligence/documentModels?api-version=2024-11-30",
+      expectStatus: 200
+    },
+    fields: {
+      base_url: baseUrlField(
+        "The resource's endpoint from the Azure portal.",
+        "https://my-docs.cognitiveservices.azure.com"
+      ),
+      api_key: apiKeyField("Resource key", "https://learn.microsoft.com/en-us/azure/ai-services/document-intelligence/")
+    },
+    checked: unchecked(
+      "https://learn.microsoft.com/en-us/azure/ai-services/document-intelligence/",
+      "the key header, endpoint shape, API version and test path"
+    )
+  },
+  {
+    id: "2721ed51-5e35-43d9-941f-1475ec7548c1",
+    key: "ocr-space",
+    name: "OCR.space",
+    category: "ocr_vision",
+    description: "OCR of images and PDFs with the OCR.space API.",
+    auth: ["api_key"],
+    baseUrl: "https://api.ocr.space",
+    apiKey: { in: "header", name: "apikey" },
+    testEndpoint: { method: "POST", path: "/parse/image", expectStatus: 200 },
+    fields: { api_key: apiKeyField("API key", "https://ocr.space/ocrapi") },
+    checked: unchecked("https://ocr.space/ocrapi", "base URL, the apikey header and the parse endpoint")
+  }
+]
