@@ -20,7 +20,8 @@ export type ReconnectAction = typeof ReconnectAction.Type
  * Why a connection needs a person, as a code to branch on (`reason` says it in words):
  * the credentials were rejected, the token expired or was revoked, there is no credential, it
  * expired, it cannot be opened, the authorization server refused the refresh token, or refused it
- * after an earlier refresh was interrupted (that refresh may have spent the token).
+ * after an earlier refresh was interrupted (that refresh may have spent the token), or a reconnect
+ * signed in as a different account than the one the instance reaches.
  *
  * @since 0.1.0
  */
@@ -32,7 +33,8 @@ export const ReconnectCode = Schema.Literal(
   "credential_expired",
   "credential_unreadable",
   "refresh_refused",
-  "refresh_interrupted"
+  "refresh_interrupted",
+  "different_account"
 )
 /** @since 0.1.0 */
 export type ReconnectCode = typeof ReconnectCode.Type

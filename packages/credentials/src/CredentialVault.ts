@@ -318,9 +318,13 @@ export const layer: Layer.Layer<
             })
         })
         const secret = Redacted.make<Readonly<Record<string, unknown>>>(encoded)
+        // An OAuth2 token set that does not say who signed in (stored by hand) names an unknown
+        // account: never the base URL alone, which every account of the provider shares.
         const accountFingerprint = yield* fingerprint.account(descriptor, {
           configuration: instance.configuration,
-          credentials: secret
+          credentials: instance.authType.startsWith("oauth2_")
+            ? Redacted.make({ [Fingerprint.accountIdentityField]: null, ...encoded })
+            : secret
         })
         const masked = Mask.mask(descriptor, secret)
         const id = yield* Ids.make(Ids.CredentialId)

@@ -73,11 +73,22 @@ const canonicalValue = (field: string, value: unknown): unknown => {
 }
 
 /**
+ * The credential field that states who signed in (an OAuth2 token set's account: issuer and
+ * subject, or token endpoint and client id). A descriptor that lists it among its `accountFields`
+ * is fingerprinted by it alone whenever the credentials hold it, so that two accounts at one base
+ * URL differ; `null` states that the account is unknown, and an unknown account never clashes.
+ *
+ * @since 0.1.0
+ */
+export const accountIdentityField = "account_identity"
+
+/**
  * The canonical text that is fingerprinted: the connector id and the account fields in name order,
  * each value trimmed and NFKC-normalised, numbers and booleans as strings (`5432` = `"5432"`), host
  * fields (`…host`, `…domain`, `…server`) lower-cased without a trailing dot, e-mail fields
  * lower-cased. Credential values win over configuration values of the same name. Null when no
- * account field has a value.
+ * account field has a value. Credentials holding {@link accountIdentityField} (when the descriptor
+ * lists it) are identified by that value alone, or by nothing when it is null.
  *
  * @since 0.1.0
  */
@@ -88,6 +99,14 @@ export const canonical = (
     readonly credentials: Readonly<Record<string, unknown>>
   }
 ): string | null => {
+  if (
+    descriptor.accountFields.includes(accountIdentityField) &&
+    Object.hasOwn(values.credentials, accountIdentityField)
+  ) {
+    const identity = canonicalValue(accountIdentityField, values.credentials[accountIdentityField])
+    if (identity === null || identity === "") return null
+    return JSON.stringify(["patchbay.account.v1", descriptor.id, [[accountIdentityField, identity]]])
+  }
   const fields = [...new Set(descriptor.accountFields)].sort()
   const entries = fields.map((field) => {
     const raw = Object.hasOwn(values.credentials, field) ? values.credentials[field] : values.configuration[field]

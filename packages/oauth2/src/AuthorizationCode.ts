@@ -8,18 +8,20 @@
  * @since 0.1.0
  */
 import {
+  ActivityError,
   Actor,
   AuditLog,
   type ConnectorInstance,
   ConnectorInstances,
   type Credential,
+  CredentialRepository,
   CredentialScope,
   DomainError,
   InputBounds,
   PendingAuthorizationRepository,
   Transactions
 } from "@patchbay/core"
-import { CredentialVault } from "@patchbay/credentials"
+import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Envelope } from "@patchbay/crypto"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -28,7 +30,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as oauth from "oauth4webapi"
-import { AuthorizationServer, type TokenFailure } from "./AuthorizationServer.js"
+import { AuthorizationServer, identityText, type TokenFailure } from "./AuthorizationServer.js"
 import { checkWrite, now, requireAuthType, scopeFor } from "./internal/connect.js"
 import { stateHash } from "./internal/hash.js"
 import { ownerOf } from "./internal/owner.js"
@@ -97,6 +99,7 @@ export type CompleteError =
   | AuthorizationDenied
   | DomainError.CredentialCorrupted
   | CredentialVault.CreateError
+  | ActivityError.ReconnectRequired
   | TokenFailure
 
 /**
@@ -149,6 +152,7 @@ export type Requirements =
   | AuditLog.AuditLog
   | Transactions.Transactions
   | CredentialVault.CredentialVault
+  | CredentialRepository.CredentialRepository
   | ConnectorInstances.ConnectorInstances
 
 const decodeStart = Schema.decodeUnknown(StartAuthorization, { errors: "all", onExcessProperty: "error" })
@@ -177,6 +181,7 @@ export const make = (options: Options = {}): Effect.Effect<AuthorizationCode, ne
     const audit = yield* AuditLog.AuditLog
     const transactions = yield* Transactions.Transactions
     const vault = yield* CredentialVault.CredentialVault
+    const repository = yield* CredentialRepository.CredentialRepository
     const instances = yield* ConnectorInstances.ConnectorInstances
     const pendingTtlMillis = Duration.toMillis(Duration.decode(options.pendingTtl ?? "10 minutes"))
 
@@ -310,7 +315,27 @@ export const make = (options: Options = {}): Effect.Effect<AuthorizationCode, ne
           )
           const verifier = Redacted.make(decoder.decode(Redacted.value(plaintext)))
           const response = yield* servers.authorizationCode(endpoint, params, authorization.redirectUri, verifier)
-          const tokens = nextTokenSet(response, undefined, yield* Clock.currentTimeMillis)
+          const identity = yield* servers.accountIdentity(endpoint, response)
+          const accountIdentity = Option.match(identity, { onNone: () => null, onSome: identityText })
+          // A reconnect must sign in as the account the instance reaches in this scope.
+          const previous = yield* repository.newestValid(instance.orgId, instance.id, [authorization.scope], yield* now)
+          if (Option.isSome(previous) && accountIdentity !== null) {
+            const before = yield* CredentialResolver.open(envelope, previous.value).pipe(
+              Effect.map((resolved): unknown => Redacted.value(resolved.secrets).account_identity),
+              Effect.orElseSucceed(() => undefined)
+            )
+            if (typeof before === "string" && before !== accountIdentity) {
+              return yield* new ActivityError.ReconnectRequired({
+                instanceId: instance.id,
+                instanceName: instance.instanceName,
+                connector: instance.connectorKey,
+                reason: "the sign-in was as a different account than the one this connection reaches",
+                code: "different_account",
+                action: "reconnect"
+              })
+            }
+          }
+          const tokens = nextTokenSet(response, undefined, yield* Clock.currentTimeMillis, { accountIdentity })
           const metadata = yield* vault.create({
             instanceId: instance.id,
             scope: authorization.scope,

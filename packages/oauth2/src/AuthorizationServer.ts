@@ -13,6 +13,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as oauth from "oauth4webapi"
 import { pinnedFetch } from "./internal/pinnedFetch.js"
@@ -116,6 +117,15 @@ export interface AuthorizationServerShape {
     endpoint: Endpoint,
     scopes: ReadonlyArray<string>
   ) => Effect.Effect<oauth.TokenEndpointResponse, TokenFailure>
+  /**
+   * Who signed in, from a code exchange's response: the validated id token's issuer and subject,
+   * else the userinfo endpoint's subject (under the server's issuer); `None` when the server offers
+   * neither.
+   */
+  readonly accountIdentity: (
+    endpoint: Endpoint,
+    response: oauth.TokenEndpointResponse
+  ) => Effect.Effect<Option.Option<AccountIdentity>, TokenFailure>
   /** The authorization response's parameters, checked (state, iss, error). */
   readonly validateCallback: (
     endpoint: Endpoint,
@@ -123,6 +133,33 @@ export interface AuthorizationServerShape {
     state: string
   ) => Effect.Effect<URLSearchParams, unknown>
 }
+
+/**
+ * An account at an authorization server: the issuer and the subject it names the account by.
+ *
+ * @since 0.1.0
+ */
+export interface AccountIdentity {
+  readonly issuer: string
+  readonly subject: string
+}
+
+/**
+ * The stored form of an account identity (the token set's `account_identity`): canonical JSON of
+ * its parts, so that no separator inside an issuer or subject can make two accounts agree.
+ *
+ * @since 0.1.0
+ */
+export const identityText = (identity: AccountIdentity): string =>
+  JSON.stringify(["oidc", identity.issuer, identity.subject])
+
+/**
+ * The identity of a client-credentials token: the client id at its token endpoint.
+ *
+ * @since 0.1.0
+ */
+export const clientIdentityText = (tokenEndpoint: string, clientId: string): string =>
+  JSON.stringify(["client", tokenEndpoint, clientId])
 
 /**
  * @since 0.1.0
@@ -311,6 +348,27 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
       (response) => oauth.processClientCredentialsResponse(endpoint.server, endpoint.client, response)
     )
 
+  const accountIdentity = (
+    endpoint: Endpoint,
+    response: oauth.TokenEndpointResponse
+  ): Effect.Effect<Option.Option<AccountIdentity>, TokenFailure> => {
+    const claims = oauth.getValidatedIdTokenClaims(response)
+    if (claims !== undefined) return Effect.succeedSome({ issuer: claims.iss, subject: claims.sub })
+    const userinfo = endpoint.server.userinfo_endpoint
+    if (userinfo === undefined) return Effect.succeedNone
+    return exchange(
+      userinfo,
+      async (signal) =>
+        oauth.processUserInfoResponse(
+          endpoint.server,
+          endpoint.client,
+          oauth.skipSubjectCheck,
+          await oauth.userInfoRequest(endpoint.server, endpoint.client, response.access_token, requestOptions(signal))
+        ),
+      endpoint.scrubber
+    ).pipe(Effect.map((info) => Option.some({ issuer: endpoint.server.issuer, subject: info.sub })))
+  }
+
   /** The authorization response's parameters, checked (state, iss, error). */
   const validateCallback = (endpoint: Endpoint, callback: URL, state: string) =>
     Effect.try({
@@ -318,7 +376,15 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
       catch: (error) => error
     })
 
-  return AuthorizationServer.of({ server, endpoint, authorizationCode, refresh, clientCredentials, validateCallback })
+  return AuthorizationServer.of({
+    server,
+    endpoint,
+    authorizationCode,
+    refresh,
+    clientCredentials,
+    accountIdentity,
+    validateCallback
+  })
 }
 
 /**

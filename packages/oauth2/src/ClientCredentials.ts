@@ -10,7 +10,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { AuthorizationServer, type TokenFailure } from "./AuthorizationServer.js"
+import { AuthorizationServer, clientIdentityText, type TokenFailure } from "./AuthorizationServer.js"
 import { checkWrite, requireAuthType, scopeFor } from "./internal/connect.js"
 import { nextTokenSet } from "./internal/tokenResponse.js"
 import { OAuth2Clients } from "./OAuth2Clients.js"
@@ -100,7 +100,8 @@ export const make: Effect.Effect<ClientCredentials, never, Requirements> = Effec
     const tokens = nextTokenSet(response, undefined, yield* Clock.currentTimeMillis, {
       // The client is stored with the token set only when it is the instance's own.
       clientId: request.clientId,
-      clientSecret: request.clientSecret === undefined ? undefined : Redacted.value(request.clientSecret)
+      clientSecret: request.clientSecret === undefined ? undefined : Redacted.value(request.clientSecret),
+      accountIdentity: clientIdentityText(endpoint.target, clientId)
     })
     const metadata = yield* vault.create({
       instanceId: instance.id,

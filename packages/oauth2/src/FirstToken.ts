@@ -22,7 +22,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import { AuthorizationServer } from "./AuthorizationServer.js"
+import { AuthorizationServer, clientIdentityText } from "./AuthorizationServer.js"
 import { now } from "./internal/connect.js"
 import { refreshKey } from "./internal/refreshKey.js"
 import * as SingleFlight from "./internal/singleFlight.js"
@@ -78,7 +78,9 @@ export const make: Effect.Effect<Obtain, never, Requirements | Scope.Scope> = Ef
       const { clientId, clientSecret, scopes } = registration.value
       const endpoint = yield* servers.endpoint(registration.value, instance.connectorKey, { clientId, clientSecret })
       const response = yield* servers.clientCredentials(endpoint, scopes)
-      const tokens = nextTokenSet(response, undefined, yield* Clock.currentTimeMillis)
+      const tokens = nextTokenSet(response, undefined, yield* Clock.currentTimeMillis, {
+        accountIdentity: clientIdentityText(endpoint.target, clientId)
+      })
       const metadata = yield* vault
         .create({
           instanceId: instance.id,
@@ -98,7 +100,13 @@ export const make: Effect.Effect<Obtain, never, Requirements | Scope.Scope> = Ef
             InstanceNotFound: Effect.die,
             ConnectorNotFound: Effect.die,
             ScopeForbidden: Effect.die,
-            DuplicateAccount: Effect.die
+            // Another instance of this connector already reaches the registration's client: the
+            // host's client is one account, and this instance needs a client of its own.
+            DuplicateAccount: (error) =>
+              new DomainError.InvalidConfiguration({
+                connector: instance.connectorKey,
+                detail: `instance ${error.existingInstanceId} already connects with this OAuth2 client; connect this one with a client of its own`
+              })
           })
         )
       const record = yield* repository.get(instance.orgId, metadata.id)

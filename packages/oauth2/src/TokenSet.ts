@@ -3,6 +3,8 @@
  * `@patchbay/connector-http`'s `OAuth2Credentials` (encoded form). `expires_at` is the access
  * token's expiry in seconds since the epoch; `client_id` and `client_secret`, when present, are the
  * client the token set belongs to (client credentials) and are carried into every new version.
+ * `account_identity` says who signed in (null: unknown) and `refresh_token_expires_at` (seconds
+ * since the epoch) when the refresh token dies; both are carried into every new version.
  *
  * @since 0.1.0
  */
@@ -21,7 +23,9 @@ export const TokenSet = Schema.Struct({
   scope: Schema.optional(Schema.String),
   id_token: Schema.optional(Schema.String),
   client_id: Schema.optional(Schema.String),
-  client_secret: Schema.optional(Schema.String)
+  client_secret: Schema.optional(Schema.String),
+  account_identity: Schema.optional(Schema.NullOr(Schema.String)),
+  refresh_token_expires_at: Schema.optional(Schema.Number)
 })
 /** @since 0.1.0 */
 export type TokenSet = typeof TokenSet.Type
@@ -63,6 +67,9 @@ export const labels = (grant: Grant, tokens: TokenSet): Record<string, unknown> 
   return {
     oauth2_grant: grant,
     access_token_expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
-    ...(tokens.scope === undefined ? {} : { oauth2_scope: tokens.scope })
+    ...(tokens.scope === undefined ? {} : { oauth2_scope: tokens.scope }),
+    ...(tokens.refresh_token_expires_at === undefined
+      ? {}
+      : { refresh_token_expires_at: new Date(tokens.refresh_token_expires_at * 1000).toISOString() })
   }
 }

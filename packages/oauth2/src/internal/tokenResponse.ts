@@ -3,19 +3,29 @@ import type * as TokenSet from "../TokenSet.js"
 
 /**
  * The token set to store after a token response: a missing refresh token, scope or id token keeps
- * the previous one; `client` (an instance's own client) is stored with it.
+ * the previous one; `client` (an instance's own client) is stored with it. The account identity
+ * is `client.accountIdentity` when given, else the previous one. The refresh token's deadline is
+ * the response's `refresh_token_expires_in`, else the previous deadline while the refresh token is
+ * the previous one.
  */
 export const nextTokenSet = (
   response: oauth.TokenEndpointResponse,
   previous: Readonly<Record<string, unknown>> | undefined,
   nowMillis: number,
-  client: { readonly clientId?: string | undefined; readonly clientSecret?: string | undefined } = {}
+  client: {
+    readonly clientId?: string | undefined
+    readonly clientSecret?: string | undefined
+    readonly accountIdentity?: string | null | undefined
+  } = {}
 ): TokenSet.TokenSet => {
   const keep = (name: string) => {
     const value = previous?.[name]
     return typeof value === "string" ? value : undefined
   }
-  const set: Record<string, string | number> = { access_token: response.access_token, token_type: response.token_type }
+  const set: Record<string, string | number | null> = {
+    access_token: response.access_token,
+    token_type: response.token_type
+  }
   const refreshToken = response.refresh_token ?? keep("refresh_token")
   if (refreshToken !== undefined) set.refresh_token = refreshToken
   if (typeof response.expires_in === "number") set.expires_at = Math.floor(nowMillis / 1000) + response.expires_in
@@ -27,5 +37,13 @@ export const nextTokenSet = (
   if (clientId !== undefined) set.client_id = clientId
   const clientSecret = client.clientSecret ?? keep("client_secret")
   if (clientSecret !== undefined) set.client_secret = clientSecret
+  const identity = client.accountIdentity !== undefined ? client.accountIdentity : previous?.account_identity
+  if (typeof identity === "string" || identity === null) set.account_identity = identity
+  const refreshLifetime = response.refresh_token_expires_in
+  if (typeof refreshLifetime === "number" && Number.isFinite(refreshLifetime) && refreshLifetime > 0) {
+    set.refresh_token_expires_at = Math.floor(nowMillis / 1000) + Math.floor(refreshLifetime)
+  } else if (response.refresh_token === undefined && typeof previous?.refresh_token_expires_at === "number") {
+    set.refresh_token_expires_at = previous.refresh_token_expires_at
+  }
   return set as TokenSet.TokenSet
 }

@@ -77,6 +77,8 @@ export interface TestProvider {
   readonly counts: Record<string, number>
   /** Lifetimes in seconds, read at issue time. */
   readonly ttl: { accessToken: number; clientCredentials: number }
+  /** The account the next sign-in logs in as (`accountId` after `reset`). */
+  readonly login: { accountId: string }
   /** Answer the next `n` token requests with this HTTP status (a 5xx outage; counted as `failed`). */
   failNext: (n: number, status?: number) => void
   /**
@@ -110,6 +112,7 @@ const makeHold = (): Hold & { readonly arrive: () => void; readonly released: Pr
 
 export const start = async (): Promise<TestProvider> => {
   const ttl = { accessToken: 3600, clientCredentials: 3600 }
+  const login = { accountId }
   const counts: Record<string, number> = {}
   let failures = 0
   let failStatus = 503
@@ -189,7 +192,12 @@ export const start = async (): Promise<TestProvider> => {
     ctx.respond = false
     const details = await provider.interactionDetails(ctx.req, ctx.res)
     if (details.prompt.name === "login") {
-      await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId } }, { mergeWithLastSubmission: false })
+      await provider.interactionFinished(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: login.accountId } },
+        { mergeWithLastSubmission: false }
+      )
       return
     }
     const grant =
@@ -217,6 +225,7 @@ export const start = async (): Promise<TestProvider> => {
     provider,
     counts,
     ttl,
+    login,
     failNext: (n, status = 503) => {
       failures = n
       failStatus = status
@@ -232,6 +241,7 @@ export const start = async (): Promise<TestProvider> => {
       failures = 0
       ttl.accessToken = 3600
       ttl.clientCredentials = 3600
+      login.accountId = accountId
     },
     revoke: async (token) => {
       const response = await fetch(`${issuer}/token/revocation`, {

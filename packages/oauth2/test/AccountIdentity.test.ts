@@ -1,0 +1,229 @@
+/**
+ * Who an OAuth2 instance reaches: token sets are fingerprinted by the account that signed in (the
+ * id token's issuer and subject) or by the client at its token endpoint, never by the base URL
+ * alone; a reconnect as another account is refused; no path turns DuplicateAccount into a defect.
+ */
+import { afterAll, assert, beforeAll, beforeEach, describe, it } from "@effect/vitest"
+import { HttpApiDescriptor } from "@patchbay/connector-http"
+import {
+  AuditLog,
+  ConnectorDriver,
+  ConnectorInstances,
+  ConnectorRegistry,
+  CredentialRepository,
+  Ids,
+  InstanceRepository,
+  PendingAuthorizationRepository,
+  RefreshLock,
+  Transactions
+} from "@patchbay/core"
+import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
+import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
+import { Cause, Effect, Exit, Layer, Option, Schema } from "effect"
+import { OAuth2, OAuth2Clients } from "../src/index.js"
+import { authorizeInBrowser, machineClient, redirectUri, start, type TestProvider } from "./support/provider.js"
+import { actor, clients, loopback, orgId } from "./support/stack.js"
+
+let server: TestProvider
+beforeAll(async () => {
+  server = await start()
+})
+afterAll(() => server.close())
+beforeEach(() => server.reset())
+
+const baseUrl = "https://mail.example.test"
+
+/** An HTTP API as connector-http defines it: a base URL and its default account fields. */
+const descriptor = {
+  id: Ids.ConnectorId.make("00000000-0000-4000-8000-0000000000b7"),
+  key: "oauth-api",
+  name: "Mail API",
+  version: "1.0.0",
+  authProfiles: ["oauth2_authorization_code", "oauth2_client_credentials"],
+  operations: ["test_connection"],
+  configuration: Schema.Struct({ base_url: Schema.String, oauth2: OAuth2Clients.InstanceClientConfiguration }),
+  credentials: HttpApiDescriptor.OAuth2Credentials,
+  secretFields: ["access_token", "refresh_token", "id_token", "client_secret"],
+  accountFields: HttpApiDescriptor.httpApi.accountFields,
+  supportsSchemaDiscovery: false
+} satisfies import("@patchbay/core").ConnectorDescriptor.ConnectorDescriptor
+
+const connector = ConnectorDriver.make(descriptor, {
+  test: () => Effect.succeed("ok"),
+  healthCheck: () => Effect.void
+})
+
+const base = () =>
+  CredentialVault.layer.pipe(
+    Layer.provideMerge(ConnectorInstances.layer),
+    Layer.provideMerge(
+      Layer.mergeAll(
+        CredentialRepository.layerMemory,
+        InstanceRepository.layerMemory,
+        AuditLog.layerMemory,
+        PendingAuthorizationRepository.layerMemory,
+        RefreshLock.layerMemory,
+        Transactions.layerMemory,
+        ConnectorRegistry.layer([connector]),
+        Envelope.layer.pipe(Layer.provideMerge(Keyring.layerEphemeral())),
+        Fingerprint.layerEphemeral
+      )
+    )
+  )
+
+const stack = (registration: Layer.Layer<OAuth2Clients.OAuth2Clients> = clients) =>
+  Layer.merge(
+    OAuth2.layerWithResolver({ allowInsecureRequests: true }).pipe(
+      Layer.provideMerge(base()),
+      Layer.provide(Layer.merge(registration, loopback))
+    ),
+    actor
+  )
+
+/** The host's registration holds the machine client's secret: client-credentials instances fetch their first token. */
+const machineRegistration = Layer.suspend(() =>
+  OAuth2Clients.layer({
+    connectors: {
+      "oauth-api": { issuer: server.issuer, clientId: machineClient.id, clientSecret: machineClient.secret }
+    }
+  })
+)
+
+const createInstance = (authType: "oauth2_authorization_code" | "oauth2_client_credentials", name: string) =>
+  Effect.gen(function* () {
+    const instances = yield* ConnectorInstances.ConnectorInstances
+    const view = yield* instances.create({
+      connector: "oauth-api",
+      instanceName: name,
+      authType,
+      configuration: {
+        base_url: baseUrl,
+        oauth2:
+          authType === "oauth2_authorization_code"
+            ? { scopes: ["openid", "offline_access"], authorization_parameters: { prompt: "consent" } }
+            : {}
+      }
+    })
+    return yield* instances.getInstance(view.id)
+  })
+
+/** Signs in at the provider as `account` and completes the authorization for `instanceId`. */
+const signIn = (instanceId: string, account: string) =>
+  Effect.gen(function* () {
+    const oauth2 = yield* OAuth2.OAuth2
+    server.login.accountId = account
+    const { url } = yield* oauth2.startAuthorization({ instanceId, redirectUri })
+    const callback = yield* Effect.promise(() => authorizeInBrowser(url))
+    return yield* Effect.exit(oauth2.completeAuthorization(callback))
+  })
+
+const fingerprintOf = (instanceId: string) =>
+  Effect.map(
+    Effect.flatMap(ConnectorInstances.ConnectorInstances, (instances) => instances.getInstance(instanceId)),
+    (instance) => instance.accountFingerprint
+  )
+
+const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
+  assert.isTrue(Exit.isFailure(exit), "expected a failure")
+  if (Exit.isSuccess(exit)) throw new Error("unreachable")
+  const failure = Cause.failureOption(exit.cause)
+  assert.isTrue(Option.isSome(failure), `expected a typed failure, got ${Cause.pretty(exit.cause)}`)
+  return Option.getOrThrow(failure)
+}
+
+describe("authorization code", () => {
+  it.effect("two accounts of one provider at one base URL are two instances (was: DuplicateAccount)", () =>
+    Effect.gen(function* () {
+      const team = yield* createInstance("oauth2_authorization_code", "Mail - team1")
+      const personal = yield* createInstance("oauth2_authorization_code", "Mail - personal")
+      assert.isTrue(Exit.isSuccess(yield* signIn(team.id, "team1")))
+      assert.isTrue(Exit.isSuccess(yield* signIn(personal.id, "personal")))
+      const [a, b] = [yield* fingerprintOf(team.id), yield* fingerprintOf(personal.id)]
+      assert.isString(a)
+      assert.isString(b)
+      assert.notStrictEqual(a, b)
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.effect("the same account twice is DuplicateAccount naming the existing instance", () =>
+    Effect.gen(function* () {
+      const first = yield* createInstance("oauth2_authorization_code", "Mail - first")
+      const second = yield* createInstance("oauth2_authorization_code", "Mail - again")
+      assert.isTrue(Exit.isSuccess(yield* signIn(first.id, "same-person")))
+      const error = failureOf(yield* signIn(second.id, "same-person"))
+      assert.strictEqual(error._tag, "DuplicateAccount")
+      if (error._tag === "DuplicateAccount") assert.strictEqual(error.existingInstanceId, first.id)
+      assert.isNull(yield* fingerprintOf(second.id))
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.effect("a reconnect as another account is ReconnectRequired different_account; as the same one it succeeds", () =>
+    Effect.gen(function* () {
+      const instance = yield* createInstance("oauth2_authorization_code", "Mail - reconnect")
+      assert.isTrue(Exit.isSuccess(yield* signIn(instance.id, "owner")))
+      const before = yield* fingerprintOf(instance.id)
+      const error = failureOf(yield* signIn(instance.id, "somebody-else"))
+      assert.strictEqual(error._tag, "ReconnectRequired")
+      if (error._tag === "ReconnectRequired") assert.strictEqual(error.code, "different_account")
+      assert.strictEqual(yield* fingerprintOf(instance.id), before)
+      const vault = yield* CredentialVault.CredentialVault
+      assert.strictEqual((yield* vault.list(instance.id)).length, 1)
+      const again = yield* signIn(instance.id, "owner")
+      assert.isTrue(Exit.isSuccess(again))
+      assert.strictEqual((yield* vault.list(instance.id)).length, 2)
+      assert.strictEqual(yield* fingerprintOf(instance.id), before)
+    }).pipe(Effect.provide(stack()))
+  )
+})
+
+describe("client credentials", () => {
+  it.effect("connecting a second instance with the same client is a typed DuplicateAccount", () =>
+    Effect.gen(function* () {
+      const oauth2 = yield* OAuth2.OAuth2
+      const first = yield* createInstance("oauth2_client_credentials", "machine 1")
+      const second = yield* createInstance("oauth2_client_credentials", "machine 2")
+      const client = { clientId: machineClient.id, clientSecret: machineClient.secret }
+      yield* oauth2.connectClientCredentials({ instanceId: first.id, ...client })
+      assert.isString(yield* fingerprintOf(first.id))
+      const error = failureOf(yield* Effect.exit(oauth2.connectClientCredentials({ instanceId: second.id, ...client })))
+      assert.strictEqual(error._tag, "DuplicateAccount")
+      if (error._tag === "DuplicateAccount") assert.strictEqual(error.existingInstanceId, first.id)
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.effect("a first token on demand for a second instance of the host's client fails typed, naming the first", () =>
+    Effect.gen(function* () {
+      const resolver = yield* CredentialResolver.CredentialResolver
+      const first = yield* createInstance("oauth2_client_credentials", "on demand 1")
+      const second = yield* createInstance("oauth2_client_credentials", "on demand 2")
+      yield* resolver.resolve(first)
+      const error = failureOf(yield* Effect.exit(resolver.resolve(second)))
+      assert.strictEqual(error._tag, "InvalidConfiguration")
+      if (error._tag === "InvalidConfiguration") assert.include(error.detail, first.id)
+    }).pipe(Effect.provide(stack(machineRegistration)))
+  )
+})
+
+describe("manual credential store", () => {
+  it.effect("token sets without an identity never clash; the same stated identity is DuplicateAccount", () =>
+    Effect.gen(function* () {
+      const vault = yield* CredentialVault.CredentialVault
+      const scope = { type: "organization", id: orgId } as const
+      const a = yield* createInstance("oauth2_authorization_code", "manual a")
+      const b = yield* createInstance("oauth2_authorization_code", "manual b")
+      yield* vault.create({ instanceId: a.id, scope, credentials: { access_token: "token-a" } })
+      yield* vault.create({ instanceId: b.id, scope, credentials: { access_token: "token-b" } })
+      assert.isNull(yield* fingerprintOf(a.id))
+      assert.isNull(yield* fingerprintOf(b.id))
+      const identity = JSON.stringify(["oidc", "https://issuer.example.test", "someone"])
+      yield* vault.create({ instanceId: a.id, scope, credentials: { access_token: "a2", account_identity: identity } })
+      const error = failureOf(
+        yield* Effect.exit(
+          vault.create({ instanceId: b.id, scope, credentials: { access_token: "b2", account_identity: identity } })
+        )
+      )
+      assert.strictEqual(error._tag, "DuplicateAccount")
+      if (error._tag === "DuplicateAccount") assert.strictEqual(error.existingInstanceId, a.id)
+    }).pipe(Effect.provide(stack()))
+  )
+})
