@@ -10,6 +10,6 @@ import { SqlStore } from "@patchbay/store-sql"
 import type {} from "@patchbay/testing/globalSetup"
 import { Redacted } from "effect"
 import { inject } from "vitest"
-import { badInputSuite } from "../../preset/test/property.cases.js"
+import { badInputSuite } from "./property.cases.js"
 
 badInputSuite("PostgreSQL", SqlStore.layerPg({ url: Redacted.make(inject("databaseUrl")) }), 60)

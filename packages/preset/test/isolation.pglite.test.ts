@@ -4,6 +4,6 @@
  * on `@patchbay/store-pglite`.
  */
 import { PgliteStore } from "@patchbay/store-pglite"
-import { isolationSuite } from "../../preset/test/isolation.cases.js"
+import { isolationSuite } from "./isolation.cases.js"
 
 isolationSuite("PGlite", PgliteStore.layer(), 40)

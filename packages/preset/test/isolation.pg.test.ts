@@ -7,6 +7,6 @@ import { SqlStore } from "@patchbay/store-sql"
 import type {} from "@patchbay/testing/globalSetup"
 import { Redacted } from "effect"
 import { inject } from "vitest"
-import { isolationSuite } from "../../preset/test/isolation.cases.js"
+import { isolationSuite } from "./isolation.cases.js"
 
 isolationSuite("PostgreSQL", SqlStore.layerPg({ url: Redacted.make(inject("databaseUrl")) }), 40)

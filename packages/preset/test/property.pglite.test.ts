@@ -5,6 +5,6 @@
  * depends on the preset and on `@patchbay/store-pglite`.
  */
 import { PgliteStore } from "@patchbay/store-pglite"
-import { badInputSuite } from "../../preset/test/property.cases.js"
+import { badInputSuite } from "./property.cases.js"
 
 badInputSuite("PGlite", PgliteStore.layer(), 60)
