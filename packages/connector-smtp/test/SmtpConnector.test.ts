@@ -120,8 +120,14 @@ const message = (fields: Partial<typeof Messaging.EmailMessage.Encoded> = {}) =>
 describe("SmtpConnector", () => {
   it("describes itself with a stable id and JSON configuration", () => {
     assert.strictEqual(SmtpConnector.descriptor.key, "smtp")
-    assert.deepStrictEqual(SmtpConnector.descriptor.secretFields, ["password"])
-    assert.deepStrictEqual(SmtpConnector.descriptor.accountFields, ["host", "port", "username"])
+    assert.deepStrictEqual(SmtpConnector.descriptor.secretFields, [
+      "password",
+      "access_token",
+      "refresh_token",
+      "id_token",
+      "client_secret"
+    ])
+    assert.deepStrictEqual(SmtpConnector.descriptor.accountFields, ["host", "port", "username", "user"])
   })
 
   it.effect("validates configuration and refuses a password placed in it", () =>
