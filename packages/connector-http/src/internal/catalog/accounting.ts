@@ -1,6 +1,6 @@
 /** Accounting. */
 import type { Entry } from "../../Catalog.js"
-import { unchecked } from "./common.js"
+import { checked, unchecked } from "./common.js"
 
 export const accounting: ReadonlyArray<Entry> = [
   {
@@ -38,7 +38,7 @@ export const accounting: ReadonlyArray<Entry> = [
     },
     refreshToken: {
       seconds: 100 * 24 * 3600,
-      note: "Refresh tokens last 100 days (rolling); a refresh may return a new one"
+      note: "Refresh tokens die after 100 days unused (rolling) and, since 2025, at most 5 years after issue (from Intuit's Java SDK release notes; not re-read in Intuit's docs)"
     },
     checked: unchecked(
       "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0",
@@ -69,10 +69,9 @@ export const accounting: ReadonlyArray<Entry> = [
     },
     fields: {},
     rateLimitHeaders: { remaining: "X-DayLimit-Remaining", retryAfter: "Retry-After" },
-    refreshToken: { seconds: 60 * 24 * 3600, note: "Refresh tokens expire after 60 days unused and rotate on use" },
-    checked: unchecked(
+    checked: checked(
       "https://developer.xero.com/documentation/guides/oauth2/auth-flow/",
-      "endpoints, scopes, /connections, rate-limit headers and the 60-day refresh token"
+      "authorize and token endpoints and scopes (from pages quoting Xero's docs) checked; revocation, userinfo, /connections and rate-limit headers NOT checked; no refresh-token lifetime recorded (sources disagree: 30 or 60 days)"
     )
   }
 ]

@@ -9,8 +9,7 @@ import {
   microsoftChecked,
   microsoftOAuth2,
   microsoftRefreshToken,
-  retryAfterOnly,
-  unchecked
+  retryAfterOnly
 } from "./common.js"
 
 export const cloudStorage: ReadonlyArray<Entry> = [
@@ -108,9 +107,9 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     },
     rateLimitHeaders: retryAfterOnly,
     refreshToken: { seconds: 60 * 24 * 3600, note: "Box refresh tokens are single-use and valid for 60 days" },
-    checked: unchecked(
-      "https://developer.box.com/guides/authentication/oauth2/",
-      "endpoints and the 60-day single-use refresh token"
+    checked: checked(
+      "https://developer.box.com/guides/authentication/tokens/refresh",
+      "refresh tokens valid 60 days and usable once, refreshed at POST /oauth2/token, checked; authorize and revoke endpoints NOT checked"
     )
   }
 ]

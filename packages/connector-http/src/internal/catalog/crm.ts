@@ -37,9 +37,9 @@ export const crm: ReadonlyArray<Entry> = [
       }
     },
     rateLimitHeaders: { limit: "Sforce-Limit-Info" },
-    checked: unchecked(
-      "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_endpoints.htm",
-      "login.salesforce.com endpoints, scopes and the Sforce-Limit-Info header"
+    checked: checked(
+      "https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_endpoints.htm",
+      "issuer, authorize, token, revoke and userinfo endpoints (login.salesforce.com's OpenID configuration; My Domain hosts also work) and the api, refresh_token, openid scopes checked; /services/data and the Sforce-Limit-Info header NOT checked"
     )
   },
   {
@@ -93,9 +93,9 @@ export const crm: ReadonlyArray<Entry> = [
       pkce: false
     },
     fields: {},
-    checked: unchecked(
-      "https://www.zoho.com/crm/developer/docs/api/v7/oauth-overview.html",
-      "endpoints, API version, scopes and /org"
+    checked: checked(
+      "https://www.zoho.com/contracts/api/getting-started/refreshing-access-tokens.html",
+      "accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; authorize endpoint, CRM v7 base URL, scopes and /org NOT checked"
     )
   },
   {

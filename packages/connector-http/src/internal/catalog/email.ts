@@ -3,6 +3,7 @@ import type { Entry } from "../../Catalog.js"
 import {
   apiKeyField,
   basicFields,
+  checked,
   googleChecked,
   googleOAuth2,
   googleTestingRefreshToken,
@@ -69,7 +70,10 @@ export const email: ReadonlyArray<Entry> = [
       pkce: false
     },
     fields: {},
-    checked: unchecked("https://www.zoho.com/mail/help/api/using-oauth-2.html", "endpoints, scopes and comma separator")
+    checked: checked(
+      "https://www.zoho.com/contracts/api/getting-started/refreshing-access-tokens.html",
+      "accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; authorize endpoint, Mail scopes, comma separator and /accounts NOT checked"
+    )
   },
   {
     id: "54f9c3a0-ef96-49d3-a68c-d0e3737496f6",
