@@ -9,12 +9,14 @@ import * as Schema from "effect/Schema"
 
 /**
  * How the connection uses TLS, as libpq's `sslmode`: `disable` never, `prefer` when the server
- * offers it (certificate not verified), `require` always (certificate not verified), `verify-full`
- * always with the certificate checked against the system CAs and the host name.
+ * offers it (certificate not verified), `require` always (certificate not verified), `verify-ca`
+ * always with the certificate chain checked against `ssl_root_cert` (or the system CAs),
+ * `verify-full` as `verify-ca` and the certificate must also name the host. A TLS mode never falls
+ * back to plain text, and a certificate that fails the check is `RequestRejected`.
  *
  * @since 0.1.0
  */
-export const SslMode = Schema.Literal("disable", "prefer", "require", "verify-full")
+export const SslMode = Schema.Literal("disable", "prefer", "require", "verify-ca", "verify-full")
 /** @since 0.1.0 */
 export type SslMode = typeof SslMode.Type
 
@@ -37,6 +39,12 @@ export const Configuration = Schema.Struct({
   ),
   database: Schema.String.pipe(Schema.minLength(1, { message: () => "database must not be empty" })),
   ssl_mode: Schema.optionalWith(SslMode, { default: () => "prefer" as const }),
+  /** PEM CA certificates the server's certificate must chain to (`verify-ca`, `verify-full`); default the system CAs. */
+  ssl_root_cert: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "ssl_root_cert must be PEM certificates" })
+    )
+  ),
   read_only: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   allow_side_effect_functions: Schema.optionalWith(Schema.Boolean, { default: () => false })
 })
@@ -44,14 +52,28 @@ export const Configuration = Schema.Struct({
 export type Configuration = typeof Configuration.Type
 
 /**
- * Credentials: the database user and its password (`Redacted` once decoded).
+ * Credentials: the database user and its password (`Redacted` once decoded), and optionally a TLS
+ * client certificate (PEM) and its private key (`Redacted`) for servers that authenticate by
+ * certificate.
  *
  * @since 0.1.0
  */
 export const Credentials = Schema.Struct({
   username: Schema.String.pipe(Schema.minLength(1, { message: () => "username must not be empty" })),
-  password: Schema.Redacted(Schema.String)
-})
+  password: Schema.Redacted(Schema.String),
+  ssl_cert: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "ssl_cert must be a PEM certificate" })
+    )
+  ),
+  ssl_key: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(1))))
+}).pipe(
+  Schema.filter((credentials) =>
+    (credentials.ssl_cert === undefined) === (credentials.ssl_key === undefined)
+      ? undefined
+      : "ssl_cert and ssl_key go together"
+  )
+)
 /** @since 0.1.0 */
 export type Credentials = typeof Credentials.Type
 
@@ -76,7 +98,7 @@ export const descriptor = {
   operations: ["test_connection", "health_check", "run_query", "get_schema", "execute_ddl"],
   configuration: Configuration,
   credentials: Credentials,
-  secretFields: ["password"],
+  secretFields: ["password", "ssl_key"],
   accountFields: ["host", "port", "database", "username"],
   supportsSchemaDiscovery: true
 } satisfies ConnectorDescriptor.ConnectorDescriptor<typeof Configuration, typeof Credentials>

@@ -5,12 +5,14 @@
  * what its owner must know when the call ends: whether a statement is still running on the server
  * and whether the connection may be reused.
  */
+import { isIP } from "node:net"
+import { checkServerIdentity } from "node:tls"
 import { DriverError } from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import pg from "pg"
 import Cursor from "pg-cursor"
-import type { Configuration } from "../PostgresDescriptor.js"
+import type { Configuration, Credentials } from "../PostgresDescriptor.js"
 import type {
   Connection,
   CursorResult,
@@ -29,10 +31,33 @@ export const graceMillis = 5_000
 export const targetOf = (configuration: Configuration): string =>
   `${configuration.host}:${configuration.port}/${configuration.database}`
 
-const sslOf = (configuration: Configuration, plain: boolean): pg.ClientConfig["ssl"] => {
+/**
+ * pg's TLS options for an instance. The connection goes to an approved address, never the name,
+ * so `verify-full` checks the certificate against the configured host name itself; `verify-ca`
+ * checks the chain only. A client certificate is presented in every TLS mode.
+ */
+const sslOf = (configuration: Configuration, credentials: Credentials, plain: boolean): pg.ClientConfig["ssl"] => {
   if (plain || configuration.ssl_mode === "disable") return false
-  if (configuration.ssl_mode === "verify-full") return { rejectUnauthorized: true, servername: configuration.host }
-  return { rejectUnauthorized: false }
+  const client =
+    credentials.ssl_cert !== undefined && credentials.ssl_key !== undefined
+      ? { cert: credentials.ssl_cert, key: Redacted.value(credentials.ssl_key) }
+      : {}
+  const ca = configuration.ssl_root_cert !== undefined ? { ca: configuration.ssl_root_cert } : {}
+  const host = configuration.host
+  switch (configuration.ssl_mode) {
+    case "verify-full":
+      return {
+        ...client,
+        ...ca,
+        rejectUnauthorized: true,
+        ...(isIP(host) === 0 ? { servername: host } : {}),
+        checkServerIdentity: (_name, certificate) => checkServerIdentity(host, certificate)
+      }
+    case "verify-ca":
+      return { ...client, ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+    default:
+      return { ...client, rejectUnauthorized: false }
+  }
 }
 
 /**
@@ -53,7 +78,7 @@ export const clientConfig = (
     database: configuration.database,
     user: credentials.username,
     password: () => Redacted.value(password),
-    ssl: sslOf(configuration, plain),
+    ssl: sslOf(configuration, credentials, plain),
     connectionTimeoutMillis: connectTimeoutMillis,
     application_name: "patchbay",
     ...(configuration.read_only ? { options: "-c default_transaction_read_only=on" } : {})

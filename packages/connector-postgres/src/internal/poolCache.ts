@@ -20,6 +20,8 @@ interface Key {
   readonly port: number
   readonly database: string
   readonly sslMode: string
+  readonly sslRootCert: string | undefined
+  readonly sslCert: string | undefined
   readonly readOnly: boolean
   readonly username: string
 }
@@ -28,6 +30,7 @@ interface Key {
 export interface Entry {
   readonly key: Key
   readonly password: Redacted.Redacted<string>
+  readonly sslKey: Redacted.Redacted<string> | undefined
   readonly address: string
   readonly checkedAt: number
   /** Type names of non-built-in OIDs seen on this instance. */
@@ -57,6 +60,8 @@ const keyOf = ({ configuration, credentials }: DriverContext): Key => ({
   port: configuration.port,
   database: configuration.database,
   sslMode: configuration.ssl_mode,
+  sslRootCert: configuration.ssl_root_cert,
+  sslCert: credentials.ssl_cert,
   readOnly: configuration.read_only,
   username: credentials.username
 })
@@ -67,6 +72,11 @@ const fits = (entry: Entry, { configuration, credentials }: DriverContext): bool
   entry.key.port === configuration.port &&
   entry.key.database === configuration.database &&
   entry.key.sslMode === configuration.ssl_mode &&
+  entry.key.sslRootCert === configuration.ssl_root_cert &&
+  entry.key.sslCert === credentials.ssl_cert &&
+  (entry.sslKey === undefined
+    ? credentials.ssl_key === undefined
+    : credentials.ssl_key !== undefined && Equal.equals(entry.sslKey, credentials.ssl_key)) &&
   entry.key.readOnly === configuration.read_only &&
   entry.key.username === credentials.username &&
   Equal.equals(entry.password, credentials.password)
@@ -143,6 +153,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
       const entry: Entry = {
         key: keyOf(context),
         password: context.credentials.password,
+        sslKey: context.credentials.ssl_key,
         address,
         checkedAt: now,
         typeCache: new Map(),
