@@ -1,6 +1,6 @@
 /** Payments. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, baseUrlField, clientFields, retryAfterOnly, tokenField, unchecked } from "./common.js"
+import { apiKeyField, baseUrlField, checked, clientFields, retryAfterOnly, tokenField, unchecked } from "./common.js"
 
 export const payments: ReadonlyArray<Entry> = [
   {
@@ -20,9 +20,9 @@ export const payments: ReadonlyArray<Entry> = [
       }
     },
     rateLimitHeaders: retryAfterOnly,
-    checked: unchecked(
+    checked: checked(
       "https://docs.stripe.com/api/authentication",
-      "bearer secret key, base URL, /balance and /account"
+      "API key as Basic username or Bearer token, sk_test_/sk_live_ prefixes, restricted keys and https://api.stripe.com/v1 checked; /balance, /account and Retry-After NOT checked"
     )
   },
   {
