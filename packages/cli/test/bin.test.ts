@@ -107,7 +107,11 @@ describe("patchbay", () => {
     Effect.gen(function* () {
       assert.strictEqual((yield* patchbay("--help")).code, 0)
       assert.strictEqual((yield* patchbay("no-such-command")).code, 2)
-      assert.strictEqual((yield* patchbay("instances", "list", "--data-dir", dataDir, "--org", "not-a-uuid")).code, 2)
+      assert.strictEqual(
+        (yield* patchbay("instances", "list", "--data-dir", join(dir, "unused"), "--org", "not-a-uuid")).code,
+        2
+      )
+      assert.isFalse(existsSync(join(dir, "unused")), "a usage error opens no store")
     })
   )
 

@@ -9,6 +9,7 @@ import * as Options from "@effect/cli/Options"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import { Catalog, HttpConnector } from "@patchbay/connector-http"
+import { MysqlConnector } from "@patchbay/connector-mysql"
 import { PostgresConnector } from "@patchbay/connector-postgres"
 import { SmtpConnector } from "@patchbay/connector-smtp"
 import { Actor } from "@patchbay/core"
@@ -85,6 +86,7 @@ export const keysProvider = (
 /** The connectors the CLI and the standalone server install. */
 export const connectors = [
   PostgresConnector.connector,
+  MysqlConnector.connector,
   SmtpConnector.connector,
   ...HttpConnector.descriptors.map(HttpConnector.connector),
   ...Catalog.descriptors.map(HttpConnector.connector)
@@ -118,3 +120,12 @@ export const operator = (orgId: string) =>
     try: () => Schema.decodeUnknownSync(Actor.ActorInfo)({ orgId }),
     catch: () => failure("usage", "--org must be an organization id (a UUID)")
   })
+
+/**
+ * Runs `body` as an organization-level operator of `org` on the settings' Patchbay. The id is
+ * checked before the store opens, so a malformed `--org` is a usage error that touches nothing.
+ */
+export const asOperator = <A, E, R>(org: string, settings: StoreSettings, body: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(operator(org), (actor) =>
+    body.pipe(Effect.provideService(Actor.Actor, actor), Effect.mapError(classify), Effect.provide(patchbay(settings)))
+  )

@@ -4,10 +4,8 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Actor } from "@patchbay/core"
 import { CredentialVault } from "@patchbay/credentials"
 import * as Effect from "effect/Effect"
-import { classify } from "../failure.js"
 import { print, table } from "../output.js"
 import * as Settings from "../settings.js"
 
@@ -20,26 +18,29 @@ const expiring = Command.make(
   "expiring",
   { store: Settings.store, json: Settings.json, org: Settings.org, days },
   ({ days, json, org, store }) =>
-    Effect.gen(function* () {
-      const actor = yield* Settings.operator(org)
-      const vault = yield* CredentialVault.CredentialVault
-      const found = yield* vault.listExpiring({ daysAhead: days }).pipe(Effect.provideService(Actor.Actor, actor))
-      yield* print(json, found, (rows) =>
-        rows.length === 0
-          ? [`no credential expires within ${days} days`]
-          : table(
-              ["instance", "connector", "scope", "credential", "expires", "days"],
-              rows.map((row) => [
-                row.instanceName,
-                row.connectorKey,
-                row.scope.type,
-                row.credentialId,
-                row.expiresAt.toISOString(),
-                row.daysRemaining.toFixed(1)
-              ])
-            )
-      )
-    }).pipe(Effect.mapError(classify), Effect.provide(Settings.patchbay(store)))
+    Settings.asOperator(
+      org,
+      store,
+      Effect.gen(function* () {
+        const vault = yield* CredentialVault.CredentialVault
+        const found = yield* vault.listExpiring({ daysAhead: days })
+        yield* print(json, found, (rows) =>
+          rows.length === 0
+            ? [`no credential expires within ${days} days`]
+            : table(
+                ["instance", "connector", "scope", "credential", "expires", "days"],
+                rows.map((row) => [
+                  row.instanceName,
+                  row.connectorKey,
+                  row.scope.type,
+                  row.credentialId,
+                  row.expiresAt.toISOString(),
+                  row.daysRemaining.toFixed(1)
+                ])
+              )
+        )
+      })
+    )
 ).pipe(Command.withDescription("List credentials that expire within --days days"))
 
 export const credentials = Command.make("credentials").pipe(

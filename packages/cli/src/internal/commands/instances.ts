@@ -10,7 +10,7 @@ import { Actor, type ConnectorInstance, ConnectorInstances } from "@patchbay/cor
 import { ConnectionTester } from "@patchbay/testers"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { classify, failure } from "../failure.js"
+import { failure } from "../failure.js"
 import { print, table } from "../output.js"
 import * as Settings from "../settings.js"
 
@@ -41,24 +41,27 @@ const list = Command.make(
   "list",
   { store: Settings.store, json: Settings.json, org: Settings.org, connector },
   ({ connector, json, org, store }) =>
-    Effect.gen(function* () {
-      const actor = yield* Settings.operator(org)
-      const items = yield* allInstances(connector).pipe(Effect.provideService(Actor.Actor, actor))
-      yield* print(json, items, (rows) =>
-        table(
-          ["id", "name", "connector", "status", "enabled", "credentials", "last tested"],
-          rows.map((row) => [
-            row.id,
-            row.instanceName,
-            row.connectorKey,
-            row.status,
-            row.isEnabled ? "yes" : "no",
-            row.hasCredentials ? "yes" : "no",
-            row.lastTestedAt === null ? "never" : `${row.lastTestedAt.toISOString()} (${row.testStatus})`
-          ])
+    Settings.asOperator(
+      org,
+      store,
+      Effect.gen(function* () {
+        const items = yield* allInstances(connector)
+        yield* print(json, items, (rows) =>
+          table(
+            ["id", "name", "connector", "status", "enabled", "credentials", "last tested"],
+            rows.map((row) => [
+              row.id,
+              row.instanceName,
+              row.connectorKey,
+              row.status,
+              row.isEnabled ? "yes" : "no",
+              row.hasCredentials ? "yes" : "no",
+              row.lastTestedAt === null ? "never" : `${row.lastTestedAt.toISOString()} (${row.testStatus})`
+            ])
+          )
         )
-      )
-    }).pipe(Effect.mapError(classify), Effect.provide(Settings.patchbay(store)))
+      })
+    )
 ).pipe(Command.withDescription("List the organization's connector instances"))
 
 const ids = Args.text({ name: "instance-id" }).pipe(Args.atLeast(1), Args.withDescription("Instance ids"))
@@ -74,25 +77,26 @@ const checkCommand = <A extends { readonly instanceId: string; readonly status: 
     name,
     { store: Settings.store, json: Settings.json, org: Settings.org, ids },
     ({ ids, json, org, store }) =>
-      Effect.gen(function* () {
-        const actor = yield* Settings.operator(org)
-        const tester = yield* ConnectionTester.ConnectionTester
-        const results = yield* Effect.forEach(ids, (id) => check(tester, id)).pipe(
-          Effect.provideService(Actor.Actor, actor)
-        )
-        yield* print(json, results, (rows) =>
-          table(
-            ["instance", "status", "message"],
-            rows.map((row) => [row.instanceId, row.status, row.message])
+      Settings.asOperator(
+        org,
+        store,
+        Effect.gen(function* () {
+          const tester = yield* ConnectionTester.ConnectionTester
+          const results = yield* Effect.forEach(ids, (id) => check(tester, id))
+          yield* print(json, results, (rows) =>
+            table(
+              ["instance", "status", "message"],
+              rows.map((row) => [row.instanceId, row.status, row.message])
+            )
           )
-        )
-        const failed = results.filter((result) => !passed(result)).length
-        if (failed > 0)
-          return yield* failure(
-            "failed-check",
-            `${failed} of ${results.length} ${name === "test" ? "tests" : "checks"} failed`
-          )
-      }).pipe(Effect.mapError(classify), Effect.provide(Settings.patchbay(store)))
+          const failed = results.filter((result) => !passed(result)).length
+          if (failed > 0)
+            return yield* failure(
+              "failed-check",
+              `${failed} of ${results.length} ${name === "test" ? "tests" : "checks"} failed`
+            )
+        })
+      )
   ).pipe(Command.withDescription(description))
 
 const test = checkCommand(
