@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL connector: its descriptor, the driver (connection test, health check, Run Query,
- * schema discovery, guarded DDL) on `PostgresPools`, and the connector for
+ * streaming queries, schema discovery, guarded DDL) on `PostgresPools`, and the connector for
  * `ConnectorRegistry.layer`, either with pools of its own (closed with the registry) or on the
  * `PostgresPools` the host provides.
  *
@@ -10,11 +10,13 @@ import { ConnectorDriver, type Database, DomainError, type EgressPolicy } from "
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as DdlClassifier from "./DdlClassifier.js"
 import { targetOf } from "./internal/connection.js"
 import * as Ddl from "./internal/ddl.js"
 import * as Discovery from "./internal/discovery.js"
 import * as RunQuery from "./internal/runQuery.js"
+import * as StreamQuery from "./internal/streamQuery.js"
 import * as PostgresDescriptor from "./PostgresDescriptor.js"
 import * as PostgresPools from "./PostgresPools.js"
 import * as SqlPolicy from "./SqlPolicy.js"
@@ -42,6 +44,7 @@ type Driver = ConnectorDriver.ConnectorDriver<PostgresDescriptor.Configuration, 
  */
 export interface PostgresDriver extends Driver {
   readonly query: NonNullable<Driver["query"]>
+  readonly streamQuery: NonNullable<Driver["streamQuery"]>
   readonly discoverSchema: NonNullable<Driver["discoverSchema"]>
   readonly executeDdl: NonNullable<Driver["executeDdl"]>
 }
@@ -102,6 +105,15 @@ export const make = (pools: PostgresPools.PostgresPoolsShape): PostgresDriver =>
       )
     )
 
+  // Read-only whatever the instance allows: a refused write never reaches the server.
+  const streamQuery: PostgresDriver["streamQuery"] = (context, request) =>
+    planQuery(request.sql, { readOnly: true, allowSideEffects: false }).pipe(
+      Effect.mapError((refused) => SqlPolicy.toRequestRejected(refused, targetOf(context.configuration))),
+      Effect.map(() => StreamQuery.stream(pools, context, request)),
+      Stream.unwrap,
+      Stream.withSpan("Postgres.streamQuery")
+    )
+
   const discoverSchema = Effect.fn("Postgres.discoverSchema")(function* (
     context: Context,
     request: Database.SchemaRequest
@@ -122,7 +134,7 @@ export const make = (pools: PostgresPools.PostgresPoolsShape): PostgresDriver =>
     return yield* pools.withConnection(context, (connection) => Ddl.execute(connection, statements, request))
   })
 
-  return { test, healthCheck, query, discoverSchema, executeDdl }
+  return { test, healthCheck, query, streamQuery, discoverSchema, executeDdl }
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Sink from "effect/Sink"
+import type * as Stream from "effect/Stream"
 import type { ConnectorDescriptor } from "./ConnectorDescriptor.js"
 import type { ConnectorInstance } from "./ConnectorInstance.js"
 import type * as Database from "./Database.js"
@@ -45,6 +46,11 @@ export interface ConnectorDriver<Configuration, Credentials> {
     context: DriverContext<Configuration, Credentials>,
     request: Database.QueryRequest
   ) => Effect.Effect<Database.QueryResult, DriverFailure>
+  /** A read-only statement's rows in batches from a server-side cursor, fetched as the consumer pulls. */
+  readonly streamQuery?: (
+    context: DriverContext<Configuration, Credentials>,
+    request: Database.StreamQueryRequest
+  ) => Stream.Stream<Database.RowBatch, DriverFailure>
   readonly discoverSchema?: (
     context: DriverContext<Configuration, Credentials>,
     request: Database.SchemaRequest

@@ -1,5 +1,6 @@
 /**
- * Requests and results of the database capabilities: Run Query, schema discovery and DDL.
+ * Requests and results of the database capabilities: Run Query, streaming queries, schema discovery
+ * and DDL.
  *
  * @since 0.1.0
  */
@@ -18,6 +19,19 @@ export class QueryRequest extends Schema.Class<QueryRequest>("@patchbay/core/Que
   maxRows: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 1_000_000)), { default: () => 10_000 }),
   timeoutMillis: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 3_600_000)), { default: () => 30_000 }),
   reason: Schema.optional(Schema.String.pipe(Schema.minLength(1)))
+}) {}
+
+/**
+ * A streaming query: a read-only statement whose rows arrive in batches of at most `batchSize`,
+ * read from a server-side cursor as the consumer pulls. `timeoutMillis` bounds each fetch.
+ *
+ * @since 0.1.0
+ */
+export class StreamQueryRequest extends Schema.Class<StreamQueryRequest>("@patchbay/core/StreamQueryRequest")({
+  sql: Schema.String.pipe(Schema.minLength(1, { message: () => "sql must not be empty" })),
+  params: Schema.optionalWith(Schema.Array(Schema.Unknown), { default: () => [] }),
+  batchSize: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 10_000)), { default: () => 1_000 }),
+  timeoutMillis: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 3_600_000)), { default: () => 30_000 })
 }) {}
 
 /**
@@ -53,6 +67,16 @@ export class QueryResult extends Schema.Class<QueryResult>("@patchbay/core/Query
   truncated: Schema.Boolean,
   /** Tables the query deleted or updated entirely; it ran because the request gave a reason. */
   tableWide: Schema.optionalWith(Schema.Array(TableWideWrite), { default: () => [] })
+}) {}
+
+/**
+ * One batch of a streaming query: the result's columns and at most `batchSize` rows.
+ *
+ * @since 0.1.0
+ */
+export class RowBatch extends Schema.Class<RowBatch>("@patchbay/core/RowBatch")({
+  columns: Schema.Array(Column),
+  rows: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 }) {}
 
 /**
