@@ -145,7 +145,10 @@ export const make = (options: TunnelOptions): Tunnel => {
     if (idleTimer !== undefined) clearTimeout(idleTimer)
     const client = current
     idleTimer = setTimeout(() => {
-      if (current === client && streams === 0) client.end()
+      if (current !== client || streams > 0) return
+      // Forgotten before it ends: a stream asked for from now on gets a new connection.
+      drop(client)
+      client.end()
     }, idleMillis)
     idleTimer.unref()
   }

@@ -5,6 +5,7 @@ import { EgressPolicy } from "@patchbay/core"
 import { Ports, SshServer } from "@patchbay/testing"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as SshTunnels from "../src/SshTunnels.js"
 import * as TunnelConfiguration from "../src/TunnelConfiguration.js"
@@ -219,6 +220,26 @@ describe.skipIf(missing && process.env.CI === undefined)("SSH tunnel through Deb
       const stream = yield* second.forward("127.0.0.1", echoPort)
       assert.strictEqual(yield* roundTrip(stream, "pong"), "pong")
       yield* closed(stream)
+      yield* tunnels.closeAll
+    })
+  )
+
+  it.live("an SSH connection idle for idleMillis closes, and the next stream connects again", () =>
+    Effect.gen(function* () {
+      const tunnels = SshTunnels.unsafeMake(egress, { idleMillis: 1 })
+      const tunnel = yield* tunnels.acquire("instance", configuration(), credentials({ private_key: ssh.privateKey }))
+      const ended = ssh.disconnected()
+      const stream = yield* tunnel.forward("127.0.0.1", echoPort)
+      assert.strictEqual(yield* roundTrip(stream, "one"), "one")
+      yield* closed(stream)
+      // A latch on the server's log: the login ended.
+      yield* Effect.suspend(() => (ssh.disconnected() > ended ? Effect.void : Effect.fail("open"))).pipe(
+        Effect.retry(Schedule.spaced("20 millis"))
+      )
+      const again = yield* tunnel.forward("127.0.0.1", echoPort)
+      assert.strictEqual(yield* roundTrip(again, "two"), "two")
+      yield* closed(again)
+      assert.strictEqual(tunnel.connections(), 2)
       yield* tunnels.closeAll
     })
   )

@@ -29,6 +29,8 @@ export interface SshServer {
   readonly hostKeyFingerprint: string
   /** Logins the server accepted so far (one per SSH connection). */
   readonly accepted: () => number
+  /** Logins that have ended so far. */
+  readonly disconnected: () => number
   /** Stops the server, removes the user and the files. */
   readonly dispose: () => Promise<void>
 }
@@ -137,6 +139,7 @@ export const start = async (): Promise<SshServer> => {
       otherPrivateKey: readFileSync(join(dir, "other_key"), "utf8"),
       hostKeyFingerprint,
       accepted: () => log.split("\n").filter((line) => line.includes("Accepted ")).length,
+      disconnected: () => log.split("\n").filter((line) => line.includes("Disconnected from user")).length,
       dispose: async () => {
         if (started.exitCode === null && started.signalCode === null) {
           started.kill("SIGTERM")
