@@ -29,6 +29,26 @@ export class SealedSecret extends Schema.Class<SealedSecret>("@patchbay/core/Sea
 export const CredentialLabels = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 /**
+ * The label holding when a version's refresh token dies (seconds since the epoch, a JSON number),
+ * set by @patchbay/oauth2; `CredentialRepository.listExpiring` reads it.
+ *
+ * @since 0.1.0
+ */
+export const refreshTokenDeadlineLabel = "refresh_token_expires_at"
+
+/**
+ * A version's refresh-token deadline from its labels, or null when it has none (or not a finite number).
+ *
+ * @since 0.1.0
+ */
+export const refreshTokenDeadline = (labels: Readonly<Record<string, unknown>>): Date | null => {
+  const value = labels[refreshTokenDeadlineLabel]
+  return typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= 8.64e12
+    ? new Date(value * 1000)
+    : null
+}
+
+/**
  * Everything about a credential version except its secret: safe to show and to log. `masked`
  * holds the view of each field (identifying fields in clear, secret fields masked), computed when
  * the version was written so views never decrypt.

@@ -8,7 +8,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { CredentialMetadata, CredentialRecord, type SealedSecret } from "./Credential.js"
+import { CredentialMetadata, CredentialRecord, refreshTokenDeadline, type SealedSecret } from "./Credential.js"
 import type { CredentialRefreshState } from "./CredentialRefreshState.js"
 import type { CredentialScope } from "./CredentialScope.js"
 import type { StorageError } from "./DomainError.js"
@@ -101,7 +101,8 @@ export interface CredentialRepositoryShape {
   ) => Effect.Effect<ReadonlyArray<CredentialRecord>, StorageError>
   /**
    * The current version of every (instance, scope) of the organization — the newest one not
-   * revoked — whose `expiresAt` lies in `(from, until]`, soonest first.
+   * revoked — whose `expiresAt` or refresh-token deadline (`Credential.refreshTokenDeadline`)
+   * lies in `(from, until]`, soonest first.
    */
   readonly listExpiring: (
     orgId: OrgId,
@@ -154,6 +155,14 @@ export class CredentialRepository extends Context.Tag("@patchbay/core/Credential
 >() {}
 
 const slot = (instanceId: string, scope: CredentialScope) => `${instanceId}|${scope.type}:${scope.id}`
+
+/** The soonest of a version's expiry and refresh-token deadline that lies in `(from, until]`, in millis. */
+const soonestIn = (metadata: CredentialMetadata, from: Date, until: Date): number | undefined => {
+  const times = [metadata.expiresAt, refreshTokenDeadline(metadata.labels)]
+    .map((date) => date?.getTime())
+    .filter((t): t is number => t !== undefined && t > from.getTime() && t <= until.getTime())
+  return times.length === 0 ? undefined : Math.min(...times)
+}
 
 /**
  * An in-memory repository: for tests and single-process experiments. Each operation runs in one
@@ -262,11 +271,10 @@ export const layerMemory: Layer.Layer<CredentialRepository> = Layer.sync(Credent
         const current: Array<CredentialMetadata> = []
         for (const versions of bySlot.values()) {
           const head = versions.find((r) => r.metadata.revokedAt === null)?.metadata
-          if (head === undefined || head.orgId !== orgId || head.expiresAt === null) continue
-          const t = head.expiresAt.getTime()
-          if (t > from.getTime() && t <= until.getTime()) current.push(head)
+          if (head === undefined || head.orgId !== orgId) continue
+          if (soonestIn(head, from, until) !== undefined) current.push(head)
         }
-        return current.sort((a, b) => a.expiresAt!.getTime() - b.expiresAt!.getTime())
+        return current.sort((a, b) => soonestIn(a, from, until)! - soonestIn(b, from, until)!)
       }),
     keyIds: Effect.sync(() => [...new Set([...byId.values()].map((r) => r.sealed.keyId))]),
     sealedWithOtherKey: (keyId, limit, after) =>

@@ -22,6 +22,7 @@ import {
   Idempotency,
   Ids,
   InputBounds,
+  LifecycleEvents,
   Transactions
 } from "@patchbay/core"
 import { CredentialIntegrity, Envelope, Fingerprint, Mask } from "@patchbay/crypto"
@@ -106,7 +107,9 @@ export class ListExpiring extends Schema.Class<ListExpiring>("@patchbay/credenti
 
 /**
  * A credential version that expires soon: which connector, instance and scope, when, and in how many
- * (fractional) days.
+ * (fractional) days. `kind` says what dies: the credential itself, or the refresh token of an
+ * OAuth2 token set (its deadline label), after which only a reconnect helps; `reconnectUrl` is
+ * where to reconnect, when the caller knows one (see `OAuth2.listExpiring`).
  *
  * @since 0.1.0
  */
@@ -118,7 +121,9 @@ export class ExpiringCredential extends Schema.Class<ExpiringCredential>("@patch
   instanceName: Schema.String,
   scope: CredentialScope.CredentialScope,
   expiresAt: Schema.DateFromSelf,
-  daysRemaining: Schema.Number
+  daysRemaining: Schema.Number,
+  kind: Schema.Literal("credential", "refresh_token"),
+  reconnectUrl: Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -253,9 +258,13 @@ export const layer: Layer.Layer<
   | Idempotency.IdempotencyKeys
   | Envelope.Envelope
   | Fingerprint.Fingerprint
+  | LifecycleEvents.EventOutbox
 > = Layer.effect(
   CredentialVault,
   Effect.gen(function* () {
+    const outbox = yield* LifecycleEvents.EventOutbox
+    const emit = (input: LifecycleEvents.EventInput) =>
+      LifecycleEvents.emit(input).pipe(Effect.provideService(LifecycleEvents.EventOutbox, outbox))
     const repository = yield* CredentialRepository.CredentialRepository
     const instances = yield* ConnectorInstances.ConnectorInstances
     const registry = yield* ConnectorRegistry.ConnectorRegistry
@@ -401,6 +410,16 @@ export const layer: Layer.Layer<
                 expiresAt: metadata.expiresAt?.toISOString() ?? null
               }
             })
+            const previousId = audited.details.previousId
+            yield* emit({
+              _tag: "credential.stored",
+              orgId: metadata.orgId,
+              instanceId: instance.id,
+              connectorKey: descriptor.key,
+              credentialId: metadata.id,
+              version: metadata.version,
+              previousId: isCredentialId(previousId) ? previousId : null
+            })
             return metadata
           }).pipe(idempotent)
         )
@@ -463,6 +482,14 @@ export const layer: Layer.Layer<
             instanceId: metadata.instanceId,
             details: { credentialId: metadata.id, version: metadata.version, scope: metadata.scope.key }
           })
+          yield* emit({
+            _tag: "credential.revoked",
+            orgId: metadata.orgId,
+            instanceId: metadata.instanceId,
+            connectorKey: instance.value.connectorKey,
+            credentialId: metadata.id,
+            version: metadata.version
+          })
           return revoked.value
         })
       )
@@ -488,23 +515,32 @@ export const layer: Layer.Layer<
           )
         }
         const view = views.get(row.instanceId)!
-        if (Option.isNone(view) || row.expiresAt === null || !CredentialScope.listableBy(actor, row.scope)) continue
+        if (Option.isNone(view) || !CredentialScope.listableBy(actor, row.scope)) continue
         const connector = yield* Effect.option(registry.get(view.value.connectorId))
-        items.push(
-          ExpiringCredential.make({
-            credentialId: row.id,
-            connectorKey: view.value.connectorKey,
-            connectorName: Option.match(connector, {
-              onNone: () => view.value.connectorKey,
-              onSome: (c) => c.descriptor.name
-            }),
-            instanceId: row.instanceId,
-            instanceName: view.value.instanceName,
-            scope: row.scope,
-            expiresAt: row.expiresAt,
-            daysRemaining: (row.expiresAt.getTime() - at.getTime()) / dayMillis
-          })
-        )
+        const until = at.getTime() + daysAhead * dayMillis
+        const deadlines = [
+          { kind: "credential" as const, expiresAt: row.expiresAt },
+          { kind: "refresh_token" as const, expiresAt: Credential.refreshTokenDeadline(row.labels) }
+        ]
+        for (const { kind, expiresAt } of deadlines) {
+          if (expiresAt === null || expiresAt.getTime() <= at.getTime() || expiresAt.getTime() > until) continue
+          items.push(
+            ExpiringCredential.make({
+              credentialId: row.id,
+              connectorKey: view.value.connectorKey,
+              connectorName: Option.match(connector, {
+                onNone: () => view.value.connectorKey,
+                onSome: (c) => c.descriptor.name
+              }),
+              instanceId: row.instanceId,
+              instanceName: view.value.instanceName,
+              scope: row.scope,
+              expiresAt,
+              daysRemaining: (expiresAt.getTime() - at.getTime()) / dayMillis,
+              kind
+            })
+          )
+        }
       }
       return items.sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())
     })

@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import { Credential } from "@patchbay/core"
 import * as Schema from "effect/Schema"
 
 /**
@@ -70,6 +71,6 @@ export const labels = (grant: Grant, tokens: TokenSet): Record<string, unknown> 
     ...(tokens.scope === undefined ? {} : { oauth2_scope: tokens.scope }),
     ...(tokens.refresh_token_expires_at === undefined
       ? {}
-      : { refresh_token_expires_at: new Date(tokens.refresh_token_expires_at * 1000).toISOString() })
+      : { [Credential.refreshTokenDeadlineLabel]: tokens.refresh_token_expires_at })
   }
 }

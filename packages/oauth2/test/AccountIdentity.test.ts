@@ -19,7 +19,7 @@ import {
 } from "@patchbay/core"
 import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
-import { Cause, Effect, Exit, Layer, Option, Schema } from "effect"
+import { Cause, Effect, Exit, Layer, Option, Schema, TestClock } from "effect"
 import { OAuth2, OAuth2Clients } from "../src/index.js"
 import { authorizeInBrowser, machineClient, redirectUri, start, type TestProvider } from "./support/provider.js"
 import { actor, clients, loopback, orgId } from "./support/stack.js"
@@ -224,6 +224,37 @@ describe("manual credential store", () => {
       )
       assert.strictEqual(error._tag, "DuplicateAccount")
       if (error._tag === "DuplicateAccount") assert.strictEqual(error.existingInstanceId, a.id)
+    }).pipe(Effect.provide(stack()))
+  )
+})
+
+describe("refresh-token deadlines", () => {
+  it.effect("refresh_token_expires_in is stored and listExpiring warns before the refresh token dies", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(Date.now())
+      server.ttl.refreshToken = 3 * 86400
+      server.announce.refreshTokenExpiresIn = true
+      const instance = yield* createInstance("oauth2_authorization_code", "Mail - deadline")
+      const before = Date.now()
+      assert.isTrue(Exit.isSuccess(yield* signIn(instance.id, "deadline")))
+      const vault = yield* CredentialVault.CredentialVault
+      const [version] = yield* vault.list(instance.id)
+      const deadline = version!.labels.refresh_token_expires_at
+      assert.isNumber(deadline)
+      assert.isAtLeast(deadline as number, Math.floor(before / 1000) + 3 * 86400)
+      // The access token lives an hour and has no vault expiry: only the refresh token is listed.
+      const soon = yield* vault.listExpiring({ daysAhead: 4 })
+      const entries = soon.filter((e) => e.instanceId === instance.id)
+      assert.deepStrictEqual(
+        entries.map((e) => e.kind),
+        ["refresh_token"]
+      )
+      assert.strictEqual(entries[0]!.expiresAt.getTime(), (deadline as number) * 1000)
+      assert.isTrue(entries[0]!.daysRemaining > 2.9 && entries[0]!.daysRemaining <= 3)
+      assert.lengthOf(
+        (yield* vault.listExpiring({ daysAhead: 2 })).filter((e) => e.instanceId === instance.id),
+        0
+      )
     }).pipe(Effect.provide(stack()))
   )
 })

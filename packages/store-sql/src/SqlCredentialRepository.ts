@@ -392,16 +392,23 @@ export const make = (
           ORDER BY version`.pipe(Effect.flatMap(decodeRecords), guard("CredentialRepository.laterVersions", timeout))
       }),
       listExpiring: Effect.fn("CredentialRepository.listExpiring")(function* (orgId, from, until) {
-        // Candidates come from the partial expiry index; a candidate counts only when no newer
-        // version of its (instance, scope) is unrevoked (the slot index answers that).
+        // Candidates: an expiry in the window (from the partial expiry index), or a refresh-token
+        // deadline label (a JSON number of epoch seconds, compared as numeric: no cast can fail on
+        // a caller's label). A candidate counts only when no newer version of its (instance, scope)
+        // is unrevoked (the slot index answers that).
+        const fromSeconds = from.getTime() / 1000
+        const untilSeconds = until.getTime() / 1000
+        const deadline = sql`CASE WHEN jsonb_typeof(c.labels -> 'refresh_token_expires_at') = 'number'
+          THEN (c.labels -> 'refresh_token_expires_at')::numeric END`
         return yield* sql`SELECT ${metadata} FROM patchbay.credentials c
-          WHERE c.org_id = ${orgId} AND c.revoked_at IS NULL AND c.expires_at IS NOT NULL
-            AND c.expires_at > ${from} AND c.expires_at <= ${until}
+          WHERE c.org_id = ${orgId} AND c.revoked_at IS NULL
+            AND ((c.expires_at IS NOT NULL AND c.expires_at > ${from} AND c.expires_at <= ${until})
+              OR (${deadline} > ${fromSeconds} AND ${deadline} <= ${untilSeconds}))
             AND NOT EXISTS (
               SELECT 1 FROM patchbay.credentials n
               WHERE n.org_id = c.org_id AND n.instance_id = c.instance_id AND n.scope_type = c.scope_type
                 AND n.scope_id = c.scope_id AND n.version > c.version AND n.revoked_at IS NULL)
-          ORDER BY c.expires_at, c.id`.pipe(
+          ORDER BY LEAST(c.expires_at, to_timestamp(GREATEST(LEAST(${deadline}, 253402300799), 0)::double precision)), c.id`.pipe(
           Effect.flatMap(decodeMetadata),
           guard("CredentialRepository.listExpiring", timeout)
         )

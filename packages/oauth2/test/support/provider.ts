@@ -76,7 +76,9 @@ export interface TestProvider {
   /** Token requests seen at POST /token, by grant_type. */
   readonly counts: Record<string, number>
   /** Lifetimes in seconds, read at issue time. */
-  readonly ttl: { accessToken: number; clientCredentials: number }
+  readonly ttl: { accessToken: number; clientCredentials: number; refreshToken: number }
+  /** Whether token responses carry `refresh_token_expires_in` (the refresh token's TTL), as some providers do. */
+  readonly announce: { refreshTokenExpiresIn: boolean }
   /** The account the next sign-in logs in as (`accountId` after `reset`). */
   readonly login: { accountId: string }
   /** Answer the next `n` token requests with this HTTP status (a 5xx outage; counted as `failed`). */
@@ -111,7 +113,8 @@ const makeHold = (): Hold & { readonly arrive: () => void; readonly released: Pr
 }
 
 export const start = async (): Promise<TestProvider> => {
-  const ttl = { accessToken: 3600, clientCredentials: 3600 }
+  const ttl = { accessToken: 3600, clientCredentials: 3600, refreshToken: 24 * 3600 }
+  const announce = { refreshTokenExpiresIn: false }
   const login = { accountId }
   const counts: Record<string, number> = {}
   let failures = 0
@@ -154,7 +157,7 @@ export const start = async (): Promise<TestProvider> => {
     ttl: {
       AccessToken: () => ttl.accessToken,
       ClientCredentials: () => ttl.clientCredentials,
-      RefreshToken: 24 * 3600,
+      RefreshToken: () => ttl.refreshToken,
       Grant: 24 * 3600,
       Session: 24 * 3600,
       Interaction: 600,
@@ -177,6 +180,10 @@ export const start = async (): Promise<TestProvider> => {
     if (ctx.method === "POST" && ctx.path === "/token") {
       const grant = String((ctx as KoaContextWithOIDC).oidc?.params?.grant_type ?? "unknown")
       counts[grant] = (counts[grant] ?? 0) + 1
+      const body = ctx.body as Record<string, unknown> | undefined
+      if (announce.refreshTokenExpiresIn && typeof body?.refresh_token === "string") {
+        ctx.body = { ...body, refresh_token_expires_in: ttl.refreshToken }
+      }
       const held = hold
       if (grant === "refresh_token" && held !== undefined) {
         hold = undefined
@@ -225,6 +232,7 @@ export const start = async (): Promise<TestProvider> => {
     provider,
     counts,
     ttl,
+    announce,
     login,
     failNext: (n, status = 503) => {
       failures = n
@@ -241,6 +249,8 @@ export const start = async (): Promise<TestProvider> => {
       failures = 0
       ttl.accessToken = 3600
       ttl.clientCredentials = 3600
+      ttl.refreshToken = 24 * 3600
+      announce.refreshTokenExpiresIn = false
       login.accountId = accountId
     },
     revoke: async (token) => {
