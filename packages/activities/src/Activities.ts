@@ -30,6 +30,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
 import { redact } from "./internal/redactSql.js"
 import { load as loadSqlScanner } from "./internal/sqlTokens.js"
 
@@ -58,6 +59,13 @@ export interface ActivitiesShape {
   readonly runQuery: (
     input: Target & typeof Database.QueryRequest.Encoded
   ) => Effect.Effect<Database.QueryResult, ActivityError.ActivityError, Actor.Actor>
+  /**
+   * A read-only statement's rows in batches, fetched as the stream is pulled; stopping the stream
+   * stops the statement on the server. Declared under the `run_query` operation.
+   */
+  readonly streamQuery: (
+    input: Target & typeof Database.StreamQueryRequest.Encoded
+  ) => Stream.Stream<Database.RowBatch, ActivityError.ActivityError, Actor.Actor>
   readonly getSchema: (
     input: Target & typeof Database.SchemaRequest.Encoded
   ) => Effect.Effect<Database.DatabaseSchema, ActivityError.ActivityError, Actor.Actor>
@@ -324,6 +332,29 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
         Effect.catchIf(isSinkFailed, Effect.die)
       )
 
+    /** Streaming query: the connection opened as Run Query's is, the stream's failures classified alike. */
+    const streamQuery = (
+      input: Target & typeof Database.StreamQueryRequest.Encoded
+    ): Stream.Stream<Database.RowBatch, ActivityError.ActivityError, Actor.Actor> =>
+      decodeRequest(QueryBounds, Database.StreamQueryRequest, input).pipe(
+        Effect.catchAll(rejectInput(input)),
+        Effect.flatMap(({ target, request }) =>
+          perform("run_query", target, (c) => {
+            const open = c.connector.driver.streamQuery
+            if (open === undefined) return undefined
+            return Effect.succeed(
+              open(c.context, request).pipe(
+                Stream.catchAll((failure) => Stream.fromEffect(settle(c.instance, failure)))
+              )
+            )
+          })
+        ),
+        Effect.map(Stream.catchAll((failure) => (isSinkFailed(failure) ? Stream.die(failure) : Stream.fail(failure)))),
+        Effect.catchIf(isSinkFailed, Effect.die),
+        Stream.unwrap,
+        Stream.withSpan("Activities.streamQuery")
+      )
+
     const executeDdl = (input: Target & typeof Database.DdlRequest.Encoded) =>
       decodeRequest(DdlBounds, Database.DdlRequest, input).pipe(
         Effect.catchAll(rejectInput(input)),
@@ -401,6 +432,7 @@ export const layer: Layer.Layer<Activities, never, Services> = Layer.effect(
         )
       ),
       executeDdl: Effect.fn("Activities.executeDdl")(executeDdl),
+      streamQuery,
       sendSms: Effect.fn("Activities.sendSms")(
         activity("send_sms", SmsBounds, Messaging.SmsMessage, (c, message) =>
           c.connector.driver.sendSms?.(c.context, message)

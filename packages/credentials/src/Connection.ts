@@ -25,6 +25,7 @@ import {
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import * as CredentialResolver from "./CredentialResolver.js"
 
 /**
@@ -157,11 +158,17 @@ const scrubbedDriver = (
   driver: ConnectorDriver.Connector["driver"],
   scrub: Scrub
 ): ConnectorDriver.Connector["driver"] => {
-  const { discoverSchema, executeDdl, fetchFile, query, sendEmail, sendSms } = driver
+  const { discoverSchema, executeDdl, fetchFile, query, sendEmail, sendSms, streamQuery } = driver
   return {
     test: (context) => Effect.map(scrubbed(driver.test(context), scrub), scrub),
     healthCheck: (context) => scrubbed(driver.healthCheck(context), scrub),
     ...(query && { query: (context, request) => scrubbed(query(context, request), scrub) }),
+    ...(streamQuery && {
+      streamQuery: (context, request) =>
+        Stream.catchAllCause(streamQuery(context, request), (cause) =>
+          Stream.fromEffect(scrubbed(Effect.failCause(cause), scrub))
+        )
+    }),
     ...(discoverSchema && {
       discoverSchema: (context, request) => scrubbed(discoverSchema(context, request), scrub)
     }),
