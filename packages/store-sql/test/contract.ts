@@ -387,6 +387,38 @@ export const contract = <R = never>(subject: Subject<R>): void => {
           })
         )
 
+        it.effect("lists versions whose refresh-token deadline label lies in the window; odd labels never fail", () =>
+          Effect.gen(function* () {
+            const instances = yield* InstanceRepository.InstanceRepository
+            const repo = yield* CredentialRepository.CredentialRepository
+            const orgId = yield* newOrg
+            const instance = yield* makeInstance(orgId)
+            yield* instances.insert(instance)
+            const from = at("2026-01-01T00:00:00Z")
+            const until = at("2026-01-02T00:00:00Z")
+            const seconds = (iso: string) => at(iso).getTime() / 1000
+            const add = (labels: Record<string, unknown>, expiresAt: Date | null = null) =>
+              Effect.gen(function* () {
+                const fresh = yield* newCredential(instance, scope("user", yield* newUuid), { expiresAt })
+                return yield* repo.insert({ ...fresh, metadata: { ...fresh.metadata, labels } })
+              })
+            const deadline = (iso: string) => ({ refresh_token_expires_at: seconds(iso) })
+            const inside = yield* add(deadline("2026-01-01T10:00:00Z"))
+            // Expiry and deadline both in the window: listed once, at the sooner of the two.
+            const both = yield* add(deadline("2026-01-01T12:00:00Z"), at("2026-01-01T08:00:00Z"))
+            yield* add(deadline("2026-01-02T00:00:01Z"))
+            yield* add(deadline("2026-01-01T00:00:00Z"))
+            yield* add({ refresh_token_expires_at: "2026-01-01T10:00:00Z" })
+            yield* add({ refresh_token_expires_at: -1e300 })
+            yield* add({ refresh_token_expires_at: { nested: true } })
+            const listed = yield* repo.listExpiring(orgId, from, until)
+            assert.deepStrictEqual(
+              listed.map((m) => m.id),
+              [both, inside].map((r) => r.metadata.id)
+            )
+          })
+        )
+
         it.effect("finds and re-seals versions under other keys for key rotation", () =>
           Effect.gen(function* () {
             const repo = yield* CredentialRepository.CredentialRepository
