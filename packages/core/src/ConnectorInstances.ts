@@ -40,6 +40,7 @@ import * as Idempotency from "./Idempotency.js"
 import * as Ids from "./Ids.js"
 import * as InputBounds from "./InputBounds.js"
 import { InstanceRepository } from "./InstanceRepository.js"
+import * as LifecycleEvents from "./LifecycleEvents.js"
 import { Transactions } from "./Transactions.js"
 
 const Description = Schema.NullOr(
@@ -218,15 +219,20 @@ const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
 /**
  * The service on its ports: `InstanceRepository`, `IdempotencyKeys`, `AuditLog`,
- * `ConnectorRegistry` and `Transactions` (every write runs in one unit with its audit event and
- * its idempotency key).
+ * `ConnectorRegistry`, `EventOutbox` and `Transactions` (every write runs in one unit with its audit
+ * event, its lifecycle event and its idempotency key).
  *
  * @since 0.1.0
  */
 export const layer: Layer.Layer<
   ConnectorInstances,
   never,
-  InstanceRepository | Idempotency.IdempotencyKeys | AuditLog.AuditLog | ConnectorRegistry | Transactions
+  | InstanceRepository
+  | Idempotency.IdempotencyKeys
+  | AuditLog.AuditLog
+  | ConnectorRegistry
+  | Transactions
+  | LifecycleEvents.EventOutbox
 > = Layer.effect(
   ConnectorInstances,
   Effect.gen(function* () {
@@ -237,6 +243,29 @@ export const layer: Layer.Layer<
     const audit = yield* AuditLog.AuditLog
     const record = (...args: Parameters<typeof AuditLog.record>) =>
       AuditLog.record(...args).pipe(Effect.provideService(AuditLog.AuditLog, audit))
+    const outbox = yield* LifecycleEvents.EventOutbox
+    const emit = (input: LifecycleEvents.EventInput) =>
+      LifecycleEvents.emit(input).pipe(Effect.provideService(LifecycleEvents.EventOutbox, outbox))
+    /** Emits what a change of status or test outcome means for subscribers. */
+    const emitChanges = (current: ConnectorInstance, next: ConnectorInstance, reason: string | null) =>
+      Effect.gen(function* () {
+        const about = { orgId: next.orgId, instanceId: next.id, connectorKey: next.connectorKey }
+        if (next.testStatus !== current.testStatus) {
+          yield* emit({
+            _tag: "instance.health_changed",
+            ...about,
+            previous: current.testStatus,
+            current: next.testStatus
+          })
+        }
+        if (next.status !== current.status) {
+          yield* emit(
+            next.status === "reconnect_required"
+              ? { _tag: "instance.reconnect_required", ...about, reason: reason ?? "" }
+              : { _tag: "instance.reconnected", ...about }
+          )
+        }
+      })
 
     const find = (id: string) =>
       Effect.gen(function* () {
@@ -312,6 +341,12 @@ export const layer: Layer.Layer<
               workspaceId: instance.workspaceId
             }
           })
+          yield* emit({
+            _tag: "instance.created",
+            orgId: instance.orgId,
+            instanceId: instance.id,
+            connectorKey: instance.connectorKey
+          })
           return view(instance)
         }).pipe(idempotent)
       )
@@ -332,6 +367,9 @@ export const layer: Layer.Layer<
           }
           const next = yield* save(current, changes)
           yield* record("instance.updated", { instanceId: next.id, details: { fields: Object.keys(changes) } })
+          const about = { orgId: next.orgId, instanceId: next.id, connectorKey: next.connectorKey }
+          yield* emit({ _tag: "instance.updated", ...about, fields: Object.keys(changes) })
+          if (current.isEnabled && !next.isEnabled) yield* emit({ _tag: "instance.disabled", ...about })
           return view(next)
         })
       )
@@ -374,6 +412,12 @@ export const layer: Layer.Layer<
               instanceId: current.id,
               details: { connector: current.connectorKey, instanceName: current.instanceName }
             })
+            yield* emit({
+              _tag: "instance.deleted",
+              orgId: current.orgId,
+              instanceId: current.id,
+              connectorKey: current.connectorKey
+            })
           })
         )
       }),
@@ -405,6 +449,7 @@ export const layer: Layer.Layer<
           if (status !== current.status) {
             yield* record(`instance.${status}`, { instanceId: id, details: { reason: test.message } })
           }
+          yield* emitChanges(current, next, test.message)
           return next
         },
         (effect) => transactions.run(effect)
@@ -415,6 +460,7 @@ export const layer: Layer.Layer<
           if (current.status === status) return current
           const next = yield* saveStatus(current, { status })
           yield* record(`instance.${status}`, { instanceId: id, details: { reason } })
+          yield* emitChanges(current, next, reason)
           return next
         },
         (effect) => transactions.run(effect)

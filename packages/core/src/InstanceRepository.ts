@@ -14,6 +14,7 @@ import { DuplicateAccount, InstanceNotFound, NameTaken, type StorageError } from
 import * as Idempotency from "./Idempotency.js"
 import type { ConnectorId, InstanceId, OrgId, WorkspaceId } from "./Ids.js"
 import * as Journal from "./internal/journal.js"
+import * as LifecycleEvents from "./LifecycleEvents.js"
 
 /**
  * Filters and a page of a listing. `workspaceId: null` selects organization-level instances only;
@@ -131,11 +132,10 @@ const instancesMemory: Layer.Layer<InstanceRepository> = Layer.sync(InstanceRepo
  * An in-memory repository. Check and write happen in one synchronous step, so two concurrent
  * creates with the same name cannot both succeed. Inside a unit of `Transactions.layerMemory` its
  * writes are undone when the unit fails. It keeps the idempotency keys of instance and credential
- * writes too (`Idempotency.layerMemory`), as the SQL stores keep them beside the instances.
+ * writes too (`Idempotency.layerMemory`), and the lifecycle event outbox (`LifecycleEvents.layerMemory`),
+ * as the SQL stores keep them beside the instances.
  *
  * @since 0.1.0
  */
-export const layerMemory: Layer.Layer<InstanceRepository | Idempotency.IdempotencyKeys> = Layer.merge(
-  instancesMemory,
-  Idempotency.layerMemory
-)
+export const layerMemory: Layer.Layer<InstanceRepository | Idempotency.IdempotencyKeys | LifecycleEvents.EventOutbox> =
+  Layer.mergeAll(instancesMemory, Idempotency.layerMemory, LifecycleEvents.layerMemory)

@@ -8,6 +8,7 @@ import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
 import * as Idempotency from "../src/Idempotency.js"
 import * as Ids from "../src/Ids.js"
 import * as InstanceRepository from "../src/InstanceRepository.js"
+import * as LifecycleEvents from "../src/LifecycleEvents.js"
 import * as Transactions from "../src/Transactions.js"
 import { actorLayer, demoConnector, memoryLayer, orgA, orgB, workspaceA } from "./fixtures.js"
 
@@ -280,6 +281,7 @@ describe("connectors removed by the host", () => {
                 Layer.mergeAll(
                   Layer.succeed(InstanceRepository.InstanceRepository, repository),
                   Idempotency.layerMemory,
+                  LifecycleEvents.layerMemory,
                   AuditLog.layerMemory,
                   ConnectorRegistry.layer(connectors),
                   Transactions.layerMemory

@@ -11,6 +11,7 @@ import {
   CredentialRepository,
   type Idempotency,
   InstanceRepository,
+  type LifecycleEvents,
   Transactions
 } from "@patchbay/core"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
@@ -36,6 +37,7 @@ export const layer: Layer.Layer<
   | Idempotency.IdempotencyKeys
   | Envelope.Envelope
   | Fingerprint.Fingerprint
+  | LifecycleEvents.EventOutbox
   | CredentialRefresher.CredentialRefresher
 > = Layer.mergeAll(CredentialVault.layer, CredentialResolver.layer)
 

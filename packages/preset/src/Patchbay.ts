@@ -24,6 +24,7 @@ import {
   EgressPolicy,
   type Idempotency,
   InstanceRepository,
+  type LifecycleEvents,
   PendingAuthorizationRepository,
   RefreshLock,
   Transactions
@@ -47,6 +48,7 @@ export type StoreServices =
   | Idempotency.IdempotencyKeys
   | CredentialRepository.CredentialRepository
   | AuditLog.AuditLog
+  | LifecycleEvents.EventOutbox
   | PendingAuthorizationRepository.PendingAuthorizationRepository
   | RefreshLock.RefreshLock
   | Transactions.Transactions

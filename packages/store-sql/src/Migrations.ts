@@ -169,6 +169,19 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
       PRIMARY KEY (org_id, operation, idempotency_key)
     )`,
     "CREATE INDEX idempotency_keys_expires ON patchbay.idempotency_keys (expires_at)"
+  ),
+  // Lifecycle events, written in the transaction of the change they describe; ids are UUIDv7, so
+  // id order is creation order. Pending (undelivered) rows are found through a partial index.
+  "6_outbox": statements(
+    `CREATE TABLE patchbay.event_outbox (
+      id uuid PRIMARY KEY,
+      org_id uuid NOT NULL,
+      type text NOT NULL,
+      payload jsonb NOT NULL,
+      created_at timestamptz NOT NULL,
+      delivered_at timestamptz
+    )`,
+    "CREATE INDEX event_outbox_pending ON patchbay.event_outbox (id) WHERE delivered_at IS NULL"
   )
 }
 

@@ -16,6 +16,7 @@ import {
   type CredentialRepository,
   type Idempotency,
   type InstanceRepository,
+  type LifecycleEvents,
   type PendingAuthorizationRepository,
   type RefreshLock,
   type Transactions
@@ -34,6 +35,7 @@ import type { RepositoryOptions } from "./internal/options.js"
 import * as Migrations from "./Migrations.js"
 import * as SqlAuditLog from "./SqlAuditLog.js"
 import * as SqlCredentialRepository from "./SqlCredentialRepository.js"
+import * as SqlEventOutbox from "./SqlEventOutbox.js"
 import * as SqlIdempotencyKeys from "./SqlIdempotencyKeys.js"
 import * as SqlInstanceRepository from "./SqlInstanceRepository.js"
 import * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRepository.js"
@@ -50,6 +52,7 @@ export type Services =
   | Idempotency.IdempotencyKeys
   | CredentialRepository.CredentialRepository
   | AuditLog.AuditLog
+  | LifecycleEvents.EventOutbox
   | PendingAuthorizationRepository.PendingAuthorizationRepository
   | RefreshLock.RefreshLock
   | Transactions.Transactions
@@ -100,6 +103,7 @@ const stores = (
         SqlIdempotencyKeys.layer(options),
         SqlCredentialRepository.layer(options),
         SqlAuditLog.layer(options),
+        SqlEventOutbox.layer(options),
         SqlPendingAuthorizationRepository.layer(options),
         SqlTransactions.layer,
         lock

@@ -7,6 +7,7 @@
 export * as Migrations from "./Migrations.js"
 export * as SqlAuditLog from "./SqlAuditLog.js"
 export * as SqlCredentialRepository from "./SqlCredentialRepository.js"
+export * as SqlEventOutbox from "./SqlEventOutbox.js"
 export * as SqlIdempotencyKeys from "./SqlIdempotencyKeys.js"
 export * as SqlInstanceRepository from "./SqlInstanceRepository.js"
 export * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRepository.js"
