@@ -8,23 +8,24 @@
  *
  * @since 0.1.0
  */
-import type {
-  Actor,
-  AuditLog,
+import {
+  type Actor,
+  type AuditLog,
   ConnectorInstances,
-  Credential,
-  CredentialRepository,
-  DomainError,
-  EgressPolicy,
-  PendingAuthorizationRepository,
-  RefreshLock,
-  Transactions
+  type Credential,
+  type CredentialRepository,
+  type DomainError,
+  type EgressPolicy,
+  type PendingAuthorizationRepository,
+  type RefreshLock,
+  type Transactions
 } from "@patchbay/core"
-import { CredentialRefresher, CredentialResolver, type CredentialVault } from "@patchbay/credentials"
+import { CredentialRefresher, CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import type { Envelope } from "@patchbay/crypto"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Stream from "effect/Stream"
 import * as AuthorizationCode from "./AuthorizationCode.js"
 import * as AuthorizationServer from "./AuthorizationServer.js"
@@ -83,6 +84,18 @@ export interface OAuth2Shape {
   readonly sweep: (
     options: typeof Sweep.SweepOptions.Encoded
   ) => Stream.Stream<Sweep.SweepResult, DomainError.InvalidInput | DomainError.StorageError, Actor.Actor>
+  /**
+   * `CredentialVault.listExpiring` with a `reconnectUrl` on every refresh-token deadline of an
+   * authorization-code instance (a fresh authorization at the registration's redirect URI, when
+   * one can be started), so that people are warned — with the link — before the refresh token dies.
+   */
+  readonly listExpiring: (
+    query: typeof CredentialVault.ListExpiring.Encoded
+  ) => Effect.Effect<
+    ReadonlyArray<CredentialVault.ExpiringCredential>,
+    DomainError.InvalidInput | DomainError.StorageError,
+    Actor.Actor
+  >
 }
 
 /**
@@ -128,6 +141,25 @@ export const layer = (
       const clientCredentials = yield* ClientCredentials.make
       const protocol = yield* RefreshProtocol.make(options, authorizationCode.reconnectUrl)
       const sweep = yield* Sweep.make(protocol)
+      const vault = yield* CredentialVault.CredentialVault
+      const instances = yield* ConnectorInstances.ConnectorInstances
+      const listExpiring = Effect.fn("OAuth2.listExpiring")(function* (
+        query: typeof CredentialVault.ListExpiring.Encoded
+      ) {
+        const items = yield* vault.listExpiring(query)
+        return yield* Effect.forEach(items, (item) =>
+          Effect.gen(function* () {
+            if (item.kind !== "refresh_token") return item
+            const instance = yield* Effect.option(instances.getInstance(item.instanceId))
+            if (Option.isNone(instance) || instance.value.authType !== "oauth2_authorization_code") return item
+            const start = yield* authorizationCode.reconnectUrl(instance.value, item.scope)
+            return Option.match(start, {
+              onNone: () => item,
+              onSome: ({ url }) => CredentialVault.ExpiringCredential.make({ ...item, reconnectUrl: url })
+            })
+          })
+        )
+      })
       return Context.make(
         OAuth2,
         OAuth2.of({
@@ -135,7 +167,8 @@ export const layer = (
           completeAuthorization: authorizationCode.complete,
           completeAuthorizationAsOwner: authorizationCode.completeAsOwner,
           connectClientCredentials: clientCredentials.connect,
-          sweep
+          sweep,
+          listExpiring
         })
       ).pipe(
         Context.add(

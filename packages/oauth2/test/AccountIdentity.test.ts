@@ -255,6 +255,14 @@ describe("refresh-token deadlines", () => {
         (yield* vault.listExpiring({ daysAhead: 2 })).filter((e) => e.instanceId === instance.id),
         0
       )
+      assert.isUndefined(entries[0]!.reconnectUrl)
+      // OAuth2.listExpiring adds where to reconnect: an authorization URL at the provider.
+      const [withLink] = (yield* (yield* OAuth2.OAuth2).listExpiring({ daysAhead: 4 })).filter(
+        (e) => e.instanceId === instance.id
+      )
+      assert.strictEqual(withLink!.kind, "refresh_token")
+      assert.isTrue(withLink!.reconnectUrl?.startsWith(server.issuer))
+      assert.strictEqual(new URL(withLink.reconnectUrl!).searchParams.get("code_challenge_method"), "S256")
     }).pipe(Effect.provide(stack()))
   )
 })
