@@ -4,6 +4,7 @@
  * else the data directory's key file) and Patchbay itself.
  */
 
+import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import * as Options from "@effect/cli/Options"
 import type * as FileSystem from "@effect/platform/FileSystem"
@@ -64,11 +65,19 @@ export const store = Options.all({ dataDir, databaseUrl })
 /** Where in a data directory the embedded store keeps its database (the key file sits beside it). */
 export const storeDirectory = (dataDir: string): string => join(dataDir, "store")
 
-/** The store layer the settings name. */
-export const storeLayer = (settings: StoreSettings) =>
+/** The store layer the settings name; the embedded store's directory is made when missing. */
+export const storeLayer = (settings: StoreSettings): Layer.Layer<SqlStore.Services, CliFailure> =>
   Option.match(settings.databaseUrl, {
-    onNone: () => PgliteStore.layer({ dataDir: storeDirectory(settings.dataDir) }),
-    onSome: (url) => SqlStore.layerPg({ url, applicationName: "patchbay-cli" })
+    onNone: () =>
+      Layer.unwrapEffect(
+        Effect.try({
+          try: () => mkdirSync(settings.dataDir, { recursive: true }),
+          catch: (error) => failure("storage", `cannot make the data directory: ${String(error)}`)
+        }).pipe(
+          Effect.as(PgliteStore.layer({ dataDir: storeDirectory(settings.dataDir) }).pipe(Layer.mapError(classify)))
+        )
+      ),
+    onSome: (url) => SqlStore.layerPg({ url, applicationName: "patchbay-cli" }).pipe(Layer.mapError(classify))
   })
 
 /**
