@@ -172,7 +172,7 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
   ),
   // Lifecycle events, written in the transaction of the change they describe; ids are UUIDv7, so
   // id order is creation order. Pending (undelivered) rows are found through a partial index.
-  "6_outbox": statements(
+  "5_outbox": statements(
     `CREATE TABLE patchbay.event_outbox (
       id uuid PRIMARY KEY,
       org_id uuid NOT NULL,
