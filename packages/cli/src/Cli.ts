@@ -9,6 +9,7 @@
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { credentials } from "./internal/commands/credentials.js"
 import { instances } from "./internal/commands/instances.js"
@@ -52,6 +53,7 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, C
       // @effect/cli has printed its own help text for a usage error.
       if (ValidationError.isValidationError(error)) return Effect.succeed<number>(exitCodes.usage)
       const failure = classify(error)
-      return Effect.as(Effect.logError(failure.message), exitCodes[failure.kind])
+      // Standard error: standard output is data (--json, or the MCP protocol on stdio).
+      return Effect.as(Console.error(failure.message), exitCodes[failure.kind])
     })
   )

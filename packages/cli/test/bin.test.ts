@@ -64,20 +64,25 @@ const keyFile = () =>
 
 /** Stores instances in the data directory through the library (the CLI is not running then). */
 const seed = (
-  instances: ReadonlyArray<{ readonly name: string; readonly password: string; readonly expiresAt?: Date }>
+  instances: ReadonlyArray<{
+    readonly name: string
+    readonly password: string
+    readonly expiresAt?: Date
+    readonly database?: string
+  }>
 ) =>
   Effect.gen(function* () {
     const connectors = yield* ConnectorInstances.ConnectorInstances
     const vault = yield* CredentialVault.CredentialVault
     const ids: Array<string> = []
-    for (const { expiresAt, name, password } of instances) {
+    for (const { database: databaseName, expiresAt, name, password } of instances) {
       const instance = yield* connectors.create({
         connector: "postgres",
         instanceName: name,
         configuration: {
           host: database.hostname,
           port: Number(database.port),
-          database: database.pathname.slice(1),
+          database: databaseName ?? database.pathname.slice(1),
           ssl_mode: "disable"
         }
       })
@@ -145,7 +150,8 @@ describe("patchbay", () => {
           password: decodeURIComponent(database.password),
           expiresAt: new Date(Date.now() + 3 * 86_400_000)
         },
-        { name: "wrong-password", password: "not-the-password" }
+        // Another database: the same account twice would be refused as a duplicate.
+        { name: "wrong-password", password: "not-the-password", database: "template1" }
       ])
       const listed = yield* patchbay("instances", "list", "--data-dir", dataDir, "--org", orgId, "--json")
       assert.strictEqual(listed.code, 0, listed.stderr)
@@ -330,9 +336,14 @@ describe("patchbay", () => {
           newline = buffer.indexOf("\n")
         }
       })
+      let stderr = ""
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString()
+      })
       const call = (id: number, method: string, params: unknown) =>
-        Effect.async<unknown>((resume) => {
+        Effect.async<unknown, Error>((resume) => {
           waiting.set(id, (message) => resume(Effect.succeed(message)))
+          child.once("exit", (code) => resume(Effect.fail(new Error(`mcp exited with ${code}: ${stderr}`))))
           child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`)
         })
       const initialized = (yield* call(1, "initialize", {
