@@ -95,12 +95,13 @@ describe("streaming queries", () => {
           request("SELECT a.id, b.id AS other FROM big a CROSS JOIN big b", { batchSize: 100 })
         )
         .pipe(
-          Stream.tap(() => Deferred.succeed(first, undefined)),
+          // The consumer holds the first batch and pulls no more: the cursor rests between batches.
+          Stream.tap(() => Effect.zipRight(Deferred.succeed(first, undefined), Effect.never)),
           Stream.runDrain,
           Effect.fork
         )
       yield* Deferred.await(first)
-      assert.strictEqual(yield* activeIn(db.name, "idle in transaction"), 1)
+      assert.strictEqual(yield* waitFor("idle in transaction", 1), 1)
       yield* Fiber.interrupt(fiber)
       const left = yield* waitFor("idle in transaction", 0)
       assert.strictEqual(left, 0)

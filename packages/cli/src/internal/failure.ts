@@ -10,6 +10,7 @@
  * | 4 | storage: the store cannot be reached, or its schema is newer than this Patchbay |
  * | 5 | refused: Patchbay answered with a typed error (not found, invalid input, ...) |
  */
+import * as ConfigError from "effect/ConfigError"
 import * as Data from "effect/Data"
 import * as Predicate from "effect/Predicate"
 
@@ -43,8 +44,7 @@ export const classify = (error: unknown): CliFailure => {
         ? error.message
         : error._tag
     if (storageTags.has(error._tag)) return failure("storage", message)
-    if (configurationTags.has(error._tag) || Predicate.hasProperty(error, "_op"))
-      return failure("configuration", message)
+    if (configurationTags.has(error._tag) || ConfigError.isConfigError(error)) return failure("configuration", message)
     return failure("refused", `${error._tag}: ${message}`)
   }
   return failure("refused", String(error))

@@ -58,10 +58,9 @@ const rotate = Command.make(
         Effect.gen(function* () {
           const report = yield* Rotation.run({
             batchSize,
+            // Progress goes to standard error, so it never mixes with --json on standard output.
             onBatch: (progress) =>
-              json
-                ? Effect.void
-                : Console.error(`re-wrapped ${progress.rewrapped} credentials (${progress.batches} batches)`)
+              Console.error(`re-wrapped ${progress.rewrapped} credentials (${progress.batches} batches)`)
           })
           yield* print(json, report, (r) => [
             `primary key ${r.primary}: ${r.rewrapped} re-wrapped, ${r.raced} re-wrapped by another process, ${r.failed.length} failed`,
