@@ -99,7 +99,7 @@ for (const dir of [...dirs, join(root, "bench")]) {
     name.startsWith("@types/") && [...deps, ...peers, ...dev].some((other) => typesOf(other) === name && used(other))
   // A dependency that only satisfies another dependency's peer (@effect/cli's @effect/printer).
   const peerOfDependency = (name) =>
-    [...deps].some((other) => {
+    [...deps, ...peers].some((other) => {
       const manifest = join(dir, "node_modules", other, "package.json")
       return existsSync(manifest) && name in (readJson(manifest).peerDependencies ?? {})
     })
