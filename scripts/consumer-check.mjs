@@ -114,7 +114,9 @@ const tsconfig = (compilerOptions, include) =>
     {
       compilerOptions: {
         target: "ES2022",
-        lib: ["ES2023"],
+        // DOM for the fetch types (HeadersInit) that @modelcontextprotocol/sdk's declarations name
+        // without declaring; a host of @patchbay/mcp that checks libraries needs the same.
+        lib: ["ES2023", "DOM"],
         types: ["node"],
         strict: true,
         exactOptionalPropertyTypes: true,
