@@ -14,6 +14,8 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Admission from "./internal/admission.js"
 import { fromSqlError } from "./internal/errors.js"
+import { monitors } from "./internal/migrations/monitors.js"
+import { webhooks } from "./internal/migrations/webhooks.js"
 import { transaction } from "./internal/transaction.js"
 
 /**
@@ -182,7 +184,9 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
       delivered_at timestamptz
     )`,
     "CREATE INDEX event_outbox_pending ON patchbay.event_outbox (id) WHERE delivered_at IS NULL"
-  )
+  ),
+  "6_webhooks": statements(...webhooks),
+  "7_monitors": statements(...monitors)
 }
 
 /**
