@@ -18,6 +18,7 @@
  * @since 0.1.0
  */
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import { ActivityError } from "@patchbay/core"
 import * as Schema from "effect/Schema"
 import { Unauthenticated } from "./Authentication.js"
 
@@ -223,8 +224,9 @@ export class OAuth2Rejected extends Schema.TaggedError<OAuth2Rejected>("@patchba
 ) {}
 
 /**
- * 424 (Failed Dependency): the connection's credentials no longer work. `action` says what the
- * person must do (`reconnect` through OAuth2 at `reconnect_url`, or `replace_credentials`).
+ * 424 (Failed Dependency): the connection's credentials no longer work. `code` says why (such as
+ * `token_revoked` or `different_account`); `action` says what the person must do (`reconnect`
+ * through OAuth2 at `reconnect_url`, or `replace_credentials`).
  *
  * @since 0.1.0
  */
@@ -236,6 +238,7 @@ export class ReconnectRequired extends Schema.TaggedError<ReconnectRequired>("@p
     instance_name: Schema.String,
     connector: Schema.String,
     reason: Schema.String,
+    code: ActivityError.ReconnectCode,
     action: Schema.Literal("reconnect", "replace_credentials"),
     reconnect_url: Schema.NullOr(Schema.String)
   },

@@ -462,6 +462,7 @@ describe("HTTP API contract", () => {
         })
         expect(reconnect, 424, "ReconnectRequired")
         assert.strictEqual(reconnect.json.action, "replace_credentials")
+        assert.strictEqual(reconnect.json.code, "credentials_rejected")
         assert.strictEqual(reconnect.json.instance_id, wrong.id)
         assert.notInclude(reconnect.text, "not-the-password")
         const flagged = yield* call("GET", `/api/v1/connector-instances/${wrong.id}`, { as: "viewer" })

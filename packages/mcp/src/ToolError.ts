@@ -23,6 +23,7 @@ export class ToolError extends Schema.Class<ToolError>("@patchbay/mcp/ToolError"
   instance_name: Schema.optional(Schema.String),
   connector: Schema.optional(Schema.String),
   reason: Schema.optional(Schema.String),
+  code: Schema.optional(ActivityError.ReconnectCode),
   action: Schema.optional(ActivityError.ReconnectAction),
   reconnect_url: Schema.optional(Schema.NullOr(Schema.String)),
   retry_after_millis: Schema.optional(Schema.NullOr(Schema.Number))
@@ -41,7 +42,7 @@ export interface TypedError {
 
 /**
  * A typed error as a body. The activity outcomes keep their fields (`ReconnectRequired`: instance,
- * connector, reason, action and reconnect URL, null when there is none).
+ * connector, reason, code, action and reconnect URL, null when there is none).
  *
  * @since 0.1.0
  */
@@ -54,6 +55,7 @@ export const fromError = (error: TypedError): ToolError => {
       instance_name: error.instanceName,
       connector: error.connector,
       reason: error.reason,
+      code: error.code,
       action: error.action,
       reconnect_url: error.reconnectUrl ?? null
     })

@@ -61,6 +61,7 @@ const refusingRefresher = Layer.succeed(
               instanceName: instance.instanceName,
               connector: instance.connectorKey,
               reason: "the authorization server refused the refresh token (invalid_grant)",
+              code: "refresh_refused",
               action: "reconnect",
               reconnectUrl
             })

@@ -138,6 +138,7 @@ describe("MCP over Streamable HTTP", () => {
         const body = result.structuredContent as Record<string, unknown>
         assert.strictEqual(body._tag, "ReconnectRequired")
         assert.strictEqual(body.action, "replace_credentials")
+        assert.strictEqual(body.code, "credential_missing")
         assert.strictEqual(body.retryable, false)
         assert.isNull(body.reconnect_url)
         assert.strictEqual(body.instance_name, "revoked-db")
@@ -163,6 +164,7 @@ describe("MCP over Streamable HTTP", () => {
         const body = result.structuredContent as Record<string, unknown>
         assert.strictEqual(body._tag, "ReconnectRequired")
         assert.strictEqual(body.action, "reconnect")
+        assert.strictEqual(body.code, "refresh_refused")
         assert.strictEqual(body.reconnect_url, reconnectUrl)
         assert.strictEqual(body.retryable, false)
         assert.include(body.message as string, reconnectUrl)

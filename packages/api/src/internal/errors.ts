@@ -80,6 +80,7 @@ export const toApiError = (error: ServiceFailure): ApiError.ApiError => {
         instance_name: error.instanceName,
         connector: error.connector,
         reason: error.reason,
+        code: error.code,
         action: error.action,
         reconnect_url: error.reconnectUrl ?? null
       })
@@ -91,6 +92,7 @@ export const toApiError = (error: ServiceFailure): ApiError.ApiError => {
         instance_name: error.instanceId,
         connector: "unknown",
         reason: error.message,
+        code: error._tag === "CredentialNotFound" ? "credential_missing" : "credential_expired",
         action: "replace_credentials",
         reconnect_url: null
       })
