@@ -95,18 +95,37 @@ export const CredentialRevoked = Schema.TaggedStruct("credential.revoked", {
 })
 
 /**
- * A credential version expires before `expiresAt` (emitted by an expiry monitor).
+ * A credential version expires at `expiresAt`, within the monitor's threshold of `withinDays`
+ * days (emitted by the expiry monitor, once per version and threshold).
  *
  * @since 0.1.0
  */
 export const CredentialExpiring = Schema.TaggedStruct("credential.expiring", {
   ...common,
   credentialId: Ids.CredentialId,
-  expiresAt: Schema.Date
+  expiresAt: Schema.Date,
+  withinDays: Schema.optional(Schema.Number)
 })
 
 /**
- * Refreshing a credential version failed (emitted by the refresh protocol).
+ * The refresh token of an OAuth2 token set dies at `expiresAt` (the deadline label the oauth2
+ * package stores), within `withinDays` days: after it only a reconnect helps. Emitted by the expiry
+ * monitor, once per version and threshold.
+ *
+ * @since 0.1.0
+ */
+export const RefreshTokenExpiring = Schema.TaggedStruct("credential.refresh_token_expiring", {
+  ...common,
+  credentialId: Ids.CredentialId,
+  expiresAt: Schema.Date,
+  withinDays: Schema.Number
+})
+
+/**
+ * Refreshing a credential version failed (emitted by the refresh protocol with the state it
+ * records). `reason` is a code, never a peer's text: `refresh_refused`, `refresh_interrupted` or
+ * `credentials_rejected` for a refused grant (the instance needs a reconnect), or the tag of a
+ * transient failure (`Unreachable`, `TimedOut`, `RateLimited`, `ProviderFailure`).
  *
  * @since 0.1.0
  */
@@ -157,6 +176,7 @@ export const LifecycleEvent = Schema.Union(
   CredentialStored,
   CredentialRevoked,
   CredentialExpiring,
+  RefreshTokenExpiring,
   RefreshFailed,
   ReconnectRequired,
   Reconnected,

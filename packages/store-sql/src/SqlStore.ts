@@ -14,9 +14,11 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import {
   type AuditLog,
   type CredentialRepository,
+  type HealthHistory,
   type Idempotency,
   type InstanceRepository,
   type LifecycleEvents,
+  type MonitorClaims,
   type PendingAuthorizationRepository,
   type RefreshLock,
   type Transactions
@@ -36,8 +38,10 @@ import * as Migrations from "./Migrations.js"
 import * as SqlAuditLog from "./SqlAuditLog.js"
 import * as SqlCredentialRepository from "./SqlCredentialRepository.js"
 import * as SqlEventOutbox from "./SqlEventOutbox.js"
+import * as SqlHealthHistory from "./SqlHealthHistory.js"
 import * as SqlIdempotencyKeys from "./SqlIdempotencyKeys.js"
 import * as SqlInstanceRepository from "./SqlInstanceRepository.js"
+import * as SqlMonitorClaims from "./SqlMonitorClaims.js"
 import * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRepository.js"
 import * as SqlRefreshLock from "./SqlRefreshLock.js"
 import * as SqlTransactions from "./SqlTransactions.js"
@@ -56,6 +60,8 @@ export type Services =
   | PendingAuthorizationRepository.PendingAuthorizationRepository
   | RefreshLock.RefreshLock
   | Transactions.Transactions
+  | HealthHistory.HealthHistory
+  | MonitorClaims.MonitorClaims
 
 /**
  * Options of every store layer.
@@ -106,6 +112,8 @@ const stores = (
         SqlEventOutbox.layer(options),
         SqlPendingAuthorizationRepository.layer(options),
         SqlTransactions.layer,
+        SqlHealthHistory.layer(options),
+        SqlMonitorClaims.layer(options),
         lock
       )
     )

@@ -1,7 +1,9 @@
 import {
   AuditLog,
   CredentialRepository,
+  HealthHistory,
   InstanceRepository,
+  MonitorClaims,
   PendingAuthorizationRepository,
   RefreshLock,
   Transactions
@@ -17,7 +19,9 @@ contract({
     AuditLog.layerMemory,
     PendingAuthorizationRepository.layerMemory,
     RefreshLock.layerMemory,
-    Transactions.layerMemory
+    Transactions.layerMemory,
+    HealthHistory.layerMemory,
+    MonitorClaims.layerMemory
   ),
   otherLock: RefreshLock.RefreshLock.pipe(Effect.map((lock) => lock)),
   sql: false
