@@ -8,7 +8,8 @@
  * connection's driver answers with every failure (its fields, message and stack, and any defect)
  * and its test's success text stripped of every secret value of the resolved credential and of its
  * encodings (`SecretScrubber`), before the text reaches an error, a span, a log, a `test_message`
- * or an audit row.
+ * or an audit row. It is also where failures are counted (`PatchbayMetrics.recordFailure`: the
+ * opening's and every driver call's) and health-check round trips timed.
  *
  * @since 0.1.0
  */
@@ -20,11 +21,17 @@ import {
   ConnectorRegistry,
   type Credential,
   DomainError,
+  DriverError,
+  type FailureClassifier,
+  PatchbayMetrics,
   SecretScrubber
 } from "@patchbay/core"
 import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as CredentialResolver from "./CredentialResolver.js"
 
@@ -81,28 +88,33 @@ export const open: (
   Connection,
   OpenError,
   ConnectorRegistry.ConnectorRegistry | CredentialResolver.CredentialResolver | Actor.Actor
-> = Effect.fn("Connection.open")(function* (instance: ConnectorInstance.ConnectorInstance, options?: OpenOptions) {
-  const registry = yield* ConnectorRegistry.ConnectorRegistry
-  const resolver = yield* CredentialResolver.CredentialResolver
-  const connector = yield* registry.get(instance.connectorId)
-  const operation = options?.operation
-  if (operation !== undefined && !connector.descriptor.operations.includes(operation)) {
-    return yield* new DomainError.OperationUnsupported({ connector: instance.connectorKey, operation })
-  }
-  const resolved = yield* resolver.resolve(instance, options)
-  const context = yield* ConnectorRegistry.driverContext(connector, instance, Redacted.value(resolved.secrets))
-  const scrubber = SecretScrubber.fromCredentials(context.credentials, {
-    secretFields: connector.descriptor.secretFields
-  })
-  return {
-    instance,
-    connector:
-      scrubber.secrets === 0 ? connector : { ...connector, driver: scrubbedDriver(connector.driver, scrubber.scrub) },
-    scrub: scrubber.scrub,
-    credential: resolved.metadata,
-    context
-  } satisfies Connection
-})
+> = Effect.fn("Connection.open")(
+  function* (instance: ConnectorInstance.ConnectorInstance, options?: OpenOptions) {
+    const registry = yield* ConnectorRegistry.ConnectorRegistry
+    const resolver = yield* CredentialResolver.CredentialResolver
+    const connector = yield* registry.get(instance.connectorId)
+    const operation = options?.operation
+    if (operation !== undefined && !connector.descriptor.operations.includes(operation)) {
+      return yield* new DomainError.OperationUnsupported({ connector: instance.connectorKey, operation })
+    }
+    const resolved = yield* resolver.resolve(instance, options)
+    const context = yield* ConnectorRegistry.driverContext(connector, instance, Redacted.value(resolved.secrets))
+    const scrubber = SecretScrubber.fromCredentials(context.credentials, {
+      secretFields: connector.descriptor.secretFields
+    })
+    return {
+      instance,
+      connector: {
+        ...connector,
+        driver: guardedDriver(connector.driver, instance, scrubber.secrets === 0 ? undefined : scrubber.scrub)
+      },
+      scrub: scrubber.scrub,
+      credential: resolved.metadata,
+      context
+    } satisfies Connection
+  },
+  (effect, instance) => Effect.tapError(effect, (error) => PatchbayMetrics.recordFailure(instance, error))
+)
 
 type Scrub = (text: string) => string
 
@@ -153,28 +165,60 @@ const scrubbed = <A, E, R>(effect: Effect.Effect<A, E, R>, scrub: Scrub): Effect
     )
   )
 
-/** The driver with every answer scrubbed: failures of every call, the test's success text. */
-const scrubbedDriver = (
+const isDriverError = Schema.is(DriverError.DriverError)
+
+/**
+ * The driver as an opened connection calls it: every call's failure counted, scrubbed (when the
+ * credential has secret values) with the test's success text, and the health check timed.
+ */
+const guardedDriver = (
   driver: ConnectorDriver.Connector["driver"],
-  scrub: Scrub
+  instance: FailureClassifier.InstanceRef,
+  scrub: Scrub | undefined
 ): ConnectorDriver.Connector["driver"] => {
   const { discoverSchema, executeDdl, fetchFile, query, sendEmail, sendSms, streamQuery } = driver
+  const record = (error: FailureClassifier.Failure) => PatchbayMetrics.recordFailure(instance, error)
+  const guard = <A, E extends FailureClassifier.Failure>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+    const observed = Effect.tapError(effect, record)
+    return scrub === undefined ? observed : scrubbed(observed, scrub)
+  }
   return {
-    test: (context) => Effect.map(scrubbed(driver.test(context), scrub), scrub),
-    healthCheck: (context) => scrubbed(driver.healthCheck(context), scrub),
-    ...(query && { query: (context, request) => scrubbed(query(context, request), scrub) }),
-    ...(streamQuery && {
-      streamQuery: (context, request) =>
-        Stream.catchAllCause(streamQuery(context, request), (cause) =>
-          Stream.fromEffect(scrubbed(Effect.failCause(cause), scrub))
+    test: (context) => {
+      const tested = guard(driver.test(context))
+      return scrub === undefined ? tested : Effect.map(tested, scrub)
+    },
+    healthCheck: (context) =>
+      Effect.flatMap(Effect.timed(Effect.exit(guard(driver.healthCheck(context)))), ([took, exit]) =>
+        Effect.zipRight(
+          PatchbayMetrics.recordHealthCheck(
+            instance.connectorKey,
+            Exit.isSuccess(exit) ? "healthy" : "unhealthy",
+            Duration.toMillis(took)
+          ),
+          exit
         )
+      ),
+    ...(query && { query: (context, request) => guard(query(context, request)) }),
+    ...(streamQuery && {
+      streamQuery: (context, request) => {
+        const observed = Stream.tapError(streamQuery(context, request), record)
+        return scrub === undefined
+          ? observed
+          : Stream.catchAllCause(observed, (cause) => Stream.fromEffect(scrubbed(Effect.failCause(cause), scrub)))
+      }
     }),
-    ...(discoverSchema && {
-      discoverSchema: (context, request) => scrubbed(discoverSchema(context, request), scrub)
-    }),
-    ...(executeDdl && { executeDdl: (context, request) => scrubbed(executeDdl(context, request), scrub) }),
-    ...(sendEmail && { sendEmail: (context, message) => scrubbed(sendEmail(context, message), scrub) }),
-    ...(sendSms && { sendSms: (context, message) => scrubbed(sendSms(context, message), scrub) }),
-    ...(fetchFile && { fetchFile: (context, request, sink) => scrubbed(fetchFile(context, request, sink), scrub) })
+    ...(discoverSchema && { discoverSchema: (context, request) => guard(discoverSchema(context, request)) }),
+    ...(executeDdl && { executeDdl: (context, request) => guard(executeDdl(context, request)) }),
+    ...(sendEmail && { sendEmail: (context, message) => guard(sendEmail(context, message)) }),
+    ...(sendSms && { sendSms: (context, message) => guard(sendSms(context, message)) }),
+    ...(fetchFile && {
+      fetchFile: (context, request, sink) => {
+        // The sink's own failures are the caller's, not the peer's: only driver failures are counted.
+        const observed = Effect.tapError(fetchFile(context, request, sink), (error) =>
+          isDriverError(error) || error instanceof DomainError.EgressDenied ? record(error) : Effect.void
+        )
+        return scrub === undefined ? observed : scrubbed(observed, scrub)
+      }
+    })
   }
 }

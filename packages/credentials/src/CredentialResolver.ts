@@ -15,6 +15,7 @@ import {
   CredentialRepository,
   CredentialScope,
   DomainError,
+  PatchbayMetrics,
   type ResolvedCredential
 } from "@patchbay/core"
 import { CredentialIntegrity, Envelope } from "@patchbay/crypto"
@@ -169,9 +170,7 @@ export const layer: Layer.Layer<
         })
       })
 
-    // The hot path (microseconds per activity call) is deliberately not a span of its own: a
-    // span costs about as much as the decryption. Its outcome shows in the caller's span.
-    const resolve = Effect.fnUntraced(function* (
+    const resolveUntraced = Effect.fnUntraced(function* (
       instance: ConnectorInstance.ConnectorInstance,
       options?: ResolveOptions
     ) {
@@ -212,6 +211,20 @@ export const layer: Layer.Layer<
       yield* CredentialIntegrity.verifyCurrent(envelope, repository, found.value, now)
       return yield* refresher.refresh(instance, yield* decrypt(envelope, found.value))
     })
+
+    // A span without a captured call site (its cost is measured in bench/src/suites/spans.ts), and
+    // one counter update per outcome.
+    const resolve = (instance: ConnectorInstance.ConnectorInstance, options?: ResolveOptions) =>
+      resolveUntraced(instance, options).pipe(
+        Effect.tapBoth({
+          onFailure: (error) => PatchbayMetrics.recordResolve(instance.connectorKey, error._tag),
+          onSuccess: () => PatchbayMetrics.recordResolve(instance.connectorKey, "resolved")
+        }),
+        Effect.withSpan("CredentialResolver.resolve", {
+          captureStackTrace: false,
+          attributes: { "patchbay.connector": instance.connectorKey, "patchbay.instance_id": instance.id }
+        })
+      )
 
     return CredentialResolver.of({ resolve })
   })

@@ -40,8 +40,11 @@ import {
   type CredentialScope,
   DomainError,
   DriverError,
+  LifecycleEvents,
+  PatchbayMetrics,
   RefreshLock,
-  type ResolvedCredential
+  type ResolvedCredential,
+  Transactions
 } from "@patchbay/core"
 import { type CredentialRefresher, CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Envelope } from "@patchbay/crypto"
@@ -176,6 +179,8 @@ export type Requirements =
   | CredentialVault.CredentialVault
   | ConnectorInstances.ConnectorInstances
   | RefreshLock.RefreshLock
+  | Transactions.Transactions
+  | LifecycleEvents.EventOutbox
 
 const isTransient = (error: { readonly _tag: string }): error is Transient =>
   error._tag === "Unreachable" ||
@@ -234,6 +239,18 @@ export const make = (
     const vault = yield* CredentialVault.CredentialVault
     const instances = yield* ConnectorInstances.ConnectorInstances
     const lock = yield* RefreshLock.RefreshLock
+    const transactions = yield* Transactions.Transactions
+    const outbox = yield* LifecycleEvents.EventOutbox
+    /** `credential.refresh_failed` for `current`, with a reason code (never the provider's text). */
+    const emitFailed = (instance: ConnectorInstance.ConnectorInstance, current: Current, reason: string) =>
+      LifecycleEvents.emit({
+        _tag: "credential.refresh_failed",
+        orgId: instance.orgId,
+        instanceId: instance.id,
+        connectorKey: instance.connectorKey,
+        credentialId: current.metadata.id,
+        reason
+      }).pipe(Effect.provideService(LifecycleEvents.EventOutbox, outbox))
     const obtain = yield* FirstToken.make
     const scope = yield* Effect.scope
     const flights = SingleFlight.make<Outcome, CredentialRefresher.RefreshError>(scope)
@@ -458,21 +475,31 @@ export const make = (
         const error = response.left
         const failedAt = yield* Clock.currentTimeMillis
         if (error._tag === "AuthFailed") {
-          const refused = yield* put(attempted, {
-            attemptedAt: null,
-            refusedAt: new Date(failedAt),
-            refusedReason: refusedReason(instance, error, interrupted)
-          })
+          const refused = yield* transactions.run(
+            Effect.tap(
+              put(attempted, {
+                attemptedAt: null,
+                refusedAt: new Date(failedAt),
+                refusedReason: refusedReason(instance, error, interrupted)
+              }),
+              (state) => emitFailed(instance, current, recordedRefusal(instance, state).code)
+            )
+          )
           return { _tag: "Refused", refusal: yield* refusalOf(instance, current, refused), fresh: true } as Locked
         }
         if (isTransient(error)) {
           const failures = state.failures + 1
-          yield* put(attempted, {
-            // A timeout or a broken connection may have reached the server: the token may be spent.
-            attemptedAt: error._tag === "TimedOut" || error._tag === "Unreachable" ? attempted.attemptedAt : null,
-            failures,
-            retryAt: new Date(failedAt + backoffMillis(failures, error))
-          })
+          yield* transactions.run(
+            Effect.zipRight(
+              put(attempted, {
+                // A timeout or a broken connection may have reached the server: the token may be spent.
+                attemptedAt: error._tag === "TimedOut" || error._tag === "Unreachable" ? attempted.attemptedAt : null,
+                failures,
+                retryAt: new Date(failedAt + backoffMillis(failures, error))
+              }),
+              emitFailed(instance, current, error._tag)
+            )
+          )
         }
         return { _tag: "Failed", current, error } as Locked
       })
@@ -513,7 +540,21 @@ export const make = (
               return yield* Effect.fail(error)
             }
           }
-        }).pipe(Effect.withSpan("OAuth2.refresh", { attributes: { instanceId: instance.id } }))
+        }).pipe(
+          Effect.tapBoth({
+            onSuccess: (outcome) =>
+              PatchbayMetrics.recordRefresh(
+                instance.connectorKey,
+                outcome._tag === "Refreshed" ? "refreshed" : outcome._tag === "Current" ? "current" : "transient"
+              ),
+            onFailure: (error) =>
+              PatchbayMetrics.recordRefresh(
+                instance.connectorKey,
+                error._tag === "ReconnectRequired" ? "refused" : "failed"
+              )
+          }),
+          Effect.withSpan("OAuth2.refresh", { attributes: { instanceId: instance.id } })
+        )
       )
     }
 
