@@ -38,6 +38,22 @@ export class Authenticated extends HttpApiMiddleware.Tag<Authenticated>()("@patc
 
 const InstancePath = Schema.Struct({ instance_id: Schema.String })
 
+/** `POST /connector-instances/:instance_id/<action>`: an operation on one instance. */
+const instanceAction = <
+  const Name extends string,
+  Payload extends Schema.Schema.AnyNoContext,
+  Success extends Schema.Schema.AnyNoContext
+>(
+  name: Name,
+  action: string,
+  payload: Payload,
+  success: Success
+) =>
+  HttpApiEndpoint.post(name, `/connector-instances/:instance_id/${action}`)
+    .setPath(InstancePath)
+    .setPayload(payload)
+    .addSuccess(success)
+
 /** `Idempotency-Key`: a retry with the same key and request returns the first result. */
 const IdempotencyHeaders = Schema.Struct({ "idempotency-key": Schema.optional(Schema.String) })
 
@@ -130,18 +146,8 @@ export class CredentialsGroup extends HttpApiGroup.make("credentials")
  * @since 0.1.0
  */
 export class OperationsGroup extends HttpApiGroup.make("operations")
-  .add(
-    HttpApiEndpoint.post("testConnection", "/connector-instances/:instance_id/test-connection")
-      .setPath(InstancePath)
-      .setPayload(ApiModels.TestConnection)
-      .addSuccess(ApiModels.TestResult)
-  )
-  .add(
-    HttpApiEndpoint.post("healthCheck", "/connector-instances/:instance_id/health-check")
-      .setPath(InstancePath)
-      .setPayload(ApiModels.HealthCheck)
-      .addSuccess(ApiModels.HealthResult)
-  )
+  .add(instanceAction("testConnection", "test-connection", ApiModels.TestConnection, ApiModels.TestResult))
+  .add(instanceAction("healthCheck", "health-check", ApiModels.HealthCheck, ApiModels.HealthResult))
   .add(
     HttpApiEndpoint.post("bulkOperation", "/connector-instances/bulk-operation")
       .setPayload(ApiModels.BulkOperation)
@@ -153,12 +159,7 @@ export class OperationsGroup extends HttpApiGroup.make("operations")
       .setUrlParams(ApiModels.GetSchema)
       .addSuccess(ApiModels.DatabaseSchema)
   )
-  .add(
-    HttpApiEndpoint.post("executeDdl", "/connector-instances/:instance_id/execute-ddl")
-      .setPath(InstancePath)
-      .setPayload(ApiModels.ExecuteDdl)
-      .addSuccess(ApiModels.DdlResult)
-  )
+  .add(instanceAction("executeDdl", "execute-ddl", ApiModels.ExecuteDdl, ApiModels.DdlResult))
   .annotate(OpenApi.Description, "Testing, monitoring, schema discovery and guarded DDL") {}
 
 /**
@@ -168,23 +169,13 @@ export class OperationsGroup extends HttpApiGroup.make("operations")
  * @since 0.1.0
  */
 export class OAuth2Group extends HttpApiGroup.make("oauth2")
-  .add(
-    HttpApiEndpoint.post("authorize", "/connector-instances/:instance_id/oauth2/authorize")
-      .setPath(InstancePath)
-      .setPayload(ApiModels.Authorize)
-      .addSuccess(ApiModels.AuthorizationUrl)
-  )
+  .add(instanceAction("authorize", "oauth2/authorize", ApiModels.Authorize, ApiModels.AuthorizationUrl))
   .add(
     HttpApiEndpoint.get("callback", "/oauth2/callback")
       .setUrlParams(Schema.Record({ key: Schema.String, value: Schema.String }))
       .addSuccess(ApiModels.Credential)
   )
-  .add(
-    HttpApiEndpoint.post("reconnect", "/connector-instances/:instance_id/reconnect")
-      .setPath(InstancePath)
-      .setPayload(ApiModels.Authorize)
-      .addSuccess(ApiModels.Reconnect)
-  )
+  .add(instanceAction("reconnect", "reconnect", ApiModels.Authorize, ApiModels.Reconnect))
   .annotate(OpenApi.Description, "OAuth2 sign-in and reconnect") {}
 
 /**
@@ -193,30 +184,10 @@ export class OAuth2Group extends HttpApiGroup.make("oauth2")
  * @since 0.1.0
  */
 export class ActivitiesGroup extends HttpApiGroup.make("activities")
-  .add(
-    HttpApiEndpoint.post("runQuery", "/connector-instances/:instance_id/run-query")
-      .setPath(InstancePath)
-      .setPayload(ApiModels.RunQuery)
-      .addSuccess(ApiModels.QueryResult)
-  )
-  .add(
-    HttpApiEndpoint.post("sendEmail", "/connector-instances/:instance_id/send-email")
-      .setPath(InstancePath)
-      .setPayload(ApiModels.SendEmail)
-      .addSuccess(ApiModels.EmailReceipt)
-  )
-  .add(
-    HttpApiEndpoint.post("fetchFile", "/connector-instances/:instance_id/fetch-file")
-      .setPath(InstancePath)
-      .setPayload(ApiModels.FetchFile)
-      .addSuccess(ApiModels.FetchedFile)
-  )
-  .add(
-    HttpApiEndpoint.post("sendSms", "/connector-instances/:instance_id/send-sms")
-      .setPath(InstancePath)
-      .setPayload(ApiModels.SendSms)
-      .addSuccess(ApiModels.SmsReceipt)
-  )
+  .add(instanceAction("runQuery", "run-query", ApiModels.RunQuery, ApiModels.QueryResult))
+  .add(instanceAction("sendEmail", "send-email", ApiModels.SendEmail, ApiModels.EmailReceipt))
+  .add(instanceAction("fetchFile", "fetch-file", ApiModels.FetchFile, ApiModels.FetchedFile))
+  .add(instanceAction("sendSms", "send-sms", ApiModels.SendSms, ApiModels.SmsReceipt))
   .annotate(OpenApi.Description, "Activities with typed outcomes") {}
 
 /**
