@@ -1,19 +1,23 @@
 /**
  * The MySQL / MariaDB connector descriptor: what an instance is configured with (host, port,
- * database, TLS mode, read-only) and which credentials it needs (a database user and its password).
+ * database, TLS mode and CA, read-only) and which credentials it needs (a database user, its
+ * password, optionally a TLS client certificate).
  *
  * @since 0.1.0
  */
+import { isIP } from "node:net"
 import { type ConnectorDescriptor, Ids } from "@patchbay/core"
 import * as Schema from "effect/Schema"
 
 /**
  * How the connection uses TLS: `disable` never, `require` always (certificate not verified),
- * `verify-full` always with the certificate checked against the system CAs and the host name.
+ * `verify-ca` always with the certificate chain checked against `ssl_root_cert` (or the system
+ * CAs), `verify-full` as `verify-ca` and the certificate must also name the host. A TLS mode never
+ * falls back to plain text, and a certificate that fails the check is `RequestRejected`.
  *
  * @since 0.1.0
  */
-export const SslMode = Schema.Literal("disable", "require", "verify-full")
+export const SslMode = Schema.Literal("disable", "require", "verify-ca", "verify-full")
 /** @since 0.1.0 */
 export type SslMode = typeof SslMode.Type
 
@@ -34,20 +38,48 @@ export const Configuration = Schema.Struct({
   ),
   database: Schema.String.pipe(Schema.minLength(1, { message: () => "database must not be empty" })),
   ssl_mode: Schema.optionalWith(SslMode, { default: () => "require" as const }),
+  /** PEM CA certificates the server's certificate must chain to (`verify-ca`, `verify-full`); default the system CAs. */
+  ssl_root_cert: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "ssl_root_cert must be PEM certificates" })
+    )
+  ),
   read_only: Schema.optionalWith(Schema.Boolean, { default: () => false })
-})
+}).pipe(
+  // mysql2 checks a certificate's name only for a host name (an IP address would be checked as
+  // "localhost"): verify-full is refused for an address rather than checking the wrong name.
+  Schema.filter((configuration) =>
+    configuration.ssl_mode === "verify-full" && isIP(configuration.host) !== 0
+      ? "ssl_mode verify-full needs host to be the host name the certificate names, not an IP address (verify-ca checks the chain only)"
+      : undefined
+  )
+)
 /** @since 0.1.0 */
 export type Configuration = typeof Configuration.Type
 
 /**
- * Credentials: the database user and its password (`Redacted` once decoded).
+ * Credentials: the database user and its password (`Redacted` once decoded), and optionally a TLS
+ * client certificate (PEM) and its private key (`Redacted`) for accounts created `REQUIRE X509`
+ * (or `REQUIRE SUBJECT/ISSUER`).
  *
  * @since 0.1.0
  */
 export const Credentials = Schema.Struct({
   username: Schema.String.pipe(Schema.minLength(1, { message: () => "username must not be empty" })),
-  password: Schema.Redacted(Schema.String)
-})
+  password: Schema.Redacted(Schema.String),
+  ssl_cert: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "ssl_cert must be a PEM certificate" })
+    )
+  ),
+  ssl_key: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(1))))
+}).pipe(
+  Schema.filter((credentials) =>
+    (credentials.ssl_cert === undefined) === (credentials.ssl_key === undefined)
+      ? undefined
+      : "ssl_cert and ssl_key go together"
+  )
+)
 /** @since 0.1.0 */
 export type Credentials = typeof Credentials.Type
 
@@ -72,7 +104,7 @@ export const descriptor = {
   operations: ["test_connection", "health_check", "run_query", "get_schema", "execute_ddl"],
   configuration: Configuration,
   credentials: Credentials,
-  secretFields: ["password"],
+  secretFields: ["password", "ssl_key"],
   accountFields: ["host", "port", "database", "username"],
   supportsSchemaDiscovery: true
 } satisfies ConnectorDescriptor.ConnectorDescriptor<typeof Configuration, typeof Credentials>

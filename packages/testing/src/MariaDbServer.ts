@@ -82,8 +82,14 @@ const waitReady = async (socket: string, server: ChildProcess, log: () => string
   throw new Error(`mariadbd did not accept connections: ${last} ${log()}`)
 }
 
+/** What a server is started with. */
+export interface StartOptions {
+  /** More `mariadbd` options (e.g. `--ssl-cert=…`); files they name must be readable by the `mysql` user. */
+  readonly args?: ReadonlyArray<string> | undefined
+}
+
 /** Starts a server; throws when the binaries are missing (see `available`). */
-export const start = async (): Promise<MariaDbServer> => {
+export const start = async (options: StartOptions = {}): Promise<MariaDbServer> => {
   // Throwaway data in memory when the machine has a tmpfs: creating tables does no disk I/O.
   const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "patchbay-mariadb-"))
   const data = join(dir, "data")
@@ -116,7 +122,8 @@ export const start = async (): Promise<MariaDbServer> => {
     "--innodb-doublewrite=0",
     "--innodb-log-file-size=16M",
     "--innodb-buffer-pool-size=64M",
-    "--max-connections=200"
+    "--max-connections=200",
+    ...(options.args ?? [])
   ]
   const server = spawn(serverBinary, args, { stdio: ["ignore", "ignore", "pipe"], ...user })
   let log = ""

@@ -1,15 +1,17 @@
 /**
- * One server connection as the driver uses it: mysql2's options for an instance (the address the
- * egress policy approved, TLS as `ssl_mode` says), and a pooled connection wrapped as a
+ * One server connection as the driver uses it: mysql2's options for an instance (a stream to the
+ * address the egress policy approved, TLS as `ssl_mode` says), and a pooled connection wrapped as a
  * `Connection` whose statements are Effects. A statement interrupted or past its timeout is killed
  * on the server (`KILL QUERY` from another connection) before the Effect ends, and its connection is
  * marked broken so that it is destroyed rather than reused.
  */
+import { connect as netConnect } from "node:net"
+import type { Duplex } from "node:stream"
 import { DriverError } from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import mysql from "mysql2"
-import type { Configuration } from "../MysqlDescriptor.js"
+import type { Configuration, Credentials } from "../MysqlDescriptor.js"
 import type { Connection, DriverContext, Field, ReadResult } from "../MysqlPools.js"
 import { isFatal, toDriverError } from "./errors.js"
 
@@ -17,25 +19,58 @@ import { isFatal, toDriverError } from "./errors.js"
 export const targetOf = (configuration: Configuration): string =>
   `${configuration.host}:${configuration.port}/${configuration.database}`
 
-const sslOf = (configuration: Configuration): Pick<mysql.ConnectionOptions, "ssl"> => {
+/**
+ * Opens the byte stream one server connection runs on: TCP to the address the egress policy
+ * approved, or a channel through an SSH tunnel. mysql2 never resolves or dials a name itself.
+ */
+export type Dialer = () => Duplex
+
+/** TCP to `address:port`; `address` is the one the egress policy approved. */
+export const direct =
+  (address: string, port: number): Dialer =>
+  () => {
+    const socket = netConnect({ host: address, port })
+    socket.setNoDelay(true)
+    return socket
+  }
+
+/**
+ * mysql2's TLS options. mysql2 is given the configured host name (the stream already goes to the
+ * approved address), so `verify-full` checks the certificate against that name and sends it as
+ * SNI; `verify-ca` checks the chain only. A client certificate is presented in every TLS mode.
+ */
+const sslOf = (configuration: Configuration, credentials: Credentials): Pick<mysql.ConnectionOptions, "ssl"> => {
   if (configuration.ssl_mode === "disable") return {}
-  return { ssl: { rejectUnauthorized: configuration.ssl_mode === "verify-full" } }
+  const client =
+    credentials.ssl_cert !== undefined && credentials.ssl_key !== undefined
+      ? { cert: credentials.ssl_cert, key: Redacted.value(credentials.ssl_key) }
+      : {}
+  const ca = configuration.ssl_root_cert !== undefined ? { ca: configuration.ssl_root_cert } : {}
+  switch (configuration.ssl_mode) {
+    case "verify-full":
+      return { ssl: { ...client, ...ca, rejectUnauthorized: true, verifyIdentity: true } }
+    case "verify-ca":
+      return { ssl: { ...client, ...ca, rejectUnauthorized: true, verifyIdentity: false } }
+    default:
+      return { ssl: { ...client, rejectUnauthorized: false, verifyIdentity: false } }
+  }
 }
 
-/** mysql2's options for an instance, connecting to `address` (never to the host name again). */
+/** mysql2's options for an instance, its connections opened by `dial` (never by resolving the host name again). */
 export const connectionOptions = (
   context: DriverContext,
-  address: string,
+  dial: Dialer,
   connectTimeoutMillis: number
 ): mysql.ConnectionOptions => {
   const { configuration, credentials } = context
   return {
-    host: address,
+    host: configuration.host,
     port: configuration.port,
+    stream: dial,
     database: configuration.database,
     user: credentials.username,
     password: Redacted.value(credentials.password),
-    ...sslOf(configuration),
+    ...sslOf(configuration, credentials),
     connectTimeout: connectTimeoutMillis,
     multipleStatements: false,
     supportBigNumbers: true,

@@ -40,7 +40,8 @@ const tlsCodes = new Set([
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
   "CERT_HAS_EXPIRED",
   "ERR_TLS_CERT_ALTNAME_INVALID",
-  "HANDSHAKE_NO_SSL_SUPPORT"
+  // mysql2's code for any failure of the TLS handshake (the certificate checks among them).
+  "HANDSHAKE_SSL_ERROR"
 ])
 
 /** Server errors (errno) that mean the credentials were refused. */
@@ -107,14 +108,20 @@ export const toDriverError = (cause: unknown, context: ErrorContext): DriverErro
   if (typeof code === "string" && unreachableCodes.has(code)) {
     return new DriverError.Unreachable({ target, detail: `${prefix}${code}` })
   }
-  if (typeof code === "string" && tlsCodes.has(code)) {
+  if (code === "HANDSHAKE_SSL_ERROR" && /ECONNRESET|EPIPE|socket hang up|socket disconnected/i.test(message)) {
+    return new DriverError.Unreachable({ target, detail: `${prefix}${message}` })
+  }
+  if (code === "HANDSHAKE_NO_SSL_SUPPORT") {
+    return new DriverError.RequestRejected({
+      target,
+      detail: `${prefix}the server offers no TLS and ssl_mode requires it; nothing was sent in clear (ssl_mode disable allows plain text)`
+    })
+  }
+  if (typeof code === "string" && (tlsCodes.has(code) || /CERT|^ERR_TLS|^ERR_SSL/.test(code))) {
     return new DriverError.RequestRejected({ target, detail: `${prefix}TLS refused: ${message}` })
   }
   if (code === "ETIMEDOUT" || /timeout/i.test(message)) {
     return new DriverError.TimedOut({ target, afterMillis: context.timeoutMillis })
-  }
-  if (/server does not support secure connection/i.test(message)) {
-    return new DriverError.RequestRejected({ target, detail: `${prefix}${message}; set ssl_mode to disable` })
   }
   return new DriverError.ProviderFailure({ target, detail: `${prefix}${message}` })
 }

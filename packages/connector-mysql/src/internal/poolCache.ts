@@ -8,13 +8,14 @@ import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
 import type * as Redacted from "effect/Redacted"
 import mysql from "mysql2"
+import type { Credentials } from "../MysqlDescriptor.js"
 import type { DriverContext, MysqlPoolsShape, PoolOptions } from "../MysqlPools.js"
-import { connectionOptions, ignore, killWith, targetOf, wrap } from "./connection.js"
+import { connectionOptions, direct, ignore, killWith, targetOf, wrap } from "./connection.js"
 import { toDriverError } from "./errors.js"
 
 interface Entry {
   readonly id: string
-  readonly password: Redacted.Redacted<string>
+  readonly credentials: Credentials
   readonly address: string
   readonly checkedAt: number
   readonly options: mysql.ConnectionOptions
@@ -27,9 +28,18 @@ const idOf = ({ configuration, credentials }: DriverContext): string =>
     configuration.port,
     configuration.database,
     configuration.ssl_mode,
+    configuration.ssl_root_cert ?? null,
     configuration.read_only,
-    credentials.username
+    credentials.username,
+    credentials.ssl_cert ?? null
   ])
+
+const sameSecret = (a: Redacted.Redacted<string> | undefined, b: Redacted.Redacted<string> | undefined) =>
+  a === undefined || b === undefined ? a === b : Equal.equals(a, b)
+
+/** The secrets of a credential version are those the pool was made with. */
+const sameSecrets = (a: Credentials, b: Credentials) =>
+  sameSecret(a.password, b.password) && sameSecret(a.ssl_key, b.ssl_key)
 
 /** The pools of every instance. */
 export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOptions = {}): MysqlPoolsShape => {
@@ -46,7 +56,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
       const now = Date.now()
       if (
         current !== undefined &&
-        Equal.equals(current.password, context.credentials.password) &&
+        sameSecrets(current.credentials, context.credentials) &&
         now - current.checkedAt < recheckMillis
       ) {
         return Effect.succeed(current)
@@ -56,14 +66,14 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         if (
           latest !== undefined &&
           latest.address === address &&
-          Equal.equals(latest.password, context.credentials.password)
+          sameSecrets(latest.credentials, context.credentials)
         ) {
           const renewed = { ...latest, checkedAt: Date.now() }
           entries.set(id, renewed)
           return renewed
         }
         if (latest !== undefined) latest.pool.end(ignore)
-        const connection = connectionOptions(context, address, connectTimeoutMillis)
+        const connection = connectionOptions(context, direct(address, context.configuration.port), connectTimeoutMillis)
         const pool = mysql.createPool({
           ...connection,
           connectionLimit: maxConnections,
@@ -74,7 +84,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         pool.on("connection", (c) => c.on("error", ignore))
         const entry: Entry = {
           id,
-          password: context.credentials.password,
+          credentials: context.credentials,
           address,
           checkedAt: Date.now(),
           options: connection,
@@ -139,7 +149,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
 
   const withNewConnection: MysqlPoolsShape["withNewConnection"] = (context, use) =>
     Effect.flatMap(egress.check(context.configuration.host), (address) => {
-      const options = connectionOptions(context, address, connectTimeoutMillis)
+      const options = connectionOptions(context, direct(address, context.configuration.port), connectTimeoutMillis)
       return Effect.acquireUseRelease(
         connect(options, context),
         (client) =>
