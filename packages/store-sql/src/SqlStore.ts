@@ -21,7 +21,8 @@ import {
   type MonitorClaims,
   type PendingAuthorizationRepository,
   type RefreshLock,
-  type Transactions
+  type Transactions,
+  type WebhookStore
 } from "@patchbay/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -45,6 +46,7 @@ import * as SqlMonitorClaims from "./SqlMonitorClaims.js"
 import * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRepository.js"
 import * as SqlRefreshLock from "./SqlRefreshLock.js"
 import * as SqlTransactions from "./SqlTransactions.js"
+import * as SqlWebhookStore from "./SqlWebhookStore.js"
 
 /**
  * The services every SQL store layer provides.
@@ -60,6 +62,7 @@ export type Services =
   | PendingAuthorizationRepository.PendingAuthorizationRepository
   | RefreshLock.RefreshLock
   | Transactions.Transactions
+  | WebhookStore.WebhookStore
   | HealthHistory.HealthHistory
   | MonitorClaims.MonitorClaims
 
@@ -111,6 +114,7 @@ const stores = (
         SqlAuditLog.layer(options),
         SqlEventOutbox.layer(options),
         SqlPendingAuthorizationRepository.layer(options),
+        SqlWebhookStore.layer(options),
         SqlTransactions.layer,
         SqlHealthHistory.layer(options),
         SqlMonitorClaims.layer(options),

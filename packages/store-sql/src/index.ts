@@ -16,3 +16,4 @@ export * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRep
 export * as SqlRefreshLock from "./SqlRefreshLock.js"
 export * as SqlStore from "./SqlStore.js"
 export * as SqlTransactions from "./SqlTransactions.js"
+export * as SqlWebhookStore from "./SqlWebhookStore.js"

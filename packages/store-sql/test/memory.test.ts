@@ -6,7 +6,8 @@ import {
   MonitorClaims,
   PendingAuthorizationRepository,
   RefreshLock,
-  Transactions
+  Transactions,
+  WebhookStore
 } from "@patchbay/core"
 import { Effect, Layer } from "effect"
 import { contract } from "./contract.js"
@@ -14,7 +15,7 @@ import { contract } from "./contract.js"
 contract({
   name: "memory (core layerMemory)",
   layer: Layer.mergeAll(
-    InstanceRepository.layerMemory,
+    WebhookStore.layerMemory.pipe(Layer.provideMerge(InstanceRepository.layerMemory)),
     CredentialRepository.layerMemory,
     AuditLog.layerMemory,
     PendingAuthorizationRepository.layerMemory,
