@@ -327,32 +327,63 @@ export const descriptors: ReadonlyArray<HttpApiDescriptor.HttpApiDescriptor> = e
 )
 
 /**
- * The authorization-server part of a host's OAuth2 client registration for an entry (in
- * `@patchbay/oauth2`'s `ClientRegistration` field names): the host adds its `clientId`,
- * `clientSecret` and `redirectUri` and registers it under the entry's key. Scopes a provider
- * joins with a comma come as one pre-joined scope.
+ * The authorization-server part of a host's OAuth2 client registration for an entry.
  *
  * @since 0.1.0
  */
-export const registration = (
-  entry: Entry
-): Option.Option<{
+export interface Registration {
   readonly issuer?: string
   readonly authorizationEndpoint?: string
   readonly tokenEndpoint: string
+  readonly userinfoEndpoint?: string
+  /** The who-am-I request, its endpoint absolute (a path is resolved against the base URL). */
+  readonly identity?: { readonly method: "GET" | "POST"; readonly endpoint: string; readonly accountId: string }
+  /** The documented refresh-token lifetime in seconds. */
+  readonly refreshTokenLifetime?: number
   readonly scopes: ReadonlyArray<string>
   readonly authorizationParameters: Readonly<Record<string, string>>
-}> =>
-  Option.map(Option.fromNullable(entry.oauth2), (oauth2) => ({
-    ...(oauth2.issuer === undefined ? {} : { issuer: oauth2.issuer }),
-    ...(oauth2.authorizationEndpoint === undefined ? {} : { authorizationEndpoint: oauth2.authorizationEndpoint }),
-    tokenEndpoint: oauth2.tokenEndpoint,
-    scopes:
-      oauth2.scopeSeparator === " " || oauth2.scopes.length === 0
-        ? oauth2.scopes
-        : [oauth2.scopes.join(oauth2.scopeSeparator)],
-    authorizationParameters: oauth2.authorizationParameters
-  }))
+}
+
+/**
+ * The who-am-I request of an entry with an absolute endpoint, when it has one: a path needs the
+ * entry's base URL (an entry whose every account has its own host has no fixed who-am-I URL).
+ *
+ * @since 0.1.0
+ */
+export const identityOf = (entry: Entry): Option.Option<NonNullable<Registration["identity"]>> => {
+  const identity = entry.identity
+  if (identity === undefined) return Option.none()
+  if (!identity.endpoint.startsWith("/")) return Option.some(identity)
+  if (entry.baseUrl === undefined) return Option.none()
+  return Option.some({ ...identity, endpoint: `${entry.baseUrl.replace(/\/+$/, "")}${identity.endpoint}` })
+}
+
+/**
+ * The authorization-server part of a host's OAuth2 client registration for an entry (in
+ * `@patchbay/oauth2`'s `ClientRegistration` field names): endpoints, the who-am-I request, the
+ * documented refresh-token lifetime, scopes and authorization parameters. The host adds its
+ * `clientId`, `clientSecret` and `redirectUri` and registers it under the entry's key. Scopes a
+ * provider joins with a comma come as one pre-joined scope.
+ *
+ * @since 0.1.0
+ */
+export const registration = (entry: Entry): Option.Option<Registration> =>
+  Option.map(Option.fromNullable(entry.oauth2), (oauth2) => {
+    const identity = identityOf(entry)
+    return {
+      ...(oauth2.issuer === undefined ? {} : { issuer: oauth2.issuer }),
+      ...(oauth2.authorizationEndpoint === undefined ? {} : { authorizationEndpoint: oauth2.authorizationEndpoint }),
+      tokenEndpoint: oauth2.tokenEndpoint,
+      ...(oauth2.userinfoEndpoint === undefined ? {} : { userinfoEndpoint: oauth2.userinfoEndpoint }),
+      ...(Option.isNone(identity) ? {} : { identity: identity.value }),
+      ...(entry.refreshToken === undefined ? {} : { refreshTokenLifetime: entry.refreshToken.seconds }),
+      scopes:
+        oauth2.scopeSeparator === " " || oauth2.scopes.length === 0
+          ? oauth2.scopes
+          : [oauth2.scopes.join(oauth2.scopeSeparator)],
+      authorizationParameters: oauth2.authorizationParameters
+    }
+  })
 
 /**
  * The JSON Schema of the catalog (an array of entries).

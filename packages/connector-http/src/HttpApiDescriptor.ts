@@ -221,7 +221,9 @@ export const OAuth2Credentials = Schema.Struct({
   /** Who signed in, set by @patchbay/oauth2 (see `Fingerprint.accountIdentityField`); null when unknown. */
   account_identity: Schema.optional(Schema.NullOr(Schema.String)),
   /** When the refresh token dies (epoch seconds), when the provider or the descriptor says. */
-  refresh_token_expires_at: Schema.optional(Schema.Number)
+  refresh_token_expires_at: Schema.optional(Schema.Number),
+  /** The refresh token's documented lifetime in seconds, from the OAuth2 client registration. */
+  refresh_token_lifetime: Schema.optional(Schema.Number)
 })
 
 /**

@@ -335,7 +335,10 @@ export const make = (options: Options = {}): Effect.Effect<AuthorizationCode, ne
               })
             }
           }
-          const tokens = nextTokenSet(response, undefined, yield* Clock.currentTimeMillis, { accountIdentity })
+          const tokens = nextTokenSet(response, undefined, yield* Clock.currentTimeMillis, {
+            accountIdentity,
+            refreshTokenLifetime: registration.refreshTokenLifetime
+          })
           const metadata = yield* vault.create({
             instanceId: instance.id,
             scope: authorization.scope,

@@ -18,7 +18,7 @@ import * as Redacted from "effect/Redacted"
 import * as oauth from "oauth4webapi"
 import { pinnedFetch } from "./internal/pinnedFetch.js"
 import { classify, type TokenFailure } from "./internal/tokenErrors.js"
-import type { ClientRegistration } from "./OAuth2Clients.js"
+import type { ClientRegistration, IdentityEndpoint } from "./OAuth2Clients.js"
 
 /**
  * Anything a request to the authorization server may fail with.
@@ -39,6 +39,8 @@ export interface Endpoint {
   readonly target: string
   /** Removes the client secret from the server's text (`error_description`). */
   readonly scrubber?: SecretScrubber.SecretScrubber | undefined
+  /** The registration's who-am-I request. */
+  readonly identity?: IdentityEndpoint | undefined
 }
 
 /**
@@ -119,8 +121,8 @@ export interface AuthorizationServerShape {
   ) => Effect.Effect<oauth.TokenEndpointResponse, TokenFailure>
   /**
    * Who signed in, from a code exchange's response: the validated id token's issuer and subject,
-   * else the userinfo endpoint's subject (under the server's issuer); `None` when the server offers
-   * neither.
+   * else the userinfo endpoint's subject (under the server's issuer), else the account id the
+   * registration's who-am-I endpoint answers; `None` when there is none of the three.
    */
   readonly accountIdentity: (
     endpoint: Endpoint,
@@ -142,6 +144,8 @@ export interface AuthorizationServerShape {
 export interface AccountIdentity {
   readonly issuer: string
   readonly subject: string
+  /** Where the subject was read: the id token or userinfo (`oidc`, the default) or a who-am-I endpoint. */
+  readonly source?: "oidc" | "who_am_i" | undefined
 }
 
 /**
@@ -151,7 +155,18 @@ export interface AccountIdentity {
  * @since 0.1.0
  */
 export const identityText = (identity: AccountIdentity): string =>
-  JSON.stringify(["oidc", identity.issuer, identity.subject])
+  JSON.stringify([identity.source ?? "oidc", identity.issuer, identity.subject])
+
+/** The value at a dotted path of a JSON answer, when it is a non-empty string or a finite number. */
+const accountIdAt = (body: unknown, path: string): string | undefined => {
+  let value: unknown = body
+  for (const part of path.split(".")) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
+    value = (value as Record<string, unknown>)[part]
+  }
+  if (typeof value === "number" && Number.isFinite(value)) return String(value)
+  return typeof value === "string" && value !== "" ? value : undefined
+}
 
 /**
  * The identity of a client-credentials token: the client id at its token endpoint.
@@ -212,7 +227,8 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
         token_endpoint: registration.tokenEndpoint,
         ...(registration.authorizationEndpoint === undefined
           ? {}
-          : { authorization_endpoint: registration.authorizationEndpoint })
+          : { authorization_endpoint: registration.authorizationEndpoint }),
+        ...(registration.userinfoEndpoint === undefined ? {} : { userinfo_endpoint: registration.userinfoEndpoint })
       })
     }
     const issuer = registration.issuer!
@@ -276,7 +292,8 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
         scrubber: SecretScrubber.make({
           secrets: client.clientSecret === undefined ? [] : [secret, formEncoded(secret)],
           identities: [client.clientId]
-        })
+        }),
+        identity: registration.identity
       }
     })
 
@@ -348,6 +365,63 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
       (response) => oauth.processClientCredentialsResponse(endpoint.server, endpoint.client, response)
     )
 
+  /** The account id the registration's who-am-I endpoint answers for an access token. */
+  const whoAmI = (
+    endpoint: Endpoint,
+    identity: IdentityEndpoint,
+    accessToken: string
+  ): Effect.Effect<Option.Option<AccountIdentity>, TokenFailure> => {
+    const target = identity.endpoint
+    return exchange(
+      target,
+      async (signal) => {
+        const response = await oauth
+          .protectedResourceRequest(
+            accessToken,
+            identity.method,
+            new URL(target),
+            new Headers({ accept: "application/json" }),
+            undefined,
+            requestOptions(signal)
+          )
+          .catch((error: unknown) => {
+            // A refusal with a `WWW-Authenticate` challenge is an answer about the token.
+            if (error instanceof oauth.WWWAuthenticateChallengeError) return error.response
+            throw error
+          })
+        if (response.status >= 500 || response.status === 429) {
+          await response.body?.cancel()
+          throw response
+        }
+        if (!response.ok) {
+          await response.body?.cancel()
+          return { status: response.status, body: undefined }
+        }
+        return { status: response.status, body: (await response.json()) as unknown }
+      },
+      SecretScrubber.make({ secrets: [accessToken], identities: [] })
+    ).pipe(
+      Effect.flatMap((answer): Effect.Effect<Option.Option<AccountIdentity>, TokenFailure> => {
+        const { status, body } = answer
+        if (status === 401 || status === 403) {
+          return new DriverError.AuthFailed({
+            kind: status === 401 ? "invalid_credentials" : "insufficient_permissions",
+            detail: `the who-am-I endpoint ${target} refused the new access token (HTTP ${status})`
+          })
+        }
+        if (status >= 300) return new DriverError.ProviderFailure({ target, status, detail: `HTTP ${status}` })
+        const subject = accountIdAt(body, identity.accountId)
+        if (subject === undefined) {
+          return new DomainError.InvalidConfiguration({
+            connector: target,
+            detail: `OAuth2 client: the who-am-I answer of ${target} has no account id at ${identity.accountId}`
+          })
+        }
+        return Effect.succeedSome({ issuer: endpoint.server.issuer, subject, source: "who_am_i" as const })
+      })
+    )
+  }
+
   const accountIdentity = (
     endpoint: Endpoint,
     response: oauth.TokenEndpointResponse
@@ -355,7 +429,11 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
     const claims = oauth.getValidatedIdTokenClaims(response)
     if (claims !== undefined) return Effect.succeedSome({ issuer: claims.iss, subject: claims.sub })
     const userinfo = endpoint.server.userinfo_endpoint
-    if (userinfo === undefined) return Effect.succeedNone
+    if (userinfo === undefined) {
+      return endpoint.identity === undefined
+        ? Effect.succeedNone
+        : whoAmI(endpoint, endpoint.identity, response.access_token)
+    }
     return exchange(
       userinfo,
       async (signal) =>

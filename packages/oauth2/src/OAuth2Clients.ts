@@ -49,6 +49,23 @@ export const TokenEndpointAuthMethod = OAuth2ClientConfiguration.TokenEndpointAu
 export type TokenEndpointAuthMethod = typeof TokenEndpointAuthMethod.Type
 
 /**
+ * A who-am-I request: the account id of whoever the access token belongs to, read at a dotted
+ * path (`data.user.id`) of the endpoint's JSON answer. Used when the server sends no id token and
+ * has no userinfo endpoint.
+ *
+ * @since 0.1.0
+ */
+export const IdentityEndpoint = Schema.Struct({
+  method: Schema.optionalWith(Schema.Literal("GET", "POST"), { default: () => "GET" as const }),
+  endpoint: HttpUrl,
+  accountId: Schema.String.pipe(
+    Schema.pattern(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, { message: () => "accountId must be a dotted path" })
+  )
+})
+/** @since 0.1.0 */
+export type IdentityEndpoint = typeof IdentityEndpoint.Type
+
+/**
  * A registered OAuth2 client. Either `issuer` (discovered through
  * `/.well-known/openid-configuration`, or RFC 8414 metadata with `discovery: "oauth2"`) or
  * `tokenEndpoint` (plus `authorizationEndpoint` for the authorization-code flow) is required.
@@ -61,6 +78,15 @@ export class ClientRegistration extends Schema.Class<ClientRegistration>("@patch
     discovery: Schema.optionalWith(Schema.Literal("oidc", "oauth2"), { default: () => "oidc" as const }),
     authorizationEndpoint: Schema.optional(HttpUrl),
     tokenEndpoint: Schema.optional(HttpUrl),
+    /** The userinfo endpoint when the endpoints are explicit (a discovered server names its own). */
+    userinfoEndpoint: Schema.optional(HttpUrl),
+    /** Who signed in when there is neither an id token nor a userinfo endpoint. */
+    identity: Schema.optional(IdentityEndpoint),
+    /**
+     * The refresh token's lifetime in seconds as the provider documents it, for responses without
+     * `refresh_token_expires_in` (a catalog entry's `refreshToken.seconds`).
+     */
+    refreshTokenLifetime: Schema.optional(Schema.Int.pipe(Schema.positive())),
     clientId: Schema.String.pipe(Schema.nonEmptyString({ message: () => "client_id must not be empty" })),
     /** A `Redacted` (from the host's secret configuration) or a plain string, redacted on decoding. */
     clientSecret: Schema.optional(Schema.Union(Schema.RedactedFromSelf(Schema.String), Schema.Redacted(Schema.String))),
@@ -161,10 +187,14 @@ export const make = (options: Options = {}): OAuth2ClientsShape => {
             delete base.clientSecret
           }
           if (ownEndpoints.length > 0) {
-            // Endpoints come from the tenant as a whole: none of the host's stays mixed in.
+            // Endpoints come from the tenant as a whole: none of the host's stays mixed in, and the
+            // host's who-am-I and documented lifetimes describe the host's provider, not the tenant's.
             delete base.issuer
             delete base.authorizationEndpoint
             delete base.tokenEndpoint
+            delete base.userinfoEndpoint
+            delete base.identity
+            delete base.refreshTokenLifetime
           }
           set("issuer", own.issuer)
           set("discovery", own.discovery)

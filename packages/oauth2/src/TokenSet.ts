@@ -5,6 +5,8 @@
  * client the token set belongs to (client credentials) and are carried into every new version.
  * `account_identity` says who signed in (null: unknown) and `refresh_token_expires_at` (seconds
  * since the epoch) when the refresh token dies; both are carried into every new version.
+ * `refresh_token_lifetime` (seconds) is the provider's documented lifetime, from the client
+ * registration: a rotated refresh token gets that deadline when the provider announces none.
  *
  * @since 0.1.0
  */
@@ -26,7 +28,8 @@ export const TokenSet = Schema.Struct({
   client_id: Schema.optional(Schema.String),
   client_secret: Schema.optional(Schema.String),
   account_identity: Schema.optional(Schema.NullOr(Schema.String)),
-  refresh_token_expires_at: Schema.optional(Schema.Number)
+  refresh_token_expires_at: Schema.optional(Schema.Number),
+  refresh_token_lifetime: Schema.optional(Schema.Number)
 })
 /** @since 0.1.0 */
 export type TokenSet = typeof TokenSet.Type

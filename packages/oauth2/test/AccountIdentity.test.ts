@@ -1,7 +1,8 @@
 /**
  * Who an OAuth2 instance reaches: token sets are fingerprinted by the account that signed in (the
- * id token's issuer and subject) or by the client at its token endpoint, never by the base URL
- * alone; a reconnect as another account is refused; no path turns DuplicateAccount into a defect.
+ * id token's issuer and subject, else the registration's who-am-I endpoint) or by the client at its
+ * token endpoint, never by the base URL alone; a reconnect as another account is refused; no path
+ * turns DuplicateAccount into a defect. Refresh-token deadlines: announced, or documented.
  */
 import { afterAll, assert, beforeAll, beforeEach, describe, it } from "@effect/vitest"
 import { HttpApiDescriptor } from "@patchbay/connector-http"
@@ -19,17 +20,34 @@ import {
 } from "@patchbay/core"
 import { CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
-import { Cause, Effect, Exit, Layer, Option, Schema, TestClock } from "effect"
+import { Cause, Effect, Exit, Layer, Option, Redacted, Schema, TestClock } from "effect"
 import { OAuth2, OAuth2Clients } from "../src/index.js"
-import { authorizeInBrowser, machineClient, redirectUri, start, type TestProvider } from "./support/provider.js"
+import {
+  appClient,
+  authorizeInBrowser,
+  machineClient,
+  redirectUri,
+  start,
+  type TestProvider
+} from "./support/provider.js"
 import { actor, clients, loopback, orgId } from "./support/stack.js"
+import * as WhoAmI from "./support/whoAmI.js"
 
 let server: TestProvider
+let whoAmI: WhoAmI.WhoAmI
 beforeAll(async () => {
   server = await start()
+  whoAmI = await WhoAmI.start(() => server)
 })
-afterAll(() => server.close())
-beforeEach(() => server.reset())
+afterAll(async () => {
+  await whoAmI.close()
+  await server.close()
+})
+beforeEach(() => {
+  server.reset()
+  whoAmI.requests.length = 0
+  whoAmI.shape.path = "data.user.id"
+})
 
 const baseUrl = "https://mail.example.test"
 
@@ -89,7 +107,32 @@ const machineRegistration = Layer.suspend(() =>
   })
 )
 
-const createInstance = (authType: "oauth2_authorization_code" | "oauth2_client_credentials", name: string) =>
+/**
+ * The host's registration of a provider without id tokens or userinfo (as the catalog's GitHub or
+ * Slack entries): explicit endpoints and a who-am-I endpoint answering the account at a path.
+ */
+const whoAmIRegistration = (options: { readonly refreshTokenLifetime?: number } = {}) =>
+  Layer.suspend(() =>
+    OAuth2Clients.layer({
+      connectors: {
+        "oauth-api": {
+          authorizationEndpoint: `${server.issuer}/auth`,
+          tokenEndpoint: `${server.issuer}/token`,
+          clientId: appClient.id,
+          clientSecret: appClient.secret,
+          redirectUri,
+          identity: { endpoint: `${whoAmI.url}/v1/me`, accountId: "data.user.id" },
+          ...options
+        }
+      }
+    })
+  )
+
+const createInstance = (
+  authType: "oauth2_authorization_code" | "oauth2_client_credentials",
+  name: string,
+  scopes: ReadonlyArray<string> = ["openid", "offline_access"]
+) =>
   Effect.gen(function* () {
     const instances = yield* ConnectorInstances.ConnectorInstances
     const view = yield* instances.create({
@@ -99,9 +142,7 @@ const createInstance = (authType: "oauth2_authorization_code" | "oauth2_client_c
       configuration: {
         base_url: baseUrl,
         oauth2:
-          authType === "oauth2_authorization_code"
-            ? { scopes: ["openid", "offline_access"], authorization_parameters: { prompt: "consent" } }
-            : {}
+          authType === "oauth2_authorization_code" ? { scopes, authorization_parameters: { prompt: "consent" } } : {}
       }
     })
     return yield* instances.getInstance(view.id)
@@ -173,6 +214,82 @@ describe("authorization code", () => {
       assert.strictEqual((yield* vault.list(instance.id)).length, 2)
       assert.strictEqual(yield* fingerprintOf(instance.id), before)
     }).pipe(Effect.provide(stack()))
+  )
+})
+
+/** The stored account identity of an instance's newest version. */
+const identityOf = (instanceId: string) =>
+  Effect.gen(function* () {
+    const resolver = yield* CredentialResolver.CredentialResolver
+    const instance = yield* (yield* ConnectorInstances.ConnectorInstances).getInstance(instanceId)
+    const resolved = yield* resolver.resolve(instance)
+    return (Redacted.value(resolved.secrets) as Record<string, unknown>).account_identity
+  })
+
+describe("authorization code, identity from the who-am-I endpoint (no id token, no userinfo)", () => {
+  /** No `openid` scope: the provider sends no id token, and the registration names no userinfo endpoint. */
+  const apiScopes = ["api"]
+
+  it.effect("two accounts are two instances, each fingerprinted by the account id the endpoint answers", () =>
+    Effect.gen(function* () {
+      const team = yield* createInstance("oauth2_authorization_code", "Who - team1", apiScopes)
+      const personal = yield* createInstance("oauth2_authorization_code", "Who - personal", apiScopes)
+      assert.isTrue(Exit.isSuccess(yield* signIn(team.id, "team1")))
+      assert.isTrue(Exit.isSuccess(yield* signIn(personal.id, "personal")))
+      assert.deepStrictEqual(whoAmI.requests, ["GET", "GET"])
+      assert.strictEqual(yield* identityOf(team.id), JSON.stringify(["who_am_i", server.issuer, "team1"]))
+      assert.strictEqual(yield* identityOf(personal.id), JSON.stringify(["who_am_i", server.issuer, "personal"]))
+      const [a, b] = [yield* fingerprintOf(team.id), yield* fingerprintOf(personal.id)]
+      assert.isString(a)
+      assert.isString(b)
+      assert.notStrictEqual(a, b)
+    }).pipe(Effect.provide(stack(whoAmIRegistration())))
+  )
+
+  it.effect("the same account twice is DuplicateAccount naming the existing instance", () =>
+    Effect.gen(function* () {
+      const first = yield* createInstance("oauth2_authorization_code", "Who - first", apiScopes)
+      const second = yield* createInstance("oauth2_authorization_code", "Who - again", apiScopes)
+      assert.isTrue(Exit.isSuccess(yield* signIn(first.id, "same-person")))
+      const error = failureOf(yield* signIn(second.id, "same-person"))
+      assert.strictEqual(error._tag, "DuplicateAccount")
+      if (error._tag === "DuplicateAccount") assert.strictEqual(error.existingInstanceId, first.id)
+      assert.isNull(yield* fingerprintOf(second.id))
+    }).pipe(Effect.provide(stack(whoAmIRegistration())))
+  )
+
+  it.effect("a reconnect as another account is ReconnectRequired different_account, and nothing is stored", () =>
+    Effect.gen(function* () {
+      const instance = yield* createInstance("oauth2_authorization_code", "Who - reconnect", apiScopes)
+      assert.isTrue(Exit.isSuccess(yield* signIn(instance.id, "owner")))
+      const before = yield* fingerprintOf(instance.id)
+      const error = failureOf(yield* signIn(instance.id, "somebody-else"))
+      assert.strictEqual(error._tag, "ReconnectRequired")
+      if (error._tag === "ReconnectRequired") assert.strictEqual(error.code, "different_account")
+      assert.strictEqual(yield* fingerprintOf(instance.id), before)
+      assert.lengthOf(yield* (yield* CredentialVault.CredentialVault).list(instance.id), 1)
+      assert.strictEqual(yield* identityOf(instance.id), JSON.stringify(["who_am_i", server.issuer, "owner"]))
+    }).pipe(Effect.provide(stack(whoAmIRegistration())))
+  )
+
+  it.effect("an answer without an account id at the path is InvalidConfiguration, and nothing is stored", () =>
+    Effect.gen(function* () {
+      whoAmI.shape.path = "login"
+      const instance = yield* createInstance("oauth2_authorization_code", "Who - wrong path", apiScopes)
+      const error = failureOf(yield* signIn(instance.id, "someone"))
+      assert.strictEqual(error._tag, "InvalidConfiguration")
+      if (error._tag === "InvalidConfiguration") assert.include(error.detail, "data.user.id")
+      assert.lengthOf(yield* (yield* CredentialVault.CredentialVault).list(instance.id), 0)
+    }).pipe(Effect.provide(stack(whoAmIRegistration())))
+  )
+
+  it.effect("an id token wins: the who-am-I endpoint is not asked when the provider sends one", () =>
+    Effect.gen(function* () {
+      const instance = yield* createInstance("oauth2_authorization_code", "Who - oidc")
+      assert.isTrue(Exit.isSuccess(yield* signIn(instance.id, "oidc-person")))
+      assert.deepStrictEqual(whoAmI.requests, [])
+      assert.strictEqual(yield* identityOf(instance.id), JSON.stringify(["oidc", server.issuer, "oidc-person"]))
+    }).pipe(Effect.provide(stack(whoAmIRegistration())))
   )
 })
 
@@ -264,5 +381,46 @@ describe("refresh-token deadlines", () => {
       assert.isTrue(withLink!.reconnectUrl?.startsWith(server.issuer))
       assert.strictEqual(new URL(withLink.reconnectUrl!).searchParams.get("code_challenge_method"), "S256")
     }).pipe(Effect.provide(stack()))
+  )
+
+  it.effect(
+    "without refresh_token_expires_in the registration's documented lifetime is the deadline, renewed on rotation",
+    () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(Date.now())
+        const week = 7 * 86400
+        const instance = yield* createInstance("oauth2_authorization_code", "Mail - documented")
+        const before = Math.floor(Date.now() / 1000)
+        assert.isTrue(Exit.isSuccess(yield* signIn(instance.id, "documented")))
+        const after = Math.floor(Date.now() / 1000)
+        const vault = yield* CredentialVault.CredentialVault
+        const [first] = yield* vault.list(instance.id)
+        const deadline = first!.labels.refresh_token_expires_at as number
+        assert.isAtLeast(deadline, before + week)
+        assert.isAtMost(deadline, after + week)
+        const oauth2 = yield* OAuth2.OAuth2
+        const listed = (yield* oauth2.listExpiring({ daysAhead: 8 })).filter((e) => e.instanceId === instance.id)
+        assert.deepStrictEqual(
+          listed.map((e) => e.kind),
+          ["refresh_token"]
+        )
+        assert.strictEqual(listed[0]!.expiresAt.getTime(), deadline * 1000)
+        assert.isTrue(listed[0]!.reconnectUrl?.startsWith(`${server.issuer}/auth?`))
+        assert.lengthOf(
+          (yield* oauth2.listExpiring({ daysAhead: 6 })).filter((e) => e.instanceId === instance.id),
+          0
+        )
+        // A day later the access token has expired: the refresh rotates the refresh token (the
+        // provider rotates), and the new one lives a documented week from then.
+        yield* TestClock.adjust("1 day")
+        const resolver = yield* CredentialResolver.CredentialResolver
+        yield* resolver.resolve(yield* (yield* ConnectorInstances.ConnectorInstances).getInstance(instance.id))
+        assert.strictEqual(server.counts.refresh_token, 1)
+        const versions = yield* vault.list(instance.id)
+        assert.lengthOf(versions, 2)
+        const renewed = versions.find((v) => v.id !== first.id)!.labels.refresh_token_expires_at as number
+        assert.isAtLeast(renewed, deadline + 86400)
+        assert.isAtMost(renewed, deadline + 86400 + (Math.floor(Date.now() / 1000) - before))
+      }).pipe(Effect.provide(stack(whoAmIRegistration({ refreshTokenLifetime: 7 * 86400 }))))
   )
 })

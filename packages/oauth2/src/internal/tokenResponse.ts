@@ -5,8 +5,9 @@ import type * as TokenSet from "../TokenSet.js"
  * The token set to store after a token response: a missing refresh token, scope or id token keeps
  * the previous one; `client` (an instance's own client) is stored with it. The account identity
  * is `client.accountIdentity` when given, else the previous one. The refresh token's deadline is
- * the response's `refresh_token_expires_in`, else the previous deadline while the refresh token is
- * the previous one.
+ * the response's `refresh_token_expires_in`; else, for a refresh token not seen before, its
+ * documented lifetime (`client.refreshTokenLifetime`, else the one the previous set carries) from
+ * now; else the previous deadline while the refresh token is the previous one.
  */
 export const nextTokenSet = (
   response: oauth.TokenEndpointResponse,
@@ -16,6 +17,7 @@ export const nextTokenSet = (
     readonly clientId?: string | undefined
     readonly clientSecret?: string | undefined
     readonly accountIdentity?: string | null | undefined
+    readonly refreshTokenLifetime?: number | undefined
   } = {}
 ): TokenSet.TokenSet => {
   const keep = (name: string) => {
@@ -39,10 +41,18 @@ export const nextTokenSet = (
   if (clientSecret !== undefined) set.client_secret = clientSecret
   const identity = client.accountIdentity !== undefined ? client.accountIdentity : previous?.account_identity
   if (typeof identity === "string" || identity === null) set.account_identity = identity
-  const refreshLifetime = response.refresh_token_expires_in
-  if (typeof refreshLifetime === "number" && Number.isFinite(refreshLifetime) && refreshLifetime > 0) {
-    set.refresh_token_expires_at = Math.floor(nowMillis / 1000) + Math.floor(refreshLifetime)
-  } else if (response.refresh_token === undefined && typeof previous?.refresh_token_expires_at === "number") {
+  const documented = client.refreshTokenLifetime ?? previous?.refresh_token_lifetime
+  const lifetime =
+    typeof documented === "number" && Number.isInteger(documented) && documented > 0 ? documented : undefined
+  if (lifetime !== undefined) set.refresh_token_lifetime = lifetime
+  const announced = response.refresh_token_expires_in
+  const nowSeconds = Math.floor(nowMillis / 1000)
+  const isNew = response.refresh_token !== undefined && response.refresh_token !== keep("refresh_token")
+  if (typeof announced === "number" && Number.isFinite(announced) && announced > 0) {
+    set.refresh_token_expires_at = nowSeconds + Math.floor(announced)
+  } else if (isNew && lifetime !== undefined) {
+    set.refresh_token_expires_at = nowSeconds + lifetime
+  } else if (!isNew && typeof previous?.refresh_token_expires_at === "number") {
     set.refresh_token_expires_at = previous.refresh_token_expires_at
   }
   return set as TokenSet.TokenSet

@@ -91,6 +91,8 @@ export interface TestProvider {
   reset: () => void
   /** Revokes a token at the revocation endpoint (as the app client). */
   revoke: (token: string) => Promise<void>
+  /** The account an access token belongs to, asked at the introspection endpoint; undefined when inactive. */
+  introspect: (token: string) => Promise<string | undefined>
   close: () => Promise<void>
 }
 
@@ -148,11 +150,12 @@ export const start = async (): Promise<TestProvider> => {
     features: {
       clientCredentials: { enabled: true },
       revocation: { enabled: true },
+      introspection: { enabled: true },
       devInteractions: { enabled: false }
     },
     pkce: { required: () => true },
     rotateRefreshToken: true,
-    scopes: ["openid", "offline_access"],
+    scopes: ["openid", "offline_access", "api"],
     findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
     ttl: {
       AccessToken: () => ttl.accessToken,
@@ -263,6 +266,19 @@ export const start = async (): Promise<TestProvider> => {
         body: new URLSearchParams({ token, token_type_hint: "refresh_token" })
       })
       if (response.status !== 200) throw new Error(`revocation failed: ${response.status} ${await response.text()}`)
+    },
+    introspect: async (token) => {
+      const response = await fetch(`${issuer}/token/introspection`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          authorization: `Basic ${Buffer.from(`${appClient.id}:${appClient.secret}`).toString("base64")}`
+        },
+        body: new URLSearchParams({ token })
+      })
+      if (response.status !== 200) throw new Error(`introspection failed: ${response.status} ${await response.text()}`)
+      const body = (await response.json()) as { readonly active?: boolean; readonly sub?: string }
+      return body.active === true ? body.sub : undefined
     },
     close: () =>
       new Promise<void>((resolve) => {

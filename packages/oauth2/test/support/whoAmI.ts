@@ -1,0 +1,56 @@
+/**
+ * A who-am-I API on 127.0.0.1 (node:http): it answers the account of the bearer token, asked at the
+ * test provider's introspection endpoint, at a configurable dotted path of its JSON answer; 401
+ * for a token the provider does not know.
+ */
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import type { TestProvider } from "./provider.js"
+
+export interface WhoAmI {
+  readonly url: string
+  /** Requests seen, with the method. */
+  readonly requests: Array<string>
+  /** Where the account id goes in the answer (`data.user.id`). */
+  readonly shape: { path: string }
+  close: () => Promise<void>
+}
+
+const nest = (path: string, value: string): unknown =>
+  path
+    .split(".")
+    .reverse()
+    .reduce<unknown>((inner, key) => ({ [key]: inner }), value)
+
+export const start = async (provider: () => TestProvider): Promise<WhoAmI> => {
+  const requests: Array<string> = []
+  const shape = { path: "data.user.id" }
+  const server: Server = createServer((req, res) => {
+    requests.push(req.method ?? "")
+    const header = req.headers.authorization ?? ""
+    const token = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : ""
+    provider()
+      .introspect(token)
+      .then(
+        (account) => {
+          if (account === undefined) {
+            res.writeHead(401, { "www-authenticate": 'Bearer error="invalid_token"' }).end()
+            return
+          }
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(nest(shape.path, account)))
+        },
+        () => res.writeHead(500).end()
+      )
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    shape,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+  }
+}
