@@ -16,6 +16,7 @@ import {
   type CredentialRepository,
   type DomainError,
   type EgressPolicy,
+  type LifecycleEvents,
   type PendingAuthorizationRepository,
   type RefreshLock,
   type Transactions
@@ -123,6 +124,7 @@ export type Requirements =
   | RefreshLock.RefreshLock
   | OAuth2Clients
   | EgressPolicy.EgressPolicy
+  | LifecycleEvents.EventOutbox
 
 /**
  * The `OAuth2` service and the `CredentialRefresher` (the refresh protocol and the first
