@@ -1,13 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto"
-import { PostgresConnector, PostgresDescriptor } from "@patchbay/connector-postgres"
-import {
-  Actor,
-  ConnectorInstance,
-  CredentialRepository,
-  CredentialScope,
-  Ids,
-  InstanceRepository
-} from "@patchbay/core"
+import { PostgresConnector } from "@patchbay/connector-postgres"
+import { Actor, CredentialRepository, Ids } from "@patchbay/core"
 import { CredentialResolver } from "@patchbay/credentials"
 import { Envelope, Fingerprint, Keyring, Rotation } from "@patchbay/crypto"
 import { Patchbay } from "@patchbay/preset"
@@ -15,6 +8,7 @@ import { SqlStore } from "@patchbay/store-sql"
 import { PostgresServer } from "@patchbay/testing"
 import { Effect, Either, Layer, Redacted } from "effect"
 import pg from "pg"
+import { freshDatabase, plaintext, postgresInstance, sealedCredential } from "../fixtures.js"
 import { cpuNanos, formatNanos, medianOf, type PerCall, type Row, type Suite, sampleEffect } from "../harness.js"
 
 /** Credentials the rotation case re-wraps: 20k by default, `PATCHBAY_BENCH_ROTATION_ROWS=1000000` for 1M. */
@@ -61,11 +55,7 @@ const suite: Suite = {
   name: "Patchbay as a host runs it (preset on layerPg)",
   run: async () => {
     const server = await PostgresServer.start()
-    const admin = new pg.Client({ connectionString: server.url })
-    await admin.connect()
-    const database = `patchbay_host_${Date.now().toString(36)}`
-    await admin.query(`CREATE DATABASE ${database}`)
-    const url = Object.assign(new URL(server.url), { pathname: `/${database}` }).toString()
+    const { url, drop } = await freshDatabase(server.url, "patchbay_host")
     const raw = new pg.Pool({ connectionString: url, max: poolSize })
 
     const old = { id: "old", ...key() }
@@ -82,7 +72,6 @@ const suite: Suite = {
     })
 
     const program = Effect.gen(function* () {
-      const instances = yield* InstanceRepository.InstanceRepository
       const credentials = yield* CredentialRepository.CredentialRepository
       const envelope = yield* Envelope.Envelope
       const resolver = yield* CredentialResolver.CredentialResolver
@@ -92,44 +81,7 @@ const suite: Suite = {
         workspaceId: Ids.WorkspaceId.make(randomUUID()),
         userId: Ids.UserId.make(randomUUID())
       })
-      const scope = CredentialScope.CredentialScope.make({ type: "organization", id: actor.orgId })
-      const newInstance = (name: string) =>
-        Effect.gen(function* () {
-          const instance = ConnectorInstance.fresh({
-            id: yield* Ids.make(Ids.InstanceId),
-            orgId: actor.orgId,
-            connector: { id: PostgresDescriptor.id, key: "postgres" },
-            instanceName: name,
-            configuration: { host: "db.internal", port: 5432, database: "analytics" },
-            authType: "database_password",
-            hasCredentials: true,
-            at: now
-          })
-          yield* instances.insert(instance)
-          return instance
-        })
-      const plaintext = new TextEncoder().encode(JSON.stringify({ username: "app", password: "s3cret" }))
-      const instance = yield* newInstance("Warehouse")
-      const id = yield* Ids.make(Ids.CredentialId)
-      const sealed = yield* envelope.seal(
-        Redacted.make(plaintext),
-        Envelope.aadOf({ id, instanceId: instance.id, scope })
-      )
-      yield* credentials.insert({
-        metadata: {
-          id,
-          orgId: actor.orgId,
-          instanceId: instance.id,
-          scope,
-          labels: {},
-          masked: { username: "app", password: "****" },
-          accountFingerprint: null,
-          expiresAt: null,
-          revokedAt: null,
-          createdAt: now
-        },
-        sealed
-      })
+      const { instance, scope, credentialId: id } = yield* sealedCredential(envelope, actor, "Warehouse", now)
 
       // The user walks workspace -> organization; the credential is found at the organization.
       const resolve = resolver.resolve(instance).pipe(Effect.provideService(Actor.Actor, actor))
@@ -153,7 +105,7 @@ const suite: Suite = {
       // binds the row's id, so one blob cannot be copied). Per chunk the sealed parts travel as
       // four byte strings of fixed-size pieces (id, wrapped key, nonce, ciphertext), and one
       // INSERT … SELECT over generate_series cuts them apart on the server.
-      const rotated = yield* newInstance("Rotation")
+      const rotated = yield* postgresInstance(actor, "Rotation", now)
       const seedStart = process.hrtime.bigint()
       const chunk = 50_000
       let insertNanos = 0n
@@ -297,8 +249,7 @@ const suite: Suite = {
       ]
     } finally {
       await raw.end()
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined)
-      await admin.end()
+      await drop()
       await server.dispose()
     }
   }

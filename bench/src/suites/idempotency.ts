@@ -9,7 +9,7 @@ import {
 import { SqlStore } from "@patchbay/store-sql"
 import { PostgresServer } from "@patchbay/testing"
 import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
-import pg from "pg"
+import { freshDatabase } from "../fixtures.js"
 import { formatNanos, ratioRow, type Suite, sampleEffect } from "../harness.js"
 
 const descriptor = {
@@ -38,16 +38,11 @@ const suite: Suite = {
   name: "Idempotency keys: instance create on PostgreSQL",
   run: async () => {
     const server = await PostgresServer.start()
-    const admin = new pg.Client({ connectionString: server.url })
-    await admin.connect()
-    const database = `patchbay_bench_${Date.now().toString(36)}`
-    await admin.query(`CREATE DATABASE ${database}`)
-    const target = new URL(server.url)
-    target.pathname = `/${database}`
+    const { url, drop } = await freshDatabase(server.url, "patchbay_bench")
     const runtime = ManagedRuntime.make(
       ConnectorInstances.layer.pipe(
         Layer.provideMerge(
-          Layer.merge(SqlStore.layerPg({ url: Redacted.make(target.toString()) }), ConnectorRegistry.layer([connector]))
+          Layer.merge(SqlStore.layerPg({ url: Redacted.make(url) }), ConnectorRegistry.layer([connector]))
         )
       )
     )
@@ -93,7 +88,7 @@ const suite: Suite = {
       return rows
     } finally {
       await runtime.dispose()
-      await admin.end()
+      await drop()
       await server.dispose()
     }
   }

@@ -1,18 +1,12 @@
 import { randomUUID } from "node:crypto"
-import {
-  Actor,
-  ConnectorInstance,
-  CredentialRepository,
-  CredentialScope,
-  Ids,
-  InstanceRepository
-} from "@patchbay/core"
+import { Actor, CredentialRepository, CredentialScope, Ids } from "@patchbay/core"
 import { CredentialRefresher, CredentialResolver } from "@patchbay/credentials"
 import { Envelope, Keyring } from "@patchbay/crypto"
 import { SqlStore } from "@patchbay/store-sql"
 import { PostgresServer } from "@patchbay/testing"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import pg from "pg"
+import { freshDatabase, sealedCredential } from "../fixtures.js"
 import { limitRow, median, ratioRow, type Suite } from "../harness.js"
 
 const day = 24 * 60 * 60 * 1000
@@ -45,51 +39,9 @@ const seed = async (pool: pg.Pool, orgId: string, now: Date) => {
 
 /** The services the suite uses, on `layerPg` with an ephemeral keyring. */
 const services = Effect.all({
-  instances: InstanceRepository.InstanceRepository,
   credentials: CredentialRepository.CredentialRepository,
-  envelope: Envelope.Envelope,
   resolver: CredentialResolver.CredentialResolver
 })
-
-/** One instance with an organization credential sealed for real. */
-const prepare = (actor: Actor.ActorInfo, now: Date) =>
-  Effect.gen(function* () {
-    const { instances, credentials, envelope } = yield* services
-    const instance = ConnectorInstance.fresh({
-      id: yield* Ids.make(Ids.InstanceId),
-      orgId: actor.orgId,
-      connector: { id: Ids.ConnectorId.make("00000000-0000-4000-8000-0000000000a1"), key: "postgres" },
-      instanceName: "Warehouse",
-      configuration: { host: "db.internal", port: 5432, database: "analytics" },
-      authType: "database_password",
-      hasCredentials: true,
-      at: now
-    })
-    yield* instances.insert(instance)
-    const scope = CredentialScope.CredentialScope.make({ type: "organization", id: actor.orgId })
-    const id = yield* Ids.make(Ids.CredentialId)
-    const plaintext = new TextEncoder().encode(JSON.stringify({ username: "app", password: "s3cret" }))
-    const sealed = yield* envelope.seal(
-      Redacted.make(plaintext),
-      Envelope.aadOf({ id, instanceId: instance.id, scope })
-    )
-    const stored = yield* credentials.insert({
-      metadata: {
-        id,
-        orgId: actor.orgId,
-        instanceId: instance.id,
-        scope,
-        labels: {},
-        masked: { username: "app", password: "****" },
-        accountFingerprint: null,
-        expiresAt: null,
-        revokedAt: null,
-        createdAt: now
-      },
-      sealed
-    })
-    return { instance, credentialId: stored.metadata.id }
-  })
 
 /**
  * store-sql on a real PostgreSQL (Debian's server, or PATCHBAY_TEST_DATABASE_URL): one credential
@@ -100,13 +52,7 @@ const suite: Suite = {
   name: "store-sql on PostgreSQL",
   run: async () => {
     const server = await PostgresServer.start()
-    const admin = new pg.Client({ connectionString: server.url })
-    await admin.connect()
-    const database = `patchbay_bench_${Date.now().toString(36)}`
-    await admin.query(`CREATE DATABASE ${database}`)
-    const target = new URL(server.url)
-    target.pathname = `/${database}`
-    const url = target.toString()
+    const { url, drop } = await freshDatabase(server.url, "patchbay_bench")
 
     const crypto = Envelope.layer.pipe(Layer.provide(Keyring.layerEphemeral()))
     const store = SqlStore.layerPg({ url: Redacted.make(url) })
@@ -126,7 +72,9 @@ const suite: Suite = {
         workspaceId: Ids.WorkspaceId.make(randomUUID()),
         userId: Ids.UserId.make(randomUUID())
       })
-      const { instance, credentialId } = await runtime.runPromise(prepare(actor, now))
+      const { instance, credentialId } = await runtime.runPromise(
+        Effect.flatMap(Envelope.Envelope, (envelope) => sealedCredential(envelope, actor, "Warehouse", now))
+      )
 
       // The baseline is fair to the raw driver: the same server and database, its own pg pool of
       // the same size (10) as layerPg's, the row fetched by primary key, and the statement sent as
@@ -161,8 +109,7 @@ const suite: Suite = {
     } finally {
       await pool.end()
       await runtime.dispose()
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined)
-      await admin.end()
+      await drop()
       await server.dispose()
     }
   }
