@@ -1,7 +1,7 @@
 /**
  * The small, replaceable permission model of the surfaces:
  * - `viewer`: list, and masked views;
- * - `member`: own instances and user-scope credentials, tests, activities;
+ * - `member`: create and change instances, user- and agent-scope credentials, tests, activities;
  * - `admin`: workspace and organization credentials, DDL, delete.
  *
  * @since 0.1.0
