@@ -1,19 +1,34 @@
 /**
  * Patchbay's activities as `@effect/workflow` Activities: their results and their typed failures
- * are journaled with the workflow, and `retryTransient` retries `TransientFailure` with durable
- * backoff while `ReconnectRequired` and `ActivityRejected` are never retried.
+ * are journaled with the workflow. `retryTransient` retries `TransientFailure` with durable
+ * backoff; `retryAfterReconnect` waits durably for a person to reconnect an instance after a
+ * `ReconnectRequired` and runs the activity once more; `ActivityRejected` is never retried.
  *
  * @since 0.1.0
  */
 import * as Activity from "@effect/workflow/Activity"
 import * as DurableClock from "@effect/workflow/DurableClock"
+import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import type { WorkflowEngine, WorkflowInstance } from "@effect/workflow/WorkflowEngine"
 import { Activities } from "@patchbay/activities"
-import { ActivityError, type Actor, Database, Messaging } from "@patchbay/core"
+import {
+  ActivityError,
+  Actor,
+  ConnectorInstances,
+  CredentialRepository,
+  Database,
+  DomainError,
+  Ids,
+  Messaging
+} from "@patchbay/core"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Effectable from "effect/Effectable"
+import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
+import { ReconnectWait, ReconnectWaits } from "./ReconnectWaits.js"
 
 /**
  * What every Patchbay activity needs from its workflow: the activities service and the actor.
@@ -143,4 +158,152 @@ export const retryTransient = <A, R>(
       )
     )
   return attempt(1)
+}
+
+/**
+ * What `retryAfterReconnect` needs besides the activity's own requirements: where waits are
+ * recorded, and the instance and its credential versions to tell whether a reconnect already
+ * happened.
+ *
+ * @since 0.1.0
+ */
+export type ReconnectRequirements =
+  | ReconnectWaits
+  | ConnectorInstances.ConnectorInstances
+  | CredentialRepository.CredentialRepository
+  | Actor.Actor
+
+/**
+ * Options of `retryAfterReconnect`: how long to wait for a reconnect (on the durable clock).
+ *
+ * @since 0.1.0
+ */
+export interface ReconnectOptions {
+  readonly deadline: Duration.DurationInput
+}
+
+/** An effect that keeps the name of the activity it runs, so `retryTransient` can wrap it. */
+class Named<A, E, R> extends Effectable.Class<A, E, R> {
+  constructor(
+    readonly name: string,
+    readonly effect: Effect.Effect<A, E, R>
+  ) {
+    super()
+  }
+  commit(): Effect.Effect<A, E, R> {
+    return this.effect
+  }
+}
+
+const isInstanceId = Schema.is(Ids.InstanceId)
+
+/** What the registration found: the execution waits, or the instance came back meanwhile. */
+const Registration = Schema.Literal("waiting", "reconnected")
+const RegistrationError = Schema.Union(DomainError.StorageError, DomainError.InstanceNotFound)
+
+/**
+ * Records that this execution waits on the instance, then looks whether the instance came back
+ * since `since` (it is `active`, or a credential version was stored): a reconnect that happened
+ * before the wait was recorded woke nobody.
+ */
+const register = (token: string, instanceId: Ids.InstanceId, since: number) =>
+  Effect.gen(function* () {
+    const actor = yield* Actor.Actor
+    const waits = yield* ReconnectWaits
+    const registeredAt = new Date(yield* Clock.currentTimeMillis)
+    yield* waits.register(ReconnectWait.make({ token, orgId: actor.orgId, instanceId, registeredAt }))
+    const instance = yield* Effect.flatMap(ConnectorInstances.ConnectorInstances, (instances) =>
+      instances.getInstance(instanceId)
+    )
+    const versions = yield* Effect.flatMap(CredentialRepository.CredentialRepository, (repository) =>
+      repository.list(actor.orgId, instanceId)
+    )
+    if (instance.status === "active" || versions.some((version) => version.createdAt.getTime() >= since)) {
+      yield* waits.remove(token)
+      return "reconnected" as const
+    }
+    return "waiting" as const
+  })
+
+/**
+ * Runs an activity; when it fails with `ReconnectRequired`, waits durably until the instance is
+ * reconnected (its status is `active` again, or a new credential version is stored for it), then
+ * runs the activity once more. The wait is a `DurableDeferred` that `ReconnectWaker` completes,
+ * raced with a `DurableClock` of `deadline`: once the deadline passes, the activity's
+ * `ReconnectRequired` stands. A failure of the second run, `ReconnectRequired` included, is the
+ * result; any other failure of the first run is returned at once.
+ *
+ * The result keeps the activity's name: `retryTransient(retryAfterReconnect(activity, options))`
+ * retries transient failures of either run too.
+ *
+ * @since 0.1.0
+ */
+export const retryAfterReconnect = <Success extends Schema.Schema.Any, R>(
+  activity: Activity.Activity<Success, typeof ActivityError.ActivityError, R>,
+  options: ReconnectOptions
+): Effect.Effect<
+  Success["Type"],
+  ActivityError.ActivityError,
+  R | Success["Context"] | ReconnectRequirements | WorkflowEngine | WorkflowInstance
+> & { readonly name: string } => {
+  const name = activity.name
+  const again = Activity.make({
+    name: `${name}/after-reconnect`,
+    success: activity.successSchema,
+    error: activity.errorSchema,
+    execute: activity.execute
+  })
+  const run = Effect.gen(function* () {
+    // A credential stored from here on may be what the failed run missed.
+    const since = yield* Clock.currentTimeMillis
+    const first = yield* Effect.either(activity)
+    if (Either.isRight(first)) return first.right
+    const failure = first.left
+    if (failure._tag !== "ReconnectRequired" || !isInstanceId(failure.instanceId)) return yield* failure
+    const instanceId = failure.instanceId
+    const attempt = yield* Activity.CurrentAttempt
+    const reconnected = DurableDeferred.make(`${name}/reconnected/${attempt}`)
+    const token = yield* DurableDeferred.token(reconnected)
+    const registration = yield* Activity.make({
+      name: `${name}/await-reconnect`,
+      success: Registration,
+      error: RegistrationError,
+      execute: register(token, instanceId, since)
+    }).pipe(
+      Effect.catchAll((error) =>
+        Effect.logWarning("retryAfterReconnect: the wait for a reconnect could not be recorded", error).pipe(
+          Effect.zipRight(Effect.fail(failure))
+        )
+      )
+    )
+    const racers = [
+      Effect.as(DurableDeferred.await(reconnected), "reconnected" as const),
+      DurableClock.sleep({
+        name: `${name}/reconnect-deadline/${attempt}`,
+        duration: options.deadline,
+        // An in-memory sleep would keep the execution running, deaf to the deferred.
+        inMemoryThreshold: Duration.zero
+      }).pipe(Effect.as("deadline" as const))
+    ] as const
+    const outcome =
+      registration === "reconnected"
+        ? registration
+        : yield* DurableDeferred.raceAll({
+            name: `${name}/reconnect-or-deadline/${attempt}`,
+            success: Schema.Literal("reconnected", "deadline"),
+            error: Schema.Never,
+            effects: racers
+          })
+    if (outcome === "deadline") {
+      yield* Activity.make({
+        name: `${name}/stop-awaiting-reconnect`,
+        execute: Effect.flatMap(ReconnectWaits, (waits) => waits.remove(token)).pipe(
+          Effect.catchAll((error) => Effect.logWarning("retryAfterReconnect: a stale wait was left behind", error))
+        )
+      })
+      return yield* failure
+    }
+    return yield* again
+  })
+  return new Named(name, run)
 }
