@@ -1,10 +1,12 @@
 /**
  * The PostgreSQL connector descriptor: what an instance is configured with (host, port, database,
- * TLS mode, read-only) and which credentials it needs (a database user and its password).
+ * TLS mode, read-only, an optional SSH bastion) and which credentials it needs (a database user and
+ * its password, a client certificate, the SSH login of the bastion).
  *
  * @since 0.1.0
  */
 import { type ConnectorDescriptor, Ids } from "@patchbay/core"
+import { TunnelConfiguration } from "@patchbay/ssh-tunnel"
 import * as Schema from "effect/Schema"
 
 /**
@@ -24,7 +26,9 @@ export type SslMode = typeof SslMode.Type
  * Non-sensitive configuration of an instance. `read_only` makes Run Query use READ ONLY
  * transactions and refuses DDL. `allow_side_effect_functions` lets Run Query and DDL call the
  * side-effect functions of the SQL policy (dblink, session advisory locks, server files…); a
- * read-only instance refuses them whatever it says.
+ * read-only instance refuses them whatever it says. `ssh_tunnel` reaches the database through an
+ * SSH bastion (its login is the credential's `ssh_credentials`); `host` is then resolved by the
+ * bastion.
  *
  * @since 0.1.0
  */
@@ -46,15 +50,17 @@ export const Configuration = Schema.Struct({
     )
   ),
   read_only: Schema.optionalWith(Schema.Boolean, { default: () => false }),
-  allow_side_effect_functions: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  allow_side_effect_functions: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  ssh_tunnel: Schema.optional(TunnelConfiguration.TunnelConfiguration)
 })
 /** @since 0.1.0 */
 export type Configuration = typeof Configuration.Type
 
 /**
- * Credentials: the database user and its password (`Redacted` once decoded), and optionally a TLS
+ * Credentials: the database user and its password (`Redacted` once decoded), optionally a TLS
  * client certificate (PEM) and its private key (`Redacted`) for servers that authenticate by
- * certificate.
+ * certificate, and the SSH login (`private_key` with its `passphrase`, or `password`, all
+ * `Redacted`) of an instance configured with `ssh_tunnel`.
  *
  * @since 0.1.0
  */
@@ -66,7 +72,8 @@ export const Credentials = Schema.Struct({
       Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "ssl_cert must be a PEM certificate" })
     )
   ),
-  ssl_key: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(1))))
+  ssl_key: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(1)))),
+  ssh_credentials: Schema.optional(TunnelConfiguration.TunnelCredentials)
 }).pipe(
   Schema.filter((credentials) =>
     (credentials.ssl_cert === undefined) === (credentials.ssl_key === undefined)
@@ -98,7 +105,7 @@ export const descriptor = {
   operations: ["test_connection", "health_check", "run_query", "get_schema", "execute_ddl"],
   configuration: Configuration,
   credentials: Credentials,
-  secretFields: ["password", "ssl_key"],
+  secretFields: ["password", "ssl_key", "ssh_credentials", "private_key", "passphrase"],
   accountFields: ["host", "port", "database", "username"],
   supportsSchemaDiscovery: true
 } satisfies ConnectorDescriptor.ConnectorDescriptor<typeof Configuration, typeof Credentials>

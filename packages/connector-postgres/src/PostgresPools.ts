@@ -33,6 +33,8 @@ export interface PoolOptions {
   readonly poolIdleMillis?: number | undefined
   /** How often a pool's host is resolved and checked again. Default 60 s. */
   readonly recheckMillis?: number | undefined
+  /** How long an SSH tunnel's connection stays open with no database connection through it. Default 30 s. */
+  readonly tunnelIdleMillis?: number | undefined
 }
 
 /**

@@ -47,7 +47,7 @@ describe("descriptor", () => {
     const d = PostgresDescriptor.descriptor
     assert.strictEqual(d.key, "postgres")
     assert.deepStrictEqual(d.accountFields, ["host", "port", "database", "username"])
-    assert.deepStrictEqual(d.secretFields, ["password", "ssl_key"])
+    assert.deepStrictEqual(d.secretFields, ["password", "ssl_key", "ssh_credentials", "private_key", "passphrase"])
     assert.isTrue(d.supportsSchemaDiscovery)
     assert.deepStrictEqual(d.authProfiles, ["database_password"])
   })

@@ -1,13 +1,14 @@
 /**
  * One server connection as the driver uses it: pg's client configuration for an instance (the
- * address the egress policy approved, TLS as `ssl_mode` says, the password read only when pg asks
- * for it), and a client wrapped as a `Connection` whose statements are Effects. The wrapper keeps
+ * address the egress policy approved, or a stream through the instance's SSH tunnel, TLS as
+ * `ssl_mode` says, the password read only when pg asks for it), and a client wrapped as a `Connection` whose statements are Effects. The wrapper keeps
  * what its owner must know when the call ends: whether a statement is still running on the server
  * and whether the connection may be reused.
  */
 import { isIP } from "node:net"
 import { checkServerIdentity } from "node:tls"
 import { DriverError } from "@patchbay/core"
+import type { SshTunnel } from "@patchbay/ssh-tunnel"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import pg from "pg"
@@ -61,18 +62,21 @@ const sslOf = (configuration: Configuration, credentials: Credentials, plain: bo
 }
 
 /**
- * pg's client configuration for an instance, connecting to `address`. A read-only instance's
- * sessions default to read-only transactions.
+ * pg's client configuration for an instance, connecting to `address`, or through `tunnel` to the
+ * configured host as the bastion resolves it. A read-only instance's sessions default to read-only
+ * transactions.
  */
 export const clientConfig = (
   context: DriverContext,
   address: string,
   plain: boolean,
-  connectTimeoutMillis: number
+  connectTimeoutMillis: number,
+  tunnel?: SshTunnel.Tunnel | undefined
 ): pg.ClientConfig => {
   const { configuration, credentials } = context
   const password = credentials.password
   return {
+    ...(tunnel !== undefined ? { stream: () => tunnel.socket(configuration.host, configuration.port) } : {}),
     host: address,
     port: configuration.port,
     database: configuration.database,
@@ -97,10 +101,11 @@ export const open = (
   context: DriverContext,
   address: string,
   connectTimeoutMillis: number,
+  tunnel?: SshTunnel.Tunnel | undefined,
   plain = false
 ): Effect.Effect<pg.Client, DriverError.DriverError> =>
   Effect.suspend(() => {
-    const client = new pg.Client(clientConfig(context, address, plain, connectTimeoutMillis))
+    const client = new pg.Client(clientConfig(context, address, plain, connectTimeoutMillis, tunnel))
     // A dead socket emits "error" on the client; the statement in flight fails with it.
     client.on("error", ignore)
     return Effect.tryPromise({ try: () => client.connect(), catch: (cause) => cause }).pipe(
@@ -108,7 +113,7 @@ export const open = (
       Effect.catchAll((cause) => {
         client.end().catch(ignore)
         return refusedTls(context.configuration, plain, cause)
-          ? open(context, address, connectTimeoutMillis, true)
+          ? open(context, address, connectTimeoutMillis, tunnel, true)
           : Effect.fail(
               toDriverError(cause, {
                 target: targetOf(context.configuration),

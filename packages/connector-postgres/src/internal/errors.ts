@@ -74,8 +74,18 @@ export const sqlState = (cause: unknown): string | undefined => {
 /** Whether the cause left the connection unusable (anything but a server-reported error). */
 export const isConnectionBroken = (cause: unknown): boolean => sqlState(cause) === undefined
 
+/** A driver error already (the SSH tunnel's, reported through pg's stream), kept as it is. */
+const isDriverError = (cause: unknown): cause is DriverError.DriverError =>
+  cause instanceof DriverError.AuthFailed ||
+  cause instanceof DriverError.Unreachable ||
+  cause instanceof DriverError.TimedOut ||
+  cause instanceof DriverError.RateLimited ||
+  cause instanceof DriverError.ProviderFailure ||
+  cause instanceof DriverError.RequestRejected
+
 /** The driver error for any failure of a PostgreSQL call. */
 export const toDriverError = (cause: unknown, context: ErrorContext): DriverError.DriverError => {
+  if (isDriverError(cause)) return cause
   const { target } = context
   const prefix = context.prefix ?? ""
   const secrets = context.credentials === undefined ? undefined : SecretScrubber.fromCredentials(context.credentials)

@@ -1,18 +1,24 @@
 /**
- * The pool cache: one `pg` pool per instance, keyed by its configuration and credentials. A new
- * credential version or a changed configuration replaces the pool (the old one is closed once its
- * clients come back); the host is checked with the `EgressPolicy` before a pool is made and again
- * every `recheckMillis`, and the pool connects to the address the policy returned, never to the
- * name again; unused pools are closed after `poolIdleMillis`.
+ * The pool cache: one `pg` pool per instance, keyed by its configuration and credentials (the SSH
+ * tunnel's settings and login included). A new credential version or a changed configuration
+ * replaces the pool (the old one is closed once its clients come back); the host is checked with
+ * the `EgressPolicy` before a pool is made and again every `recheckMillis`, and the pool connects to
+ * the address the policy returned, never to the name again; unused pools are closed after
+ * `poolIdleMillis`. An instance behind an SSH bastion gets the bastion checked instead (by
+ * `SshTunnels`), and its pool connects through the instance's tunnel, one per instance and
+ * credential: a new credential version replaces the tunnel with the pool.
  */
 import type { ConnectorDriver, DriverError, EgressPolicy } from "@patchbay/core"
+import { type SshTunnel, SshTunnels } from "@patchbay/ssh-tunnel"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
 import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import pg from "pg"
 import type { DriverContext, PoolOptions } from "../PostgresPools.js"
 import { clientConfig, ignore, refusedTls, targetOf } from "./connection.js"
 import { toDriverError } from "./errors.js"
+import * as Tunnel from "./tunnel.js"
 
 /** What a pool is made for: the connection's configuration and user (the password is compared apart). */
 interface Key {
@@ -32,6 +38,9 @@ export interface Entry {
   readonly password: Redacted.Redacted<string>
   readonly sslKey: Redacted.Redacted<string> | undefined
   readonly address: string
+  /** The SSH tunnel the pool connects through, and what it was made with. */
+  readonly tunnel: SshTunnel.Tunnel | undefined
+  readonly tunnelSettings: Tunnel.Settings | undefined
   readonly checkedAt: number
   /** Type names of non-built-in OIDs seen on this instance. */
   readonly typeCache: Map<number, string>
@@ -41,10 +50,19 @@ export interface Entry {
   lastUsed: number
 }
 
+/** Where the connections of an instance go: an approved address, or the host through a tunnel. */
+export interface Route {
+  readonly address: string
+  readonly tunnel: SshTunnel.Tunnel | undefined
+  readonly tunnelSettings: Tunnel.Settings | undefined
+}
+
 /** The pools of every instance, and what the pooled call needs of them. */
 export interface PoolCache {
   readonly connectTimeoutMillis: number
   readonly egress: EgressPolicy.EgressPolicyShape
+  /** Where a fresh connection of the instance goes: a new SSH login for an instance behind a bastion, closed with the scope. */
+  readonly freshRoute: (context: DriverContext) => Effect.Effect<Route, ConnectorDriver.DriverFailure, Scope.Scope>
   /** The instance's current pool, made or replaced as needed. */
   readonly entryFor: (context: DriverContext) => Effect.Effect<Entry, ConnectorDriver.DriverFailure>
   /** A client of the entry's pool; `prefer` falls back to plain text when the server offers no TLS. */
@@ -67,19 +85,24 @@ const keyOf = ({ configuration, credentials }: DriverContext): Key => ({
 })
 
 /** Whether the entry's pool was made for this configuration and these credentials. */
-const fits = (entry: Entry, { configuration, credentials }: DriverContext): boolean =>
-  entry.key.host === configuration.host &&
-  entry.key.port === configuration.port &&
-  entry.key.database === configuration.database &&
-  entry.key.sslMode === configuration.ssl_mode &&
-  entry.key.sslRootCert === configuration.ssl_root_cert &&
-  entry.key.sslCert === credentials.ssl_cert &&
-  (entry.sslKey === undefined
-    ? credentials.ssl_key === undefined
-    : credentials.ssl_key !== undefined && Equal.equals(entry.sslKey, credentials.ssl_key)) &&
-  entry.key.readOnly === configuration.read_only &&
-  entry.key.username === credentials.username &&
-  Equal.equals(entry.password, credentials.password)
+const fits = (entry: Entry, context: DriverContext): boolean => {
+  const { configuration, credentials } = context
+  return (
+    entry.key.host === configuration.host &&
+    entry.key.port === configuration.port &&
+    entry.key.database === configuration.database &&
+    entry.key.sslMode === configuration.ssl_mode &&
+    entry.key.sslRootCert === configuration.ssl_root_cert &&
+    entry.key.sslCert === credentials.ssl_cert &&
+    (entry.sslKey === undefined
+      ? credentials.ssl_key === undefined
+      : credentials.ssl_key !== undefined && Equal.equals(entry.sslKey, credentials.ssl_key)) &&
+    entry.key.readOnly === configuration.read_only &&
+    entry.key.username === credentials.username &&
+    Equal.equals(entry.password, credentials.password) &&
+    Tunnel.sameSettings(entry.tunnelSettings, context)
+  )
+}
 
 /** Unused pools are looked for at most this often (every call would otherwise scan them all). */
 const sweepEveryMillis = 1_000
@@ -93,10 +116,47 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
   const recheckMillis = options.recheckMillis ?? 60_000
   const entries = new Map<string, Entry>()
   const processIds = new WeakMap<pg.ClientBase, number>()
+  const tunnels = SshTunnels.unsafeMake(egress, {
+    readyTimeoutMillis: connectTimeoutMillis,
+    idleMillis: options.tunnelIdleMillis
+  })
 
-  const newPool = (context: DriverContext, address: string, plain: boolean) => {
+  const direct = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
+    Effect.map(egress.check(context.configuration.host), (address) => ({
+      address,
+      tunnel: undefined,
+      tunnelSettings: undefined
+    }))
+
+  /** The approved address of the host, or the instance's tunnel (its bastion checked when the tunnel is made). */
+  const route = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
+    Effect.flatMap(Tunnel.settingsOf(context), (settings) =>
+      settings === undefined
+        ? direct(context)
+        : Effect.map(tunnels.acquire(context.instance.id, settings.configuration, settings.credentials), (tunnel) => ({
+            address: context.configuration.host,
+            tunnel,
+            tunnelSettings: settings
+          }))
+    )
+
+  const freshRoute: PoolCache["freshRoute"] = (context) =>
+    Effect.flatMap(Tunnel.settingsOf(context), (settings) =>
+      settings === undefined
+        ? direct(context)
+        : Effect.map(
+            Tunnel.fresh(egress, settings, connectTimeoutMillis),
+            (tunnel): Route => ({
+              address: context.configuration.host,
+              tunnel,
+              tunnelSettings: settings
+            })
+          )
+    )
+
+  const newPool = (context: DriverContext, route: Route, plain: boolean) => {
     const pool = new pg.Pool({
-      ...clientConfig(context, address, plain, connectTimeoutMillis),
+      ...clientConfig(context, route.address, plain, connectTimeoutMillis, route.tunnel),
       max: maxConnections,
       idleTimeoutMillis,
       allowExitOnIdle: true,
@@ -138,13 +198,18 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     return undefined
   }
 
-  /** Checks the host with the egress policy and makes, keeps or replaces the instance's pool. */
+  /** Checks the host (or the tunnel) and makes, keeps or replaces the instance's pool. */
   const refresh = (context: DriverContext): Effect.Effect<Entry, ConnectorDriver.DriverFailure> =>
-    Effect.map(egress.check(context.configuration.host), (address) => {
+    Effect.map(route(context), (route) => {
       const id = context.instance.id
       const now = Date.now()
       const existing = entries.get(id)
-      if (existing !== undefined && existing.address === address && fits(existing, context)) {
+      if (
+        existing !== undefined &&
+        existing.address === route.address &&
+        existing.tunnel === route.tunnel &&
+        fits(existing, context)
+      ) {
         const refreshed: Entry = { ...existing, checkedAt: now, lastUsed: now }
         entries.set(id, refreshed)
         return refreshed
@@ -154,10 +219,12 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         key: keyOf(context),
         password: context.credentials.password,
         sslKey: context.credentials.ssl_key,
-        address,
+        address: route.address,
+        tunnel: route.tunnel,
+        tunnelSettings: route.tunnelSettings,
         checkedAt: now,
         typeCache: new Map(),
-        pool: newPool(context, address, false),
+        pool: newPool(context, route, false),
         plain: false,
         lastUsed: now
       }
@@ -185,7 +252,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         }
         if (refusedTls(context.configuration, entry.plain, cause)) {
           end(entry.pool)
-          entry.pool = newPool(context, entry.address, true)
+          entry.pool = newPool(context, entry, true)
           entry.plain = true
           entry.pool.connect(handle)
           return
@@ -212,6 +279,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
   return {
     connectTimeoutMillis,
     egress,
+    freshRoute,
     entryFor,
     checkout,
     processId: (client) => processIds.get(client),
@@ -220,6 +288,6 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
       const pools = [...entries.values()].map((entry) => entry.pool)
       entries.clear()
       return Promise.all(pools.map((pool) => pool.end().catch(ignore)))
-    }).pipe(Effect.asVoid)
+    }).pipe(Effect.zipRight(tunnels.closeAll))
   }
 }

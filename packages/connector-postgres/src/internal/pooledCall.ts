@@ -69,23 +69,25 @@ export const pooled = <A, E>(
     )
   )
 
-/** Runs `use` on a fresh connection, checked with the egress policy first and closed afterwards. */
+/**
+ * Runs `use` on a fresh connection, checked with the egress policy first (through a tunnel of its
+ * own when the instance is behind a bastion) and closed afterwards.
+ */
 export const unpooled = <A, E>(
   cache: PoolCache,
   context: DriverContext,
   use: (connection: Connection) => Effect.Effect<A, E>
 ): Effect.Effect<A, E | ConnectorDriver.DriverFailure> =>
-  Effect.flatMap(cache.egress.check(context.configuration.host), (address) =>
-    Effect.acquireUseRelease(
-      Effect.map(open(context, address, cache.connectTimeoutMillis), (client) => ({
-        client,
-        ...wrap(client, targetOf(context.configuration), new Map(), cache.connectTimeoutMillis, context.credentials)
-      })),
-      ({ connection }) => use(connection),
-      // Ending a client with a statement in flight destroys its socket.
-      ({ client }) =>
-        Effect.sync(() => {
-          client.end().catch(ignore)
-        })
+  Effect.scoped(
+    Effect.flatMap(cache.freshRoute(context), (route) =>
+      Effect.acquireUseRelease(
+        Effect.map(open(context, route.address, cache.connectTimeoutMillis, route.tunnel), (client) => ({
+          client,
+          ...wrap(client, targetOf(context.configuration), new Map(), cache.connectTimeoutMillis, context.credentials)
+        })),
+        ({ connection }) => use(connection),
+        // Ending a client with a statement in flight destroys its socket.
+        ({ client }) => Effect.promise(() => client.end().catch(ignore))
+      )
     )
   )
