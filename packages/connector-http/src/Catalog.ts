@@ -335,6 +335,7 @@ export interface Registration {
   readonly issuer?: string
   readonly authorizationEndpoint?: string
   readonly tokenEndpoint: string
+  /** The userinfo endpoint, when the entry's scopes include `openid` (else userinfo refuses the token). */
   readonly userinfoEndpoint?: string
   /** The who-am-I request, its endpoint absolute (a path is resolved against the base URL). */
   readonly identity?: { readonly method: "GET" | "POST"; readonly endpoint: string; readonly accountId: string }
@@ -374,7 +375,10 @@ export const registration = (entry: Entry): Option.Option<Registration> =>
       ...(oauth2.issuer === undefined ? {} : { issuer: oauth2.issuer }),
       ...(oauth2.authorizationEndpoint === undefined ? {} : { authorizationEndpoint: oauth2.authorizationEndpoint }),
       tokenEndpoint: oauth2.tokenEndpoint,
-      ...(oauth2.userinfoEndpoint === undefined ? {} : { userinfoEndpoint: oauth2.userinfoEndpoint }),
+      // OpenID Connect's userinfo answers only tokens granted the `openid` scope.
+      ...(oauth2.userinfoEndpoint === undefined || !oauth2.scopes.includes("openid")
+        ? {}
+        : { userinfoEndpoint: oauth2.userinfoEndpoint }),
       ...(Option.isNone(identity) ? {} : { identity: identity.value }),
       ...(entry.refreshToken === undefined ? {} : { refreshTokenLifetime: entry.refreshToken.seconds }),
       scopes:

@@ -157,12 +157,16 @@ export interface AccountIdentity {
 export const identityText = (identity: AccountIdentity): string =>
   JSON.stringify([identity.source ?? "oidc", identity.issuer, identity.subject])
 
-/** The value at a dotted path of a JSON answer, when it is a non-empty string or a finite number. */
+/**
+ * The value at a dotted path of a JSON answer (a number part indexes an array: `data.0.id`), when
+ * it is a non-empty string or a finite number.
+ */
 const accountIdAt = (body: unknown, path: string): string | undefined => {
   let value: unknown = body
   for (const part of path.split(".")) {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
-    value = (value as Record<string, unknown>)[part]
+    if (Array.isArray(value)) value = /^\d+$/.test(part) ? value[Number(part)] : undefined
+    else if (typeof value === "object" && value !== null) value = (value as Record<string, unknown>)[part]
+    else return undefined
   }
   if (typeof value === "number" && Number.isFinite(value)) return String(value)
   return typeof value === "string" && value !== "" ? value : undefined

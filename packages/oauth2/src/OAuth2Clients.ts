@@ -50,7 +50,7 @@ export type TokenEndpointAuthMethod = typeof TokenEndpointAuthMethod.Type
 
 /**
  * A who-am-I request: the account id of whoever the access token belongs to, read at a dotted
- * path (`data.user.id`) of the endpoint's JSON answer. Used when the server sends no id token and
+ * path (`data.user.id`; a number part indexes an array) of the endpoint's JSON answer. Used when the server sends no id token and
  * has no userinfo endpoint.
  *
  * @since 0.1.0

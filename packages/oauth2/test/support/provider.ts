@@ -114,7 +114,17 @@ const makeHold = (): Hold & { readonly arrive: () => void; readonly released: Pr
   return { reached, released, arrive, release }
 }
 
-export const start = async (): Promise<TestProvider> => {
+/** Options of `start`: scopes the provider accepts besides `openid`, `offline_access` and `api`. */
+export interface StartOptions {
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /**
+   * The scope granted to an authorization request that names none, as providers whose scopes are
+   * configured on the app (Box, Zoom, Notion) do; without it such a request is refused.
+   */
+  readonly appScope?: string | undefined
+}
+
+export const start = async (options: StartOptions = {}): Promise<TestProvider> => {
   const ttl = { accessToken: 3600, clientCredentials: 3600, refreshToken: 24 * 3600 }
   const announce = { refreshTokenExpiresIn: false }
   const login = { accountId }
@@ -155,7 +165,7 @@ export const start = async (): Promise<TestProvider> => {
     },
     pkce: { required: () => true },
     rotateRefreshToken: true,
-    scopes: ["openid", "offline_access", "api"],
+    scopes: [...new Set(["openid", "offline_access", "api", ...(options.scopes ?? [])])],
     findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
     ttl: {
       AccessToken: () => ttl.accessToken,
@@ -169,6 +179,17 @@ export const start = async (): Promise<TestProvider> => {
     }
   })
   provider.on("server_error", (_ctx: KoaContextWithOIDC, error: Error) => console.error("oidc-provider:", error))
+
+  const appScope = options.appScope
+  if (appScope !== undefined) {
+    provider.use(async (ctx, next) => {
+      const request = ctx as KoaContextWithOIDC & { query: Record<string, unknown> }
+      if (ctx.method === "GET" && ctx.path === "/auth" && (request.query.scope ?? "") === "") {
+        request.query = { ...request.query, scope: appScope }
+      }
+      await next()
+    })
+  }
 
   // Token requests are counted at the server, with the grant type the provider parsed.
   provider.use(async (ctx, next) => {

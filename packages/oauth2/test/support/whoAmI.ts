@@ -16,11 +16,17 @@ export interface WhoAmI {
   close: () => Promise<void>
 }
 
+/** `value` at a dotted path; a number part makes an array with the value at that index. */
 const nest = (path: string, value: string): unknown =>
   path
     .split(".")
     .reverse()
-    .reduce<unknown>((inner, key) => ({ [key]: inner }), value)
+    .reduce<unknown>((inner, key) => {
+      if (!/^\d+$/.test(key)) return { [key]: inner }
+      const array: Array<unknown> = Array.from({ length: Number(key) }, () => ({}))
+      array.push(inner)
+      return array
+    }, value)
 
 export const start = async (provider: () => TestProvider): Promise<WhoAmI> => {
   const requests: Array<string> = []
