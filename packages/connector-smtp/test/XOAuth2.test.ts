@@ -1,9 +1,15 @@
-import { randomBytes } from "node:crypto"
+/**
+ * Send Email over SMTP with SASL XOAUTH2: smtp-server offers only XOAUTH2 and honours an access
+ * token when oidc-provider's introspection says it is active; tokens come from oidc-provider
+ * (client credentials). A token revoked at the provider is refused (535): AuthFailed, then
+ * ReconnectRequired.
+ */
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConnectorInstance, ConnectorRegistry, EgressPolicy, FailureClassifier, Ids, Messaging } from "@patchbay/core"
 import { Context, Effect, Layer } from "effect"
 import { SMTPServer } from "smtp-server"
 import { SmtpConnector } from "../src/index.js"
+import { TokenProvider, layer as tokenProviderLayer } from "./support/tokenProvider.js"
 
 const mailbox = "robot@example.com"
 
@@ -13,12 +19,11 @@ interface Received {
   readonly raw: string
 }
 
-/** smtp-server on 127.0.0.1 offering only AUTH XOAUTH2; `tokens` are the access tokens it honours. */
+/** smtp-server on 127.0.0.1 offering only AUTH XOAUTH2, honouring the tokens the provider says are active. */
 class XOAuth2Server extends Context.Tag("test/XOAuth2Server")<
   XOAuth2Server,
   {
     readonly port: number
-    readonly tokens: Set<string>
     readonly methods: Array<string>
     readonly received: Array<Received>
   }
@@ -27,59 +32,61 @@ class XOAuth2Server extends Context.Tag("test/XOAuth2Server")<
 const XOAuth2ServerLive = Layer.scoped(
   XOAuth2Server,
   Effect.acquireRelease(
-    Effect.async<{
-      readonly server: SMTPServer
-      readonly port: number
-      readonly tokens: Set<string>
-      readonly methods: Array<string>
-      readonly received: Array<Received>
-    }>((resume) => {
-      const tokens = new Set<string>()
-      const methods: Array<string> = []
-      const received: Array<Received> = []
-      const server = new SMTPServer({
-        authMethods: ["XOAUTH2"],
-        authOptional: false,
-        allowInsecureAuth: true,
-        disabledCommands: ["STARTTLS"],
-        disableReverseLookup: true,
-        logger: false,
-        onAuth(auth, _session, callback) {
-          methods.push(auth.method)
-          if (auth.method === "XOAUTH2" && auth.username === mailbox && tokens.has(auth.accessToken ?? "")) {
-            callback(null, { user: auth.username })
-          } else {
-            // XOAUTH2's failure: a JSON challenge, then 535 once the client answers it.
-            callback(null, { data: { status: "401", schemes: "bearer", scope: "https://mail.google.com/" } })
-          }
-        },
-        onData(stream, session, callback) {
-          const chunks: Array<Buffer> = []
-          stream.on("data", (chunk: Buffer) => chunks.push(chunk))
-          stream.on("end", () => {
-            received.push({
-              user: typeof session.user === "string" ? session.user : undefined,
-              to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-              raw: Buffer.concat(chunks).toString("utf8")
+    Effect.flatMap(TokenProvider, (provider) =>
+      Effect.async<{
+        readonly server: SMTPServer
+        readonly port: number
+        readonly methods: Array<string>
+        readonly received: Array<Received>
+      }>((resume) => {
+        const methods: Array<string> = []
+        const received: Array<Received> = []
+        const server = new SMTPServer({
+          authMethods: ["XOAUTH2"],
+          authOptional: false,
+          allowInsecureAuth: true,
+          disabledCommands: ["STARTTLS"],
+          disableReverseLookup: true,
+          logger: false,
+          onAuth(auth, _session, callback) {
+            methods.push(auth.method)
+            const refuse = () =>
+              // XOAUTH2's failure: a JSON challenge, then 535 once the client answers it.
+              callback(null, { data: { status: "401", schemes: "bearer", scope: "https://mail.google.com/" } })
+            if (auth.method !== "XOAUTH2" || auth.username !== mailbox || auth.accessToken === undefined)
+              return refuse()
+            provider.isActive(auth.accessToken).then(
+              (active) => (active ? callback(null, { user: auth.username }) : refuse()),
+              (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)))
+            )
+          },
+          onData(stream, session, callback) {
+            const chunks: Array<Buffer> = []
+            stream.on("data", (chunk: Buffer) => chunks.push(chunk))
+            stream.on("end", () => {
+              received.push({
+                user: typeof session.user === "string" ? session.user : undefined,
+                to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+                raw: Buffer.concat(chunks).toString("utf8")
+              })
+              callback()
             })
-            callback()
-          })
-        }
+          }
+        })
+        server.on("error", () => {})
+        const listener = server.listen(0, "127.0.0.1", () => {
+          const address = listener.address()
+          resume(
+            Effect.succeed({
+              server,
+              port: typeof address === "object" && address ? address.port : 0,
+              methods,
+              received
+            })
+          )
+        })
       })
-      server.on("error", () => {})
-      const listener = server.listen(0, "127.0.0.1", () => {
-        const address = listener.address()
-        resume(
-          Effect.succeed({
-            server,
-            port: typeof address === "object" && address ? address.port : 0,
-            tokens,
-            methods,
-            received
-          })
-        )
-      })
-    }),
+    ),
     ({ server }) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
   ).pipe(Effect.map(({ server: _server, ...rest }) => rest))
 )
@@ -108,7 +115,8 @@ const setup = (credentials: unknown, configuration: Record<string, unknown> = {}
     return { driver: connector.driver, context, instance }
   })
 
-const freshToken = () => randomBytes(24).toString("base64url")
+/** A fresh access token from the provider. */
+const freshToken = Effect.flatMap(TokenProvider, (provider) => Effect.promise(() => provider.issue()))
 
 describe("SMTP with OAuth2 (XOAUTH2)", () => {
   it.effect("the Gmail and Microsoft 365 presets default to the providers' submission servers", () =>
@@ -121,12 +129,16 @@ describe("SMTP with OAuth2 (XOAUTH2)", () => {
     })
   )
 
-  layer(Layer.merge(XOAuth2ServerLive, EgressPolicy.layer({ allowLoopback: true })))((it) => {
-    it.effect("test and Send Email sign in with the access token over XOAUTH2", () =>
+  layer(
+    Layer.mergeAll(
+      XOAuth2ServerLive.pipe(Layer.provideMerge(tokenProviderLayer)),
+      EgressPolicy.layer({ allowLoopback: true })
+    )
+  )((it) => {
+    it.effect("test and Send Email sign in with the provider's access token over XOAUTH2", () =>
       Effect.gen(function* () {
         const server = yield* XOAuth2Server
-        const token = freshToken()
-        server.tokens.add(token)
+        const token = yield* freshToken
         const { driver, context } = yield* setup({ access_token: token, token_type: "Bearer", refresh_token: "r-1" })
         const said = yield* driver.test(context)
         assert.strictEqual(said, `127.0.0.1:${server.port} accepted the OAuth2 (XOAUTH2) login of ${mailbox}`)
@@ -153,14 +165,14 @@ describe("SMTP with OAuth2 (XOAUTH2)", () => {
       })
     )
 
-    it.effect("a revoked token is refused with 535: AuthFailed, then ReconnectRequired", () =>
+    it.effect("a token revoked at the provider is refused with 535: AuthFailed, then ReconnectRequired", () =>
       Effect.gen(function* () {
-        const server = yield* XOAuth2Server
-        const token = freshToken()
-        server.tokens.add(token)
+        const provider = yield* TokenProvider
+        const token = yield* freshToken
         const { driver, context, instance } = yield* setup({ access_token: token })
         yield* driver.test(context)
-        server.tokens.delete(token)
+        yield* Effect.promise(() => provider.revoke(token))
+        assert.isFalse(yield* Effect.promise(() => provider.isActive(token)))
         const failure = yield* Effect.flip(driver.test(context))
         assert.strictEqual(failure._tag, "AuthFailed")
         assert.notInclude(failure.message, token)
@@ -183,7 +195,7 @@ describe("SMTP with OAuth2 (XOAUTH2)", () => {
         const server = yield* XOAuth2Server
         const before = server.methods.length
         const failure = yield* Effect.flip(
-          Effect.flatMap(setup({ access_token: freshToken() }, { user: undefined }), ({ driver, context }) =>
+          Effect.flatMap(setup({ access_token: "not-sent" }, { user: undefined }), ({ driver, context }) =>
             driver.test(context)
           )
         )
