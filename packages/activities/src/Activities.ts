@@ -48,17 +48,20 @@ export const Target = Schema.Struct({
 export type Target = typeof Target.Encoded
 
 /**
+ * One activity: its input names the target instance, its only failures are `ActivityError`s.
+ *
+ * @since 0.1.0
+ */
+export type Activity<Input, A> = (input: Target & Input) => Effect.Effect<A, ActivityError.ActivityError, Actor.Actor>
+
+/**
  * The activities, each failing only with an `ActivityError` (core's `FailureClassifier.classify`).
  *
  * @since 0.1.0
  */
 export interface ActivitiesShape {
-  readonly sendEmail: (
-    input: Target & typeof Messaging.EmailMessage.Encoded
-  ) => Effect.Effect<Messaging.EmailReceipt, ActivityError.ActivityError, Actor.Actor>
-  readonly runQuery: (
-    input: Target & typeof Database.QueryRequest.Encoded
-  ) => Effect.Effect<Database.QueryResult, ActivityError.ActivityError, Actor.Actor>
+  readonly sendEmail: Activity<typeof Messaging.EmailMessage.Encoded, Messaging.EmailReceipt>
+  readonly runQuery: Activity<typeof Database.QueryRequest.Encoded, Database.QueryResult>
   /**
    * A read-only statement's rows in batches, fetched as the stream is pulled; stopping the stream
    * stops the statement on the server. Declared under the `run_query` operation.
@@ -66,15 +69,9 @@ export interface ActivitiesShape {
   readonly streamQuery: (
     input: Target & typeof Database.StreamQueryRequest.Encoded
   ) => Stream.Stream<Database.RowBatch, ActivityError.ActivityError, Actor.Actor>
-  readonly getSchema: (
-    input: Target & typeof Database.SchemaRequest.Encoded
-  ) => Effect.Effect<Database.DatabaseSchema, ActivityError.ActivityError, Actor.Actor>
-  readonly executeDdl: (
-    input: Target & typeof Database.DdlRequest.Encoded
-  ) => Effect.Effect<Database.DdlResult, ActivityError.ActivityError, Actor.Actor>
-  readonly sendSms: (
-    input: Target & typeof Messaging.SmsMessage.Encoded
-  ) => Effect.Effect<Messaging.SmsReceipt, ActivityError.ActivityError, Actor.Actor>
+  readonly getSchema: Activity<typeof Database.SchemaRequest.Encoded, Database.DatabaseSchema>
+  readonly executeDdl: Activity<typeof Database.DdlRequest.Encoded, Database.DdlResult>
+  readonly sendSms: Activity<typeof Messaging.SmsMessage.Encoded, Messaging.SmsReceipt>
   /** Streams the file into `sink`; the sink's own failures pass through unchanged. */
   readonly fetchFile: <E>(
     input: Target & typeof Messaging.FetchFileRequest.Encoded,
