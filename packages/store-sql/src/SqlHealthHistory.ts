@@ -24,7 +24,7 @@ const Row = Schema.Struct({
 
 const decodeRows = Schema.decodeUnknown(
   Schema.Array(
-    Schema.transform(Row, Schema.typeSchema(HealthHistory.HealthCheck), {
+    Schema.transform(Row, HealthHistory.HealthCheck, {
       strict: false,
       decode: (row) => ({
         orgId: row.org_id,
