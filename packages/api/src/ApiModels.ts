@@ -216,7 +216,10 @@ export const ListExpiring = Schema.Struct({
 })
 
 /**
- * A credential that expires within the days asked.
+ * A credential that expires within the days asked. `kind` says what dies: the credential itself
+ * (`credential`) or an OAuth2 token set's refresh token (`refresh_token`), after which only a
+ * reconnect helps; `reconnect_url` is where the person signs in again (authorization-code
+ * instances with a redirect URI).
  *
  * @since 0.1.0
  */
@@ -229,7 +232,9 @@ export const ExpiringCredential = Schema.Struct({
   scopeType: field("scope_type", ScopeType),
   scopeId: field("scope_id", Schema.String),
   expiresAt: field("expires_at", Schema.Date),
-  daysRemaining: field("days_remaining", Schema.Number)
+  daysRemaining: field("days_remaining", Schema.Number),
+  kind: Schema.Literal("credential", "refresh_token"),
+  reconnectUrl: optionalField("reconnect_url", Schema.String)
 }).annotations({ identifier: "ExpiringCredential" })
 
 /**

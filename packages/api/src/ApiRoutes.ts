@@ -187,6 +187,7 @@ const InstancesLive = HttpApiBuilder.group(PatchbayApi, "connectorInstances", (h
 const CredentialsLive = HttpApiBuilder.group(PatchbayApi, "credentials", (handlers) =>
   Effect.gen(function* () {
     const vault = yield* CredentialVault.CredentialVault
+    const oauth2 = yield* OAuth2.OAuth2
     return handlers
       .handle("create", ({ headers, path, payload }) =>
         authorize(credentialWrite(payload.scopeType))(
@@ -225,7 +226,7 @@ const CredentialsLive = HttpApiBuilder.group(PatchbayApi, "credentials", (handle
       )
       .handle("listExpiring", ({ urlParams }) =>
         authorize("read")(
-          Effect.map(vault.listExpiring({ daysAhead: urlParams.daysAhead }), (items) =>
+          Effect.map(oauth2.listExpiring({ daysAhead: urlParams.daysAhead }), (items) =>
             items.map(({ scope, ...rest }) => ({ ...rest, scopeType: scope.type, scopeId: scope.id }))
           )
         )

@@ -176,6 +176,8 @@ describe("HTTP API contract", () => {
         const mine = expiring.find((e) => e.instanceId === instance.id)!
         assert.strictEqual(mine.connectorName, "PostgreSQL")
         assert.isTrue(mine.daysRemaining > 4 && mine.daysRemaining <= 5)
+        assert.strictEqual(mine.kind, "credential")
+        assert.isUndefined(mine.reconnectUrl)
         const notYet = yield* admin.credentials.listExpiring({ urlParams: { daysAhead: 1 } })
         assert.isUndefined(notYet.find((e) => e.instanceId === instance.id))
 
