@@ -304,6 +304,6 @@ export const retryAfterReconnect = <Success extends Schema.Schema.Any, R>(
       return yield* failure
     }
     return yield* again
-  })
+  }).pipe(Effect.withSpan("PatchbayActivity.retryAfterReconnect", { attributes: { activity: name } }))
   return new Named(name, run)
 }

@@ -14,11 +14,13 @@ import { PatchbayActivity, ReconnectWaits, ReconnectWaker } from "../src/index.j
 const orgId = Ids.OrgId.make("0190a000-0000-7000-8000-00000000000b")
 
 // The SMS provider: a request is accepted with the password "fresh" or for a healed account, and
-// refused with 401 otherwise. It counts the requests of each account.
+// refused with 401 otherwise (503 once for a flaky account). It counts the requests of each account.
 let http: Server
 let port = 0
 const requests = new Map<string, number>()
 const healed = new Set<string>()
+/** Accounts whose first accepted request gets a 503. */
+const flakyOnce = new Set<string>()
 beforeAll(async () => {
   http = createServer((request, response) => {
     const account = /Accounts\/([^/]+)\/Messages/.exec(request.url ?? "")?.[1] ?? "?"
@@ -26,6 +28,7 @@ beforeAll(async () => {
     const basic = /^Basic (.+)$/.exec(request.headers.authorization ?? "")?.[1] ?? ""
     const password = Buffer.from(basic, "base64").toString("utf8").split(":")[1]
     if (password !== "fresh" && !healed.has(account)) return response.writeHead(401).end()
+    if (flakyOnce.delete(account)) return response.writeHead(503).end()
     response
       .writeHead(201, { "content-type": "application/json" })
       .end(JSON.stringify({ sid: `SM-${account}`, status: "queued" }))
@@ -49,7 +52,7 @@ const connectors = Effect.runSync(
  * one. Its execution, once suspended, is polled again every 10 ms; the first time completes
  * `suspended`.
  */
-const makeWorkflow = (deadline: Duration.DurationInput) => {
+const makeWorkflow = (deadline: Duration.DurationInput, retry?: PatchbayActivity.RetryOptions) => {
   const suspended = Effect.runSync(Deferred.make<void>())
   const TextOnCall = Workflow.make({
     name: "TextOnCall",
@@ -63,7 +66,7 @@ const makeWorkflow = (deadline: Duration.DurationInput) => {
   })
   const layer = TextOnCall.toLayer(
     Effect.fn(function* (payload) {
-      const sms = yield* PatchbayActivity.retryAfterReconnect(
+      const text = PatchbayActivity.retryAfterReconnect(
         PatchbayActivity.sendSms("text on-call", {
           instanceId: payload.smsInstanceId,
           to: payload.phone,
@@ -71,6 +74,7 @@ const makeWorkflow = (deadline: Duration.DurationInput) => {
         }),
         { deadline }
       )
+      const sms = yield* retry === undefined ? text : PatchbayActivity.retryTransient(text, retry)
       return { smsId: sms.id }
     })
   )
@@ -193,6 +197,27 @@ describe("retryAfterReconnect on WorkflowEngine.layerMemory", () => {
       const error = yield* Fiber.join(running)
       assert.strictEqual(error._tag, "ReconnectRequired")
       assert.strictEqual(requests.get("AC-still-wrong"), 2)
+    }).pipe(Effect.provide(testLayer(layer)))
+  })
+
+  it.live("under retryTransient, retries a transient failure of the run after the reconnect", () => {
+    const { TextOnCall, layer, suspended } = makeWorkflow("1 hour", { times: 2, base: "10 millis" })
+    return Effect.gen(function* () {
+      const { credential, payload } = yield* setup("AC-flaky-after")
+      flakyOnce.add("AC-flaky-after")
+      const running = yield* Effect.fork(TextOnCall.execute(payload))
+      yield* Deferred.await(suspended)
+
+      const vault = yield* CredentialVault.CredentialVault
+      yield* vault.supersede(credential, {
+        credentials: { username: "AC-flaky-after", password: "fresh" },
+        reason: "reconnected by a person"
+      })
+      yield* publishEvents
+      const done = yield* Fiber.join(running)
+      assert.strictEqual(done.smsId, "SM-AC-flaky-after")
+      // 401, then 503 after the reconnect, then the retry's 201
+      assert.strictEqual(requests.get("AC-flaky-after"), 3)
     }).pipe(Effect.provide(testLayer(layer)))
   })
 
