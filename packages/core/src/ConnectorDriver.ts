@@ -35,6 +35,16 @@ export interface DriverContext<Configuration, Credentials> {
 export type DriverFailure = DriverError | EgressDenied
 
 /**
+ * One operation of a driver on an instance's context.
+ *
+ * @since 0.1.0
+ */
+export type Operation<Configuration, Credentials, Input, A, E = DriverFailure> = (
+  context: DriverContext<Configuration, Credentials>,
+  input: Input
+) => Effect.Effect<A, E>
+
+/**
  * @since 0.1.0
  */
 export interface ConnectorDriver<Configuration, Credentials> {
@@ -42,31 +52,22 @@ export interface ConnectorDriver<Configuration, Credentials> {
   readonly test: (context: DriverContext<Configuration, Credentials>) => Effect.Effect<string, DriverFailure>
   /** One cheap round trip; latency is measured by the caller. */
   readonly healthCheck: (context: DriverContext<Configuration, Credentials>) => Effect.Effect<void, DriverFailure>
-  readonly query?: (
-    context: DriverContext<Configuration, Credentials>,
-    request: Database.QueryRequest
-  ) => Effect.Effect<Database.QueryResult, DriverFailure>
+  readonly query?: Operation<Configuration, Credentials, Database.QueryRequest, Database.QueryResult>
   /** A read-only statement's rows in batches from a server-side cursor, fetched as the consumer pulls. */
   readonly streamQuery?: (
     context: DriverContext<Configuration, Credentials>,
     request: Database.StreamQueryRequest
   ) => Stream.Stream<Database.RowBatch, DriverFailure>
-  readonly discoverSchema?: (
-    context: DriverContext<Configuration, Credentials>,
-    request: Database.SchemaRequest
-  ) => Effect.Effect<Database.DatabaseSchema, DriverFailure>
-  readonly executeDdl?: (
-    context: DriverContext<Configuration, Credentials>,
-    request: Database.DdlRequest
-  ) => Effect.Effect<Database.DdlResult, DriverFailure | DdlRejected | DdlNeedsReason>
-  readonly sendEmail?: (
-    context: DriverContext<Configuration, Credentials>,
-    message: Messaging.EmailMessage
-  ) => Effect.Effect<Messaging.EmailReceipt, DriverFailure>
-  readonly sendSms?: (
-    context: DriverContext<Configuration, Credentials>,
-    message: Messaging.SmsMessage
-  ) => Effect.Effect<Messaging.SmsReceipt, DriverFailure>
+  readonly discoverSchema?: Operation<Configuration, Credentials, Database.SchemaRequest, Database.DatabaseSchema>
+  readonly executeDdl?: Operation<
+    Configuration,
+    Credentials,
+    Database.DdlRequest,
+    Database.DdlResult,
+    DriverFailure | DdlRejected | DdlNeedsReason
+  >
+  readonly sendEmail?: Operation<Configuration, Credentials, Messaging.EmailMessage, Messaging.EmailReceipt>
+  readonly sendSms?: Operation<Configuration, Credentials, Messaging.SmsMessage, Messaging.SmsReceipt>
   readonly fetchFile?: <E>(
     context: DriverContext<Configuration, Credentials>,
     request: Messaging.FetchFileRequest,
