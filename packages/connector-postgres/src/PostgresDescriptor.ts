@@ -57,16 +57,16 @@ export const Configuration = Schema.Struct({
 export type Configuration = typeof Configuration.Type
 
 /**
- * Credentials: the database user and its password (`Redacted` once decoded), optionally a TLS
- * client certificate (PEM) and its private key (`Redacted`) for servers that authenticate by
- * certificate, and the SSH login (`private_key` with its `passphrase`, or `password`, all
+ * Credentials: the database user and its password (`Redacted` once decoded; optional for a role
+ * that logs in by client certificate alone), optionally a TLS client certificate (PEM) and its
+ * private key (`Redacted`) for servers that authenticate by certificate, and the SSH login (`private_key` with its `passphrase`, or `password`, all
  * `Redacted`) of an instance configured with `ssh_tunnel`.
  *
  * @since 0.1.0
  */
 export const Credentials = Schema.Struct({
   username: Schema.String.pipe(Schema.minLength(1, { message: () => "username must not be empty" })),
-  password: Schema.Redacted(Schema.String),
+  password: Schema.optional(Schema.Redacted(Schema.String)),
   ssl_cert: Schema.optional(
     Schema.String.pipe(
       Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "ssl_cert must be a PEM certificate" })

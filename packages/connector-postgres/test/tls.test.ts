@@ -5,10 +5,11 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { EgressPolicy } from "@patchbay/core"
 import { PostgresServer } from "@patchbay/testing"
-import { Effect, Redacted, Schedule } from "effect"
+import { Effect, Either, Redacted, Schedule, Schema } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll } from "vitest"
 import * as PostgresConnector from "../src/PostgresConnector.js"
+import * as PostgresDescriptor from "../src/PostgresDescriptor.js"
 import * as PostgresPools from "../src/PostgresPools.js"
 import { contextFor, type Fixture } from "./helpers.js"
 
@@ -229,6 +230,30 @@ describe.skipIf(!debian && process.env.CI === undefined)("TLS to a real PostgreS
       assert.deepStrictEqual(row, { ssl: true, who: certUser })
       const without = yield* Effect.flip(probe(base))
       assert.strictEqual(without._tag, "AuthFailed")
+    })
+  )
+
+  it.effect("a certificate-only credential (no password) logs in; a role that needs a password gets AuthFailed", () =>
+    Effect.gen(function* () {
+      const base = context({ ssl_mode: "verify-full", ssl_root_cert: material.ca, host: "localhost" })
+      const certOnly: PostgresConnector.Context = {
+        ...base,
+        credentials: { username: certUser, ssl_cert: material.clientCert, ssl_key: Redacted.make(material.clientKey) }
+      }
+      assert.deepStrictEqual(yield* probe(certOnly), { ssl: true, who: certUser })
+      const { pools, driver } = makeDriver()
+      const message = yield* driver.test(certOnly).pipe(Effect.ensuring(pools.closeAll))
+      assert.include(message, `role ${certUser}`)
+      // A role the server authenticates by password, with none in the credential: nothing is sent.
+      const error = yield* Effect.flip(probe({ ...base, credentials: { username: db.name } }))
+      assert.strictEqual(error._tag, "AuthFailed")
+      assert.include(error.message, "asked for a password and the credential has none")
+      const decoded = Schema.decodeUnknownEither(PostgresDescriptor.Credentials)({
+        username: certUser,
+        ssl_cert: material.clientCert,
+        ssl_key: material.clientKey
+      })
+      assert.isTrue(Either.isRight(decoded))
     })
   )
 })

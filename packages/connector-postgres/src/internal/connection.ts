@@ -81,7 +81,18 @@ export const clientConfig = (
     port: configuration.port,
     database: configuration.database,
     user: credentials.username,
-    password: () => Redacted.value(password),
+    // Without a password (certificate-only login), a server asking for one is refused here: pg
+    // would otherwise look for PGPASSWORD or ~/.pgpass of the host.
+    password:
+      password !== undefined
+        ? () => Redacted.value(password)
+        : () =>
+            Promise.reject(
+              new DriverError.AuthFailed({
+                kind: "invalid_credentials",
+                detail: `${targetOf(configuration)} asked for a password and the credential has none`
+              })
+            ),
     ssl: sslOf(configuration, credentials, plain),
     connectionTimeoutMillis: connectTimeoutMillis,
     application_name: "patchbay",

@@ -35,7 +35,7 @@ interface Key {
 /** The pool of one instance. */
 export interface Entry {
   readonly key: Key
-  readonly password: Redacted.Redacted<string>
+  readonly password: Redacted.Redacted<string> | undefined
   readonly sslKey: Redacted.Redacted<string> | undefined
   readonly address: string
   /** The SSH tunnel the pool connects through, and what it was made with. */
@@ -99,7 +99,9 @@ const fits = (entry: Entry, context: DriverContext): boolean => {
       : credentials.ssl_key !== undefined && Equal.equals(entry.sslKey, credentials.ssl_key)) &&
     entry.key.readOnly === configuration.read_only &&
     entry.key.username === credentials.username &&
-    Equal.equals(entry.password, credentials.password) &&
+    (entry.password === undefined
+      ? credentials.password === undefined
+      : credentials.password !== undefined && Equal.equals(entry.password, credentials.password)) &&
     Tunnel.sameSettings(entry.tunnelSettings, context)
   )
 }
