@@ -15,6 +15,7 @@ import * as Schema from "effect/Schema"
 import * as Admission from "./internal/admission.js"
 import { fromSqlError } from "./internal/errors.js"
 import { monitors } from "./internal/migrations/monitors.js"
+import { reconnectWaits } from "./internal/migrations/reconnectWaits.js"
 import { webhooks } from "./internal/migrations/webhooks.js"
 import { transaction } from "./internal/transaction.js"
 
@@ -186,7 +187,8 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
     "CREATE INDEX event_outbox_pending ON patchbay.event_outbox (id) WHERE delivered_at IS NULL"
   ),
   "6_webhooks": statements(...webhooks),
-  "7_monitors": statements(...monitors)
+  "7_monitors": statements(...monitors),
+  "8_reconnect_waits": statements(...reconnectWaits)
 }
 
 /**
