@@ -1,6 +1,6 @@
 /**
  * The MySQL / MariaDB connector: its descriptor, the driver (connection test with the
- * least-privilege report, health check, Run Query, schema discovery, guarded DDL) on `MysqlPools`,
+ * least-privilege report, health check, Run Query, streaming queries, schema discovery, guarded DDL) on `MysqlPools`,
  * and the connector for `ConnectorRegistry.layer`, either with pools of its own (closed with the
  * registry) or on the `MysqlPools` the host provides.
  *
@@ -10,11 +10,13 @@ import { ConnectorDriver, type Database, DomainError, type EgressPolicy } from "
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as DdlClassifier from "./DdlClassifier.js"
 import { targetOf } from "./internal/connection.js"
 import * as Ddl from "./internal/ddl.js"
 import * as Discovery from "./internal/discovery.js"
 import * as RunQuery from "./internal/runQuery.js"
+import * as StreamQuery from "./internal/streamQuery.js"
 import * as MysqlDescriptor from "./MysqlDescriptor.js"
 import * as MysqlPools from "./MysqlPools.js"
 import * as Privileges from "./Privileges.js"
@@ -43,6 +45,7 @@ type Driver = ConnectorDriver.ConnectorDriver<MysqlDescriptor.Configuration, Mys
  */
 export interface MysqlDriver extends Driver {
   readonly query: NonNullable<Driver["query"]>
+  readonly streamQuery: NonNullable<Driver["streamQuery"]>
   readonly discoverSchema: NonNullable<Driver["discoverSchema"]>
   readonly executeDdl: NonNullable<Driver["executeDdl"]>
 }
@@ -91,6 +94,22 @@ export const make = (pools: MysqlPools.MysqlPoolsShape): MysqlDriver => {
       )
     )
 
+  const streamQuery: MysqlDriver["streamQuery"] = (context, request) =>
+    SqlPolicy.planQuery(request.sql).pipe(
+      Effect.filterOrFail(
+        (plan) => plan.command === "select",
+        (plan) =>
+          new SqlPolicy.PolicyRefused({
+            kind: "statement",
+            detail: `a streaming query runs one SELECT; ${plan.command.toUpperCase()} is not one (use Run Query)`
+          })
+      ),
+      Effect.mapError((refused) => SqlPolicy.toRequestRejected(refused, targetOf(context.configuration))),
+      Effect.map(() => StreamQuery.stream(pools, context, request)),
+      Stream.unwrap,
+      Stream.withSpan("Mysql.streamQuery")
+    )
+
   const discoverSchema = Effect.fn("Mysql.discoverSchema")(function* (
     context: Context,
     request: Database.SchemaRequest
@@ -112,7 +131,7 @@ export const make = (pools: MysqlPools.MysqlPoolsShape): MysqlDriver => {
     )
   })
 
-  return { test, healthCheck, query, discoverSchema, executeDdl }
+  return { test, healthCheck, query, streamQuery, discoverSchema, executeDdl }
 }
 
 /**

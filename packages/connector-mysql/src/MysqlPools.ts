@@ -11,6 +11,7 @@ import { type ConnectorDriver, type DriverError, EgressPolicy } from "@patchbay/
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as PoolCache from "./internal/poolCache.js"
 import type { Configuration, Credentials } from "./MysqlDescriptor.js"
@@ -75,6 +76,30 @@ export interface ReadResult {
 }
 
 /**
+ * Rows a cursor read: the result's columns and at most the cursor's batch size of rows.
+ *
+ * @since 0.1.0
+ */
+export interface RowChunk {
+  readonly fields: ReadonlyArray<Field>
+  readonly rows: Array<Record<string, unknown>>
+}
+
+/**
+ * A statement whose rows are read as the reader asks: the server is held back (the connection
+ * paused) while a batch waits to be taken. Closing its scope before the last row kills the
+ * statement on the server (`KILL QUERY` from another connection) and the connection is destroyed.
+ *
+ * @since 0.1.0
+ */
+export interface Cursor {
+  /** The next rows, `None` after the last; fails with `TimedOut` when none come within the statement's timeout. */
+  readonly next: Effect.Effect<Option.Option<RowChunk>, DriverError.DriverError>
+  /** Whether the statement has ended (every row read, or failed). */
+  readonly finished: () => boolean
+}
+
+/**
  * A server connection for the length of one call.
  *
  * @since 0.1.0
@@ -95,6 +120,13 @@ export interface Connection {
     maxRows: number,
     options: StatementOptions
   ) => Effect.Effect<ReadResult, DriverError.DriverError>
+  /** Starts one statement whose rows are read `batchSize` at a time, for the length of the scope. */
+  readonly cursor: (
+    sql: string,
+    values: ReadonlyArray<unknown>,
+    batchSize: number,
+    options: StatementOptions
+  ) => Effect.Effect<Cursor, never, Scope.Scope>
 }
 
 /**
@@ -106,6 +138,8 @@ export interface MysqlPoolsShape {
     context: DriverContext,
     use: (connection: Connection) => Effect.Effect<A, E>
   ) => Effect.Effect<A, E | ConnectorDriver.DriverFailure>
+  /** A pooled connection of the instance for the length of the scope, given back (or destroyed) when it closes. */
+  readonly connection: (context: DriverContext) => Effect.Effect<Connection, ConnectorDriver.DriverFailure, Scope.Scope>
   /** Runs `use` on a fresh, unpooled connection (a connection test authenticates anew), closed when it ends. */
   readonly withNewConnection: <A, E>(
     context: DriverContext,

@@ -9,10 +9,11 @@ import { connect as netConnect } from "node:net"
 import type { Duplex } from "node:stream"
 import { DriverError } from "@patchbay/core"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import mysql from "mysql2"
 import type { Configuration, Credentials } from "../MysqlDescriptor.js"
-import type { Connection, DriverContext, Field, ReadResult } from "../MysqlPools.js"
+import type { Connection, Cursor, DriverContext, Field, ReadResult, RowChunk, StatementOptions } from "../MysqlPools.js"
 import { isFatal, toDriverError } from "./errors.js"
 
 /** `host:port/database`, the target named in errors. */
@@ -197,7 +198,106 @@ export const wrap = (
 
   const query: Connection["query"] = (sql, values, options) => read(sql, values, Number.MAX_SAFE_INTEGER, options)
 
-  return { health, connection: { target, query, read } }
+  const cursor: Connection["cursor"] = (sql, values, batchSize, options) =>
+    Effect.acquireRelease(
+      Effect.sync(() => openCursor(client, health, target, credentials, sql, values, batchSize, options)),
+      (opened) =>
+        Effect.suspend(() => {
+          if (opened.finished()) return Effect.void
+          // Rows are still coming (or the connection is paused): stop the statement on the server,
+          // then the connection is destroyed with whatever it still holds.
+          health.broken = true
+          return kill(client.threadId)
+        })
+    )
+
+  return { health, connection: { target, query, read, cursor } }
+}
+
+/**
+ * Starts a statement whose rows are read `batchSize` at a time: the connection is paused as soon as
+ * a batch is full and resumed when the batch is taken, so the server waits (constant memory) while
+ * the reader is busy.
+ */
+const openCursor = (
+  client: mysql.Connection,
+  health: Health,
+  target: string,
+  credentials: unknown,
+  sql: string,
+  values: ReadonlyArray<unknown>,
+  batchSize: number,
+  options: StatementOptions
+): Cursor => {
+  let fields: ReadonlyArray<Field> = []
+  let buffer: Array<Record<string, unknown>> = []
+  let done = false
+  let failure: DriverError.DriverError | undefined
+  let waiter: (() => void) | undefined
+  const notify = () => {
+    const waiting = waiter
+    waiter = undefined
+    waiting?.()
+  }
+  const fail = (cause: unknown) => {
+    if (done) return
+    done = true
+    if (isFatal(cause)) health.broken = true
+    failure = toDriverError(cause, { target, credentials, ...options, params: values })
+    notify()
+  }
+  try {
+    const query = client.query({ sql, values: [...values] })
+    query.on("error", fail)
+    query.on("fields", (packets: ReadonlyArray<mysql.FieldPacket> | undefined) => {
+      fields = packets === undefined ? [] : packets.map(fieldOf)
+    })
+    query.on("result", (row: unknown) => {
+      if (fields.length === 0 || Array.isArray(row) || row === null || typeof row !== "object") return
+      buffer.push(row as Record<string, unknown>)
+      if (buffer.length >= batchSize) {
+        client.pause()
+        notify()
+      }
+    })
+    query.on("end", () => {
+      if (done) return
+      done = true
+      notify()
+    })
+  } catch (thrown) {
+    done = true
+    failure = new DriverError.RequestRejected({ target, detail: `${options.prefix ?? ""}${String(thrown)}` })
+  }
+
+  const next = Effect.async<Option.Option<RowChunk>, DriverError.DriverError>((resume) => {
+    const deliver = () => {
+      if (failure !== undefined) return resume(Effect.fail(failure))
+      if (buffer.length < batchSize && !done) {
+        waiter = deliver
+        return
+      }
+      if (buffer.length === 0) return resume(Effect.succeed(Option.none()))
+      const rows = buffer.length > batchSize ? buffer.splice(0, batchSize) : buffer
+      if (rows === buffer) buffer = []
+      if (!done) client.resume()
+      resume(Effect.succeed(Option.some({ fields, rows })))
+    }
+    deliver()
+    return Effect.sync(() => {
+      waiter = undefined
+    })
+  })
+
+  return {
+    next: next.pipe(
+      Effect.timeoutFail({
+        duration: options.timeoutMillis,
+        onTimeout: () => new DriverError.TimedOut({ target, afterMillis: options.timeoutMillis })
+      })
+    ),
+    finished: () => done
+  }
 }
 
 /** `KILL QUERY <thread>` on a fresh connection with the same options; failures are ignored. */

@@ -131,21 +131,23 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
       return Effect.sync(() => connection.destroy())
     })
 
-  const withConnection: MysqlPoolsShape["withConnection"] = (context, use) =>
+  const connection: MysqlPoolsShape["connection"] = (context) =>
     Effect.flatMap(entryFor(context), (entry) =>
-      Effect.acquireUseRelease(
+      Effect.acquireRelease(
         Effect.map(checkout(entry, context), (client) => ({
           client,
           ...wrap(client, targetOf(context.configuration), killWith(entry.options), context.credentials)
         })),
-        ({ connection }) => use(connection),
         ({ client, health }) =>
           Effect.sync(() => {
             if (health.broken) client.destroy()
             else client.release()
           })
       )
-    )
+    ).pipe(Effect.map(({ connection }) => connection))
+
+  const withConnection: MysqlPoolsShape["withConnection"] = (context, use) =>
+    Effect.scoped(Effect.flatMap(connection(context), use))
 
   const withNewConnection: MysqlPoolsShape["withNewConnection"] = (context, use) =>
     Effect.flatMap(egress.check(context.configuration.host), (address) => {
@@ -159,6 +161,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     })
 
   return {
+    connection,
     withConnection,
     withNewConnection,
     size: Effect.sync(() => entries.size),
