@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+export * as WebhookReceiver from "./WebhookReceiver.js"
 export * as WebhookSignature from "./WebhookSignature.js"
 export * as WebhookSubscriptions from "./WebhookSubscriptions.js"
 export * as WebhookWorker from "./WebhookWorker.js"

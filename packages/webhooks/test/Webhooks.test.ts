@@ -3,11 +3,15 @@
  * retries reach a receiver that recovers, dead letters and redelivery, egress denial, rotation,
  * and no secret in any body or listing.
  */
+import { createServer } from "node:http"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it } from "@effect/vitest"
 import { EgressPolicy, Ids, LifecycleEvents, WebhookStore } from "@patchbay/core"
 import { Credentials } from "@patchbay/credentials"
-import { type Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { WebhookSignature, WebhookSubscriptions, WebhookWorker } from "../src/index.js"
+import { type Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { WebhookReceiver, WebhookSignature, WebhookSubscriptions, WebhookWorker } from "../src/index.js"
 import { as, configuredHost, connector, lifeOfAnInstance, password } from "./support/fixtures.js"
 import { Receiver } from "./support/receiver.js"
 
@@ -321,5 +325,57 @@ describe("webhook delivery (memory)", () => {
         const found = yield* store.get(Ids.OrgId.make(orgA), first!.subscription.subscription.id)
         assert.isTrue(Option.isSome(found))
       }).pipe(Effect.provide(stack))
+  )
+
+  it.live("an @effect/platform receiver verifies deliveries with WebhookReceiver and refuses a forged one", () =>
+    Effect.gen(function* () {
+      const got: Array<WebhookReceiver.Delivery> = []
+      const refused: Array<string> = []
+      let secret = Redacted.make("")
+      yield* HttpServer.serveEffect(
+        Effect.gen(function* () {
+          const verified = yield* Effect.either(WebhookReceiver.verify({ secret }))
+          if (Either.isLeft(verified)) {
+            refused.push(verified.left._tag)
+            return HttpServerResponse.empty({ status: 401 })
+          }
+          got.push(verified.right)
+          return HttpServerResponse.empty({ status: 204 })
+        })
+      )
+      const url = `${yield* HttpServer.addressFormattedWith(Effect.succeed)}/hooks`
+      const created = yield* Effect.flatMap(subscriptions, (s) => s.create({ url })).pipe(as(orgA))
+      secret = created.secret
+      yield* lifeOfAnInstance(orgA, "platform")
+      yield* WebhookWorker.drain(now)
+      assert.deepStrictEqual(
+        got.map((d) => d.event._tag),
+        ["instance.created", "credential.stored", "credential.revoked"]
+      )
+      const rows = yield* deliveries()
+      assert.deepStrictEqual(got.map((d) => d.deliveryId).sort(), rows.map((d) => d.id).sort())
+      assert.deepStrictEqual(refused, [])
+      // A request signed with another secret is refused.
+      const body = JSON.stringify({ forged: true })
+      const forged = yield* Effect.promise(() =>
+        fetch(url, {
+          method: "POST",
+          body,
+          headers: {
+            "Patchbay-Delivery": "forged",
+            "Patchbay-Signature": WebhookSignature.sign({
+              secrets: [Redacted.make("whsec_guess")],
+              timestamp: Math.floor(Date.now() / 1000),
+              body
+            })
+          }
+        })
+      )
+      assert.strictEqual(forged.status, 401)
+      assert.deepStrictEqual(refused, ["SignatureMismatch"])
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(Layer.merge(stack, NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })))
+    )
   )
 })
