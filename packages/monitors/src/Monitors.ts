@@ -69,8 +69,8 @@ export interface Monitor<Report> {
  *
  * @since 0.1.0
  */
-export const run = <I, Report, X, R>(
-  monitor: Context.Tag<I, Monitor<Report>>,
+export const run = <I, S extends Monitor<unknown>, X, R>(
+  monitor: Context.Tag<I, S>,
   schedule: Schedule.Schedule<X, unknown, R>
 ): Effect.Effect<X, never, I | R> =>
   Effect.flatMap(monitor, ({ tick }) =>
@@ -92,7 +92,7 @@ export const run = <I, Report, X, R>(
  *
  * @since 0.1.0
  */
-export const layerRun = <I, Report, X, R>(
-  monitor: Context.Tag<I, Monitor<Report>>,
+export const layerRun = <I, S extends Monitor<unknown>, X, R>(
+  monitor: Context.Tag<I, S>,
   schedule: Schedule.Schedule<X, unknown, R>
 ): Layer.Layer<never, never, I | R> => Layer.scopedDiscard(Effect.forkScoped(run(monitor, schedule)))

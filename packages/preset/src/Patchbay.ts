@@ -1,7 +1,8 @@
 /**
  * Patchbay in one layer: the store, keys, egress policy and connectors a host chooses, composed
- * with the instance lifecycle, the vault, the resolver, the connection tester and the activities,
- * in the order their requirements impose.
+ * with the instance lifecycle, the vault, the resolver, the connection tester, the activities and
+ * the in-process lifecycle `Events`, in the order their requirements impose. The store's ports
+ * include what `@patchbay/monitors` is built on (`HealthHistory`, `MonitorClaims`).
  *
  * ```ts
  * const PatchbayLive = Patchbay.layer({
@@ -22,9 +23,11 @@ import {
   CredentialRepository,
   type DomainError,
   EgressPolicy,
+  HealthHistory,
   type Idempotency,
   InstanceRepository,
-  type LifecycleEvents,
+  LifecycleEvents,
+  MonitorClaims,
   PendingAuthorizationRepository,
   RefreshLock,
   Transactions
@@ -52,6 +55,8 @@ export type StoreServices =
   | PendingAuthorizationRepository.PendingAuthorizationRepository
   | RefreshLock.RefreshLock
   | Transactions.Transactions
+  | HealthHistory.HealthHistory
+  | MonitorClaims.MonitorClaims
 
 /**
  * Core's memory ports as a store: nothing survives the process. For tests and experiments.
@@ -64,7 +69,9 @@ export const layerMemory: Layer.Layer<StoreServices> = Layer.mergeAll(
   AuditLog.layerMemory,
   PendingAuthorizationRepository.layerMemory,
   RefreshLock.layerMemory,
-  Transactions.layerMemory
+  Transactions.layerMemory,
+  HealthHistory.layerMemory,
+  MonitorClaims.layerMemory
 )
 
 /**
@@ -110,6 +117,7 @@ export type Services =
   | CredentialResolver.CredentialResolver
   | ConnectionTester.ConnectionTester
   | Activities.Activities
+  | LifecycleEvents.Events
 
 /**
  * @since 0.1.0
@@ -166,8 +174,9 @@ const egressLayer = (
 
 /**
  * Patchbay from nothing: the store, keys, egress policy and connectors, then the instance
- * lifecycle, the vault, the refresher, the resolver, the connection tester and the activities.
- * Every service is exposed. At start it migrates the store (as the store layer does) and checks that
+ * lifecycle, the vault, the refresher, the resolver, the connection tester, the activities and
+ * `Events` (publish the outbox to in-process subscribers with `LifecycleEvents.relay`). Every
+ * service is exposed. At start it migrates the store (as the store layer does) and checks that
  * the keyring holds every key stored credentials name. Build it once (a `ManagedRuntime`, or the
  * host's main layer) and provide the `Actor` per request.
  *
@@ -191,7 +200,7 @@ export const layer = <StoreE, ConnectorE = never, KeysE = never, RefresherOut = 
       RefresherE,
       Foundation
     >)
-  return Layer.mergeAll(Activities.layer, ConnectionTester.layer).pipe(
+  return Layer.mergeAll(Activities.layer, ConnectionTester.layer, LifecycleEvents.layer).pipe(
     Layer.provideMerge(CredentialResolver.layer),
     Layer.provideMerge(refresher),
     Layer.provideMerge(foundation)
