@@ -65,8 +65,8 @@ export const Category = Schema.Literal(
 export type Category = typeof Category.Type
 
 /**
- * How a provider lets an instance authenticate. `aws_sigv4` and `token_in_path` (Telegram's bot
- * token in the URL path) are documented here but not yet offered by the HTTP driver.
+ * How a provider lets an instance authenticate. `token_in_path` (Telegram's bot token in the URL
+ * path) is documented here but not yet offered by the HTTP driver.
  *
  * @since 0.1.0
  */
@@ -218,6 +218,11 @@ export const Entry = Schema.Struct({
   fields: Schema.Record({ key: Schema.String, value: Field }),
   rateLimitHeaders: Schema.optional(RateLimitHeaders),
   refreshToken: Schema.optional(RefreshTokenLifetime),
+  /**
+   * `aws_sigv4`: the default region and the signing service. A base URL whose host names the
+   * region (`textract.us-east-1.amazonaws.com`) follows the instance's `aws.region`.
+   */
+  aws: Schema.optional(Schema.Struct({ region: Schema.NonEmptyString, service: Schema.NonEmptyString })),
   /** Send SMS: the path messages are POSTed to. */
   smsPath: Schema.optional(Path),
   checked: Checked
@@ -229,6 +234,8 @@ export const Entry = Schema.Struct({
       issues.push("the authorization-code flow needs oauth2.authorizationEndpoint")
     }
     if (entry.auth.includes("api_key") && entry.apiKey === undefined) issues.push("api_key needs apiKey placement")
+    if (entry.auth.includes("aws_sigv4") && entry.aws === undefined)
+      issues.push("aws_sigv4 needs aws (region, service)")
     if (entry.baseUrl === undefined && entry.fields.base_url === undefined) {
       issues.push("an entry without baseUrl needs fields.base_url")
     }
@@ -307,7 +314,11 @@ export const descriptor = (entry: Entry): Option.Option<HttpApiDescriptor.HttpAp
           key: entry.key,
           name: entry.name,
           auth,
-          baseUrl: entry.baseUrl,
+          baseUrl:
+            entry.aws === undefined || entry.baseUrl === undefined
+              ? entry.baseUrl
+              : entry.baseUrl.replace(`.${entry.aws.region}.`, ".{region}."),
+          ...(entry.aws === undefined ? {} : { aws: entry.aws }),
           headers: entry.headers,
           apiKey: entry.apiKey,
           testEndpoint: entry.testEndpoint,

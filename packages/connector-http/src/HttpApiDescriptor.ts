@@ -129,12 +129,8 @@ export interface ConfigurationDefaults {
   readonly aws?: { readonly region: string; readonly service: string } | undefined
 }
 
-/**
- * The configuration schema of an HTTP API descriptor, with the definition's defaults.
- *
- * @since 0.1.0
- */
-export const Configuration = (defaults: ConfigurationDefaults = {}) =>
+/** The fields of an HTTP API configuration, with the definition's defaults. */
+const fieldsOf = (defaults: ConfigurationDefaults) =>
   Schema.Struct({
     base_url:
       defaults.baseUrl === undefined
@@ -168,6 +164,25 @@ export const Configuration = (defaults: ConfigurationDefaults = {}) =>
               })
           })
   })
+
+/**
+ * The configuration schema of an HTTP API descriptor, with the definition's defaults. A default
+ * base URL may name `{region}` (`https://textract.{region}.amazonaws.com`): it is filled in from
+ * the decoded `aws.region`, so that an instance in another region reaches that region's host.
+ *
+ * @since 0.1.0
+ */
+export const Configuration = (defaults: ConfigurationDefaults = {}) => {
+  const fields = fieldsOf(defaults)
+  return Schema.transform(fields, Schema.typeSchema(fields), {
+    strict: true,
+    decode: (configuration) =>
+      configuration.base_url.includes("{region}") && configuration.aws !== undefined
+        ? { ...configuration, base_url: configuration.base_url.replaceAll("{region}", configuration.aws.region) }
+        : configuration,
+    encode: (configuration) => configuration
+  })
+}
 
 /**
  * A decoded HTTP API configuration.
@@ -433,7 +448,7 @@ export const awsTextract: HttpApiDescriptor = define({
   key: "aws-textract",
   name: "AWS Textract",
   auth: ["aws_sigv4"],
-  baseUrl: "https://textract.us-east-1.amazonaws.com",
+  baseUrl: "https://textract.{region}.amazonaws.com",
   aws: { region: "us-east-1", service: "textract" },
   accountFields: ["access_key_id"]
 })

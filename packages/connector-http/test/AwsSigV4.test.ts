@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage } from "node:http"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConnectorInstance, ConnectorRegistry, EgressPolicy, FailureClassifier, Ids, Messaging } from "@patchbay/core"
 import aws4 from "aws4"
-import { Chunk, Context, Effect, Layer, Sink } from "effect"
-import { HttpApiDescriptor, HttpConnector } from "../src/index.js"
+import { Chunk, Context, Effect, Layer, Option, Sink } from "effect"
+import { Catalog, HttpApiDescriptor, HttpConnector } from "../src/index.js"
 
 interface Key {
   readonly secret: string
@@ -27,7 +27,13 @@ interface Received {
   readonly accessKeyId: string
   readonly sessionToken: string | undefined
   readonly verdict: "valid" | "SignatureDoesNotMatch" | "InvalidClientTokenId"
+  /** The credential scope's region and service the request was signed for. */
+  readonly region?: string | undefined
+  readonly service?: string | undefined
 }
+
+/** A received request without the region and service it was signed for. */
+const withoutScope = ({ region: _region, service: _service, ...rest }: Received) => rest
 
 /** A node:http server on 127.0.0.1 answering STS's query API; signatures are checked with aws4. */
 class Sts extends Context.Tag("test/Sts")<Sts, { readonly port: number; readonly received: Array<Received> }>() {}
@@ -71,7 +77,7 @@ const verify = (request: IncomingMessage, body: string): Omit<Received, "action"
     theirs === signature &&
     headers["x-amz-content-sha256"] === bodyHash &&
     (key.sessionToken === undefined || (sessionToken === key.sessionToken && "x-amz-security-token" in headers))
-  return { accessKeyId, sessionToken, verdict: valid ? "valid" : "SignatureDoesNotMatch" }
+  return { accessKeyId, sessionToken, verdict: valid ? "valid" : "SignatureDoesNotMatch", region, service }
 }
 
 const xml = (action: string, result: string) =>
@@ -190,12 +196,60 @@ describe("AWS Signature V4", () => {
           message,
           "STS GetCallerIdentity: account 123456789012, arn:aws:iam::123456789012:user/patchbay"
         )
-        assert.deepStrictEqual(received.slice(before), [
+        assert.deepStrictEqual(received.slice(before).map(withoutScope), [
           { action: "GetCallerIdentity", accessKeyId: "AKIAUSER00000000001", sessionToken: undefined, verdict: "valid" }
         ])
         yield* driver.healthCheck(context)
         assert.strictEqual(received.at(-1)?.verdict, "valid")
       })
+    )
+
+    it.effect(
+      "the catalog's AWS Textract: service textract, host textract.<region>.amazonaws.com, STS signed in the region",
+      () =>
+        Effect.gen(function* () {
+          const { port, received } = yield* Sts
+          const entry = Catalog.entries.find((candidate) => candidate.key === "aws-textract")
+          assert.isDefined(entry)
+          if (entry === undefined) return
+          const descriptor = Option.getOrThrow(Catalog.descriptor(entry))
+          assert.deepStrictEqual(descriptor.authProfiles, ["aws_sigv4"])
+          const byDefault = yield* ConnectorRegistry.validateConfiguration(descriptor, {})
+          assert.strictEqual(byDefault.base_url, "https://textract.us-east-1.amazonaws.com")
+          assert.deepInclude(byDefault.aws, { region: "us-east-1", service: "textract" })
+          const frankfurt = yield* ConnectorRegistry.validateConfiguration(descriptor, {
+            aws: { region: "eu-central-1", service: "textract", sts_endpoint: `http://127.0.0.1:${port}` }
+          })
+          assert.strictEqual(frankfurt.base_url, "https://textract.eu-central-1.amazonaws.com")
+          const pinned = yield* ConnectorRegistry.validateConfiguration(descriptor, {
+            base_url: "https://textract-fips.us-east-2.amazonaws.com",
+            aws: { region: "us-east-2", service: "textract" }
+          })
+          assert.strictEqual(pinned.base_url, "https://textract-fips.us-east-2.amazonaws.com")
+          const connector = yield* HttpConnector.connector(descriptor)
+          const instance = ConnectorInstance.fresh({
+            id: Ids.InstanceId.make("0190a000-0000-7000-8000-0000000001fe"),
+            orgId: Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a"),
+            connector: { id: descriptor.id, key: descriptor.key },
+            instanceName: "textract-frankfurt",
+            configuration: frankfurt,
+            authType: "aws_sigv4",
+            hasCredentials: true,
+            at: new Date(0)
+          })
+          const context = yield* ConnectorRegistry.driverContext(connector, instance, {
+            access_key_id: "AKIAUSER00000000001",
+            secret_access_key: "user-secret-value"
+          })
+          const before = received.length
+          yield* connector.driver.test(context)
+          assert.deepStrictEqual(
+            received
+              .slice(before)
+              .map(({ action, verdict, region, service }) => ({ action, verdict, region, service })),
+            [{ action: "GetCallerIdentity", verdict: "valid", region: "eu-central-1", service: "sts" }]
+          )
+        })
     )
 
     it.effect("a wrong secret is SignatureDoesNotMatch: AuthFailed, then ReconnectRequired", () =>
@@ -229,7 +283,7 @@ describe("AWS Signature V4", () => {
         const message = yield* driver.test(context)
         assert.include(message, "assumed-role/reader/patchbay")
         yield* driver.healthCheck(context)
-        assert.deepStrictEqual(received.slice(before), [
+        assert.deepStrictEqual(received.slice(before).map(withoutScope), [
           { action: "AssumeRole", accessKeyId: "AKIAUSER00000000001", sessionToken: undefined, verdict: "valid" },
           {
             action: "GetCallerIdentity",

@@ -42,15 +42,19 @@ const alerts = (errors: ReadonlyArray<string>, notice?: string): Html =>
     (error) => html`<p class="alert error" role="alert">${error}</p>`
   )}`
 
+/** A label for every auth type core knows (a new one fails to typecheck until it has a label). */
+const authLabels: Record<ConnectorDescriptor.AuthType, string> = {
+  basic: "User name and password",
+  api_key: "API key",
+  bearer: "Bearer token",
+  oauth2_authorization_code: "Sign in with OAuth",
+  oauth2_client_credentials: "OAuth client credentials",
+  database_password: "Database user and password",
+  aws_sigv4: "AWS access key (Signature V4)"
+}
+
 const authLabel = (authType: string): string =>
-  ({
-    basic: "User name and password",
-    api_key: "API key",
-    bearer: "Bearer token",
-    oauth2_authorization_code: "Sign in with OAuth",
-    oauth2_client_credentials: "OAuth client credentials",
-    database_password: "Database user and password"
-  })[authType] ?? authType
+  Object.hasOwn(authLabels, authType) ? authLabels[authType as ConnectorDescriptor.AuthType] : authType
 
 /** Predefined Apps: the registered connectors, each with Connect. */
 export const apps = (ctx: PageContext, connectors: ReadonlyArray<ConnectorDescriptor.DescriptorSummary>): Html =>

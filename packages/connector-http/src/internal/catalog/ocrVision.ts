@@ -34,6 +34,7 @@ export const ocrVision: ReadonlyArray<Entry> = [
     description: "Text and form extraction from documents with Amazon Textract (Signature V4, JSON 1.1 protocol).",
     auth: ["aws_sigv4"],
     baseUrl: "https://textract.us-east-1.amazonaws.com",
+    aws: { region: "us-east-1", service: "textract" },
     testEndpoint: { method: "POST", path: "/", expectStatus: 200 },
     identity: {
       method: "POST",
