@@ -20,6 +20,7 @@ import {
   type LifecycleEvents,
   type MonitorClaims,
   type PendingAuthorizationRepository,
+  type ReconnectWaits,
   type RefreshLock,
   type Transactions,
   type WebhookStore
@@ -44,6 +45,7 @@ import * as SqlIdempotencyKeys from "./SqlIdempotencyKeys.js"
 import * as SqlInstanceRepository from "./SqlInstanceRepository.js"
 import * as SqlMonitorClaims from "./SqlMonitorClaims.js"
 import * as SqlPendingAuthorizationRepository from "./SqlPendingAuthorizationRepository.js"
+import * as SqlReconnectWaits from "./SqlReconnectWaits.js"
 import * as SqlRefreshLock from "./SqlRefreshLock.js"
 import * as SqlTransactions from "./SqlTransactions.js"
 import * as SqlWebhookStore from "./SqlWebhookStore.js"
@@ -65,6 +67,7 @@ export type Services =
   | WebhookStore.WebhookStore
   | HealthHistory.HealthHistory
   | MonitorClaims.MonitorClaims
+  | ReconnectWaits.ReconnectWaits
 
 /**
  * Options of every store layer.
@@ -118,6 +121,7 @@ const stores = (
         SqlTransactions.layer,
         SqlHealthHistory.layer(options),
         SqlMonitorClaims.layer(options),
+        SqlReconnectWaits.layer(options),
         lock
       )
     )

@@ -12,6 +12,7 @@ import {
   Ids,
   InstanceRepository,
   PendingAuthorizationRepository,
+  ReconnectWaits,
   RefreshLock,
   Transactions
 } from "@patchbay/core"
@@ -614,6 +615,43 @@ export const contract = <R = never>(subject: Subject<R>): void => {
           Effect.gen(function* () {
             const log = yield* AuditLog.AuditLog
             assert.deepStrictEqual(Object.keys(log).sort(), ["append", "list"])
+          })
+        )
+      })
+
+      describe("ReconnectWaits", () => {
+        it.effect("lists the waits on one instance of one organization, oldest first, until removed", () =>
+          Effect.gen(function* () {
+            const waits = yield* ReconnectWaits.ReconnectWaits
+            const orgA = yield* newOrg
+            const orgB = yield* newOrg
+            const instance = Ids.InstanceId.make(yield* newUuid)
+            const other = Ids.InstanceId.make(yield* newUuid)
+            const wait = (token: string, orgId: Ids.OrgId, instanceId: Ids.InstanceId, iso: string) =>
+              ReconnectWaits.ReconnectWait.make({
+                token: `${orgA}/${token}`,
+                orgId,
+                instanceId,
+                scopes: [scope("organization", orgId)],
+                registeredAt: at(iso)
+              })
+            const tokens = (orgId: Ids.OrgId) =>
+              Effect.map(waits.waitingOn(orgId, instance), (found) => found.map((w) => w.token.split("/")[1]))
+            const w1 = wait("t1", orgA, instance, "2026-01-01T00:00:01Z")
+            yield* waits.register(w1)
+            yield* waits.register(wait("t2", orgA, instance, "2026-01-01T00:00:02Z"))
+            yield* waits.register(wait("t3", orgA, other, "2026-01-01T00:00:03Z"))
+            yield* waits.register(wait("t4", orgB, instance, "2026-01-01T00:00:04Z"))
+            assert.deepStrictEqual(yield* tokens(orgA), ["t1", "t2"])
+            // a wait reads back unchanged
+            assert.deepStrictEqual((yield* waits.waitingOn(orgA, instance))[0], w1)
+            // registering a token again replaces its wait
+            yield* waits.register(wait("t1", orgA, instance, "2026-01-01T00:00:05Z"))
+            assert.deepStrictEqual(yield* tokens(orgA), ["t2", "t1"])
+            yield* waits.remove(`${orgA}/t2`)
+            yield* waits.remove(`${orgA}/never registered`)
+            assert.deepStrictEqual(yield* tokens(orgA), ["t1"])
+            assert.deepStrictEqual(yield* tokens(orgB), ["t4"])
           })
         )
       })

@@ -5,6 +5,7 @@ import {
   InstanceRepository,
   MonitorClaims,
   PendingAuthorizationRepository,
+  ReconnectWaits,
   RefreshLock,
   Transactions,
   WebhookStore
@@ -22,7 +23,8 @@ contract({
     RefreshLock.layerMemory,
     Transactions.layerMemory,
     HealthHistory.layerMemory,
-    MonitorClaims.layerMemory
+    MonitorClaims.layerMemory,
+    ReconnectWaits.layerMemory
   ),
   otherLock: RefreshLock.RefreshLock.pipe(Effect.map((lock) => lock)),
   sql: false
