@@ -222,6 +222,15 @@ describe("Notify on two runner processes", () => {
         }
         const polled = yield* Notify.Notify.poll(executionId).pipe(Effect.provide(client))
         assert.strictEqual(polled?._tag, "Complete")
+
+        // Starting it again (same idempotency key) returns the stored result and sends nothing.
+        const again = yield* within(
+          "the repeated run's result",
+          Notify.Notify.execute(payload).pipe(Effect.provide(client))
+        )
+        assert.deepStrictEqual(again, result)
+        assert.strictEqual(sms.count(), 1)
+        assert.strictEqual(smtp.mail.received.length, 1)
       }).pipe(Effect.provide(NodeContext.layer)),
     180_000
   )
