@@ -1,16 +1,6 @@
 /** Cloud drives. */
 import type { Entry } from "../../Catalog.js"
-import {
-  checked,
-  googleChecked,
-  googleOAuth2,
-  googleTestingRefreshToken,
-  graphIdentity,
-  microsoftChecked,
-  microsoftOAuth2,
-  microsoftRefreshToken,
-  retryAfterOnly
-} from "./common.js"
+import { checked, getWhoAmI, googleApp, microsoftApp, retryAfterOnly } from "./common.js"
 
 export const cloudStorage: ReadonlyArray<Entry> = [
   {
@@ -22,12 +12,7 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://www.googleapis.com/drive/v3",
     testEndpoint: { method: "GET", path: "/about?fields=user", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "https://openidconnect.googleapis.com/v1/userinfo", accountId: "sub" },
-    oauth2: googleOAuth2(["https://www.googleapis.com/auth/drive.file"]),
-    fields: {},
-    rateLimitHeaders: retryAfterOnly,
-    refreshToken: googleTestingRefreshToken,
-    checked: googleChecked("Drive API")
+    ...googleApp("Drive API", ["https://www.googleapis.com/auth/drive.file"])
   },
   {
     id: "19ce4f36-b32b-4a2a-80ef-d6a9224495d1",
@@ -38,12 +23,7 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://graph.microsoft.com/v1.0",
     testEndpoint: { method: "GET", path: "/me/drive", expectStatus: 200 },
-    identity: graphIdentity,
-    oauth2: microsoftOAuth2(["https://graph.microsoft.com/Files.ReadWrite"]),
-    fields: {},
-    rateLimitHeaders: retryAfterOnly,
-    refreshToken: microsoftRefreshToken,
-    checked: microsoftChecked("Graph drive")
+    ...microsoftApp("Graph drive", ["https://graph.microsoft.com/Files.ReadWrite"])
   },
   {
     id: "d4b30a08-15b8-4ffd-87c8-c739a6fdbe46",
@@ -80,8 +60,7 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     description: "Files in Box through the Box Platform API.",
     auth: ["oauth2_authorization_code", "oauth2_client_credentials"],
     baseUrl: "https://api.box.com/2.0",
-    testEndpoint: { method: "GET", path: "/users/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/users/me", accountId: "id" },
+    ...getWhoAmI("/users/me", "id"),
     oauth2: {
       authorizationEndpoint: "https://account.box.com/api/oauth2/authorize",
       tokenEndpoint: "https://api.box.com/oauth2/token",

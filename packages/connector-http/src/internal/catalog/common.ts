@@ -136,3 +136,36 @@ export const graphIdentity = {
   endpoint: "https://graph.microsoft.com/v1.0/me",
   accountId: "id"
 }
+
+/** A test request that is also the who-am-I: `GET path` answers 200 with the account id at `accountId`. */
+export const getWhoAmI = (path: string, accountId: string) => ({
+  testEndpoint: { method: "GET" as const, path, expectStatus: 200 },
+  identity: { method: "GET" as const, endpoint: path, accountId }
+})
+
+/** OpenID Connect userinfo at Google: the account is `sub`. */
+export const googleIdentity = {
+  method: "GET" as const,
+  endpoint: "https://openidconnect.googleapis.com/v1/userinfo",
+  accountId: "sub"
+}
+
+/** A Google API signed in with Google's OAuth2 server: identity, endpoints, limits, lifetime and provenance. */
+export const googleApp = (api: string, scopes: ReadonlyArray<string>) => ({
+  identity: googleIdentity,
+  oauth2: googleOAuth2(scopes),
+  fields: {},
+  rateLimitHeaders: retryAfterOnly,
+  refreshToken: googleTestingRefreshToken,
+  checked: googleChecked(api)
+})
+
+/** A Microsoft Graph API signed in with the Microsoft identity platform. */
+export const microsoftApp = (api: string, scopes: ReadonlyArray<string>) => ({
+  identity: graphIdentity,
+  oauth2: microsoftOAuth2(scopes),
+  fields: {},
+  rateLimitHeaders: retryAfterOnly,
+  refreshToken: microsoftRefreshToken,
+  checked: microsoftChecked(api)
+})

@@ -1,6 +1,6 @@
 /** CRMs. */
 import type { Entry } from "../../Catalog.js"
-import { basicFields, checked, retryAfterOnly, tokenField, unchecked } from "./common.js"
+import { basicFields, checked, getWhoAmI, retryAfterOnly, tokenField, unchecked } from "./common.js"
 
 export const crm: ReadonlyArray<Entry> = [
   {
@@ -50,8 +50,7 @@ export const crm: ReadonlyArray<Entry> = [
     description: "CRM objects of a HubSpot account.",
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.hubapi.com",
-    testEndpoint: { method: "GET", path: "/account-info/v3/details", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/account-info/v3/details", accountId: "portalId" },
+    ...getWhoAmI("/account-info/v3/details", "portalId"),
     oauth2: {
       authorizationEndpoint: "https://app.hubspot.com/oauth/authorize",
       tokenEndpoint: "https://api.hubapi.com/oauth/v1/token",
@@ -81,8 +80,7 @@ export const crm: ReadonlyArray<Entry> = [
     description: "Records of a Zoho CRM organisation (US data centre; other regions use their own domains).",
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://www.zohoapis.com/crm/v7",
-    testEndpoint: { method: "GET", path: "/org", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/org", accountId: "org.0.id" },
+    ...getWhoAmI("/org", "org.0.id"),
     oauth2: {
       authorizationEndpoint: "https://accounts.zoho.com/oauth/v2/auth",
       tokenEndpoint: "https://accounts.zoho.com/oauth/v2/token",
@@ -107,8 +105,7 @@ export const crm: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "api_key"],
     baseUrl: "https://api.pipedrive.com",
     apiKey: { in: "header", name: "x-api-token" },
-    testEndpoint: { method: "GET", path: "/v1/users/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/v1/users/me", accountId: "data.id" },
+    ...getWhoAmI("/v1/users/me", "data.id"),
     oauth2: {
       authorizationEndpoint: "https://oauth.pipedrive.com/oauth/authorize",
       tokenEndpoint: "https://oauth.pipedrive.com/oauth/token",
@@ -139,8 +136,7 @@ export const crm: ReadonlyArray<Entry> = [
     description: "Leads and activities in Close (API key as the Basic username, empty password).",
     auth: ["basic"],
     baseUrl: "https://api.close.com/api/v1",
-    testEndpoint: { method: "GET", path: "/me/", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/me/", accountId: "id" },
+    ...getWhoAmI("/me/", "id"),
     fields: basicFields("API key", "Password (leave empty)", "https://developer.close.com/topics/authentication/"),
     rateLimitHeaders: {
       limit: "RateLimit-Limit",
@@ -161,8 +157,7 @@ export const crm: ReadonlyArray<Entry> = [
     description: "Records and lists in an Attio workspace.",
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.attio.com/v2",
-    testEndpoint: { method: "GET", path: "/self", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/self", accountId: "workspace_id" },
+    ...getWhoAmI("/self", "workspace_id"),
     oauth2: {
       authorizationEndpoint: "https://app.attio.com/authorize",
       tokenEndpoint: "https://app.attio.com/oauth/token",

@@ -1,6 +1,6 @@
 /** Developer tools. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, checked, retryAfterOnly, tokenField, unchecked, xRateLimit } from "./common.js"
+import { apiKeyField, checked, getWhoAmI, retryAfterOnly, tokenField, unchecked, xRateLimit } from "./common.js"
 
 export const developerTools: ReadonlyArray<Entry> = [
   {
@@ -12,8 +12,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.github.com",
     headers: { Accept: "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28" },
-    testEndpoint: { method: "GET", path: "/user", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/user", accountId: "id" },
+    ...getWhoAmI("/user", "id"),
     oauth2: {
       authorizationEndpoint: "https://github.com/login/oauth/authorize",
       tokenEndpoint: "https://github.com/login/oauth/access_token",
@@ -43,8 +42,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     description: "Projects, issues and merge requests on GitLab.com.",
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://gitlab.com/api/v4",
-    testEndpoint: { method: "GET", path: "/user", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/user", accountId: "id" },
+    ...getWhoAmI("/user", "id"),
     oauth2: {
       issuer: "https://gitlab.com",
       authorizationEndpoint: "https://gitlab.com/oauth/authorize",
@@ -144,8 +142,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     description: "Repositories and pull requests on Bitbucket Cloud.",
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://api.bitbucket.org/2.0",
-    testEndpoint: { method: "GET", path: "/user", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/user", accountId: "uuid" },
+    ...getWhoAmI("/user", "uuid"),
     oauth2: {
       authorizationEndpoint: "https://bitbucket.org/site/oauth2/authorize",
       tokenEndpoint: "https://bitbucket.org/site/oauth2/access_token",
@@ -183,8 +180,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://api.pagerduty.com",
     headers: { Accept: "application/vnd.pagerduty+json;version=2" },
-    testEndpoint: { method: "GET", path: "/users/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/users/me", accountId: "user.id" },
+    ...getWhoAmI("/users/me", "user.id"),
     oauth2: {
       authorizationEndpoint: "https://identity.pagerduty.com/oauth/authorize",
       tokenEndpoint: "https://identity.pagerduty.com/oauth/token",
@@ -207,8 +203,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     auth: ["api_key"],
     baseUrl: "https://circleci.com/api/v2",
     apiKey: { in: "header", name: "Circle-Token" },
-    testEndpoint: { method: "GET", path: "/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/me", accountId: "id" },
+    ...getWhoAmI("/me", "id"),
     fields: { api_key: apiKeyField("Personal API token", "https://circleci.com/docs/managing-api-tokens/") },
     rateLimitHeaders: retryAfterOnly,
     checked: unchecked("https://circleci.com/docs/api/v2/", "the Circle-Token header, base URL and /me")
@@ -221,8 +216,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     description: "Projects and deployments on Vercel.",
     auth: ["bearer"],
     baseUrl: "https://api.vercel.com",
-    testEndpoint: { method: "GET", path: "/v2/user", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/v2/user", accountId: "user.id" },
+    ...getWhoAmI("/v2/user", "user.id"),
     fields: { token: tokenField("Access token", "https://vercel.com/docs/rest-api#creating-an-access-token") },
     rateLimitHeaders: { limit: "X-RateLimit-Limit", remaining: "X-RateLimit-Remaining", reset: "X-RateLimit-Reset" },
     checked: unchecked("https://vercel.com/docs/rest-api", "base URL, bearer token, /v2/user and rate-limit headers")

@@ -4,13 +4,9 @@ import {
   apiKeyField,
   basicFields,
   checked,
-  googleChecked,
-  googleOAuth2,
-  googleTestingRefreshToken,
-  graphIdentity,
-  microsoftChecked,
-  microsoftOAuth2,
-  microsoftRefreshToken,
+  getWhoAmI,
+  googleApp,
+  microsoftApp,
   retryAfterOnly,
   tokenField,
   unchecked,
@@ -27,12 +23,7 @@ export const email: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://gmail.googleapis.com/gmail/v1",
     testEndpoint: { method: "GET", path: "/users/me/profile", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "https://openidconnect.googleapis.com/v1/userinfo", accountId: "sub" },
-    oauth2: googleOAuth2(["https://www.googleapis.com/auth/gmail.modify"]),
-    fields: {},
-    rateLimitHeaders: retryAfterOnly,
-    refreshToken: googleTestingRefreshToken,
-    checked: googleChecked("Gmail API")
+    ...googleApp("Gmail API", ["https://www.googleapis.com/auth/gmail.modify"])
   },
   {
     id: "a1218a7e-2a32-42eb-9620-9ce40243d293",
@@ -43,12 +34,10 @@ export const email: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://graph.microsoft.com/v1.0",
     testEndpoint: { method: "GET", path: "/me/mailFolders/inbox", expectStatus: 200 },
-    identity: graphIdentity,
-    oauth2: microsoftOAuth2(["https://graph.microsoft.com/Mail.ReadWrite", "https://graph.microsoft.com/Mail.Send"]),
-    fields: {},
-    rateLimitHeaders: retryAfterOnly,
-    refreshToken: microsoftRefreshToken,
-    checked: microsoftChecked("Graph mail")
+    ...microsoftApp("Graph mail", [
+      "https://graph.microsoft.com/Mail.ReadWrite",
+      "https://graph.microsoft.com/Mail.Send"
+    ])
   },
   {
     id: "3c5d7590-4f05-4394-b558-57554d9cefca",
@@ -58,8 +47,7 @@ export const email: ReadonlyArray<Entry> = [
     description: "Zoho Mail accounts through the Zoho Mail API (US data centre; other regions use their own domains).",
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://mail.zoho.com/api",
-    testEndpoint: { method: "GET", path: "/accounts", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/accounts", accountId: "data.0.accountId" },
+    ...getWhoAmI("/accounts", "data.0.accountId"),
     oauth2: {
       authorizationEndpoint: "https://accounts.zoho.com/oauth/v2/auth",
       tokenEndpoint: "https://accounts.zoho.com/oauth/v2/token",
@@ -126,8 +114,7 @@ export const email: ReadonlyArray<Entry> = [
     baseUrl: "https://api.postmarkapp.com",
     headers: { Accept: "application/json" },
     apiKey: { in: "header", name: "X-Postmark-Server-Token" },
-    testEndpoint: { method: "GET", path: "/server", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/server", accountId: "ID" },
+    ...getWhoAmI("/server", "ID"),
     fields: { api_key: apiKeyField("Server API token", "https://postmarkapp.com/developer/api/overview") },
     checked: unchecked(
       "https://postmarkapp.com/developer/api/overview",
@@ -143,8 +130,7 @@ export const email: ReadonlyArray<Entry> = [
     auth: ["api_key"],
     baseUrl: "https://api.brevo.com/v3",
     apiKey: { in: "header", name: "api-key" },
-    testEndpoint: { method: "GET", path: "/account", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/account", accountId: "email" },
+    ...getWhoAmI("/account", "email"),
     fields: { api_key: apiKeyField("API key", "https://developers.brevo.com/docs/getting-started", "xkeysib-…") },
     rateLimitHeaders: {
       limit: "x-sib-ratelimit-limit",

@@ -1,6 +1,6 @@
 /** HR systems. */
 import type { Entry } from "../../Catalog.js"
-import { baseUrlField, basicFields, clientFields, retryAfterOnly, tokenField, unchecked } from "./common.js"
+import { baseUrlField, basicFields, clientFields, getWhoAmI, retryAfterOnly, tokenField, unchecked } from "./common.js"
 
 export const hr: ReadonlyArray<Entry> = [
   {
@@ -72,8 +72,7 @@ export const hr: ReadonlyArray<Entry> = [
     description: "Payroll and employees of a Gusto company.",
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://api.gusto.com",
-    testEndpoint: { method: "GET", path: "/v1/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/v1/me", accountId: "uuid" },
+    ...getWhoAmI("/v1/me", "uuid"),
     oauth2: {
       authorizationEndpoint: "https://api.gusto.com/oauth/authorize",
       tokenEndpoint: "https://api.gusto.com/oauth/token",
@@ -106,8 +105,7 @@ export const hr: ReadonlyArray<Entry> = [
     description: "Employees of a Rippling company with an API token.",
     auth: ["bearer"],
     baseUrl: "https://api.rippling.com/platform/api",
-    testEndpoint: { method: "GET", path: "/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/me", accountId: "id" },
+    ...getWhoAmI("/me", "id"),
     fields: { token: tokenField("API token", "https://developer.rippling.com/documentation") },
     checked: unchecked("https://developer.rippling.com/documentation", "base URL, bearer token and /me")
   },

@@ -1,6 +1,6 @@
 /** Marketing and e-commerce. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, retryAfterOnly, unchecked } from "./common.js"
+import { apiKeyField, getWhoAmI, retryAfterOnly, unchecked } from "./common.js"
 
 export const marketing: ReadonlyArray<Entry> = [
   {
@@ -43,8 +43,7 @@ export const marketing: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://a.klaviyo.com/api",
     headers: { revision: "2024-10-15" },
-    testEndpoint: { method: "GET", path: "/accounts/", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/accounts/", accountId: "data.0.id" },
+    ...getWhoAmI("/accounts/", "data.0.id"),
     oauth2: {
       authorizationEndpoint: "https://www.klaviyo.com/oauth/authorize",
       tokenEndpoint: "https://a.klaviyo.com/oauth/token",
@@ -69,8 +68,7 @@ export const marketing: ReadonlyArray<Entry> = [
     description: "Products and orders of a Shopify store with an Admin API access token.",
     auth: ["api_key"],
     apiKey: { in: "header", name: "X-Shopify-Access-Token" },
-    testEndpoint: { method: "GET", path: "/shop.json", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/shop.json", accountId: "shop.id" },
+    ...getWhoAmI("/shop.json", "shop.id"),
     fields: {
       base_url: {
         title: "Admin API URL",

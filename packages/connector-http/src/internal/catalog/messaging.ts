@@ -3,10 +3,8 @@ import type { Entry } from "../../Catalog.js"
 import {
   basicFields,
   checked,
-  graphIdentity,
-  microsoftChecked,
-  microsoftOAuth2,
-  microsoftRefreshToken,
+  getWhoAmI,
+  microsoftApp,
   retryAfterOnly,
   tokenField,
   unchecked,
@@ -23,8 +21,7 @@ export const messaging: ReadonlyArray<Entry> = [
       "SMS and messaging through Twilio's REST API (account SID and auth token, or an API key SID and secret).",
     auth: ["basic"],
     baseUrl: "https://api.twilio.com",
-    testEndpoint: { method: "GET", path: "/2010-04-01/Accounts/{username}.json", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/2010-04-01/Accounts/{username}.json", accountId: "sid" },
+    ...getWhoAmI("/2010-04-01/Accounts/{username}.json", "sid"),
     fields: basicFields(
       "Account SID",
       "Auth token",
@@ -72,15 +69,10 @@ export const messaging: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://graph.microsoft.com/v1.0",
     testEndpoint: { method: "GET", path: "/me/joinedTeams", expectStatus: 200 },
-    identity: graphIdentity,
-    oauth2: microsoftOAuth2([
+    ...microsoftApp("Graph Teams", [
       "https://graph.microsoft.com/Team.ReadBasic.All",
       "https://graph.microsoft.com/ChannelMessage.Send"
-    ]),
-    fields: {},
-    rateLimitHeaders: retryAfterOnly,
-    refreshToken: microsoftRefreshToken,
-    checked: microsoftChecked("Graph Teams")
+    ])
   },
   {
     id: "3135d06f-af42-4ddb-8be7-86713198d7a4",
@@ -91,8 +83,7 @@ export const messaging: ReadonlyArray<Entry> = [
       "Send messages as a Telegram bot. The bot token goes in the URL path, which the HTTP driver does not offer yet.",
     auth: ["token_in_path"],
     baseUrl: "https://api.telegram.org",
-    testEndpoint: { method: "GET", path: "/bot{token}/getMe", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/bot{token}/getMe", accountId: "result.id" },
+    ...getWhoAmI("/bot{token}/getMe", "result.id"),
     fields: {
       token: tokenField("Bot token", "https://core.telegram.org/bots/api#authorizing-your-bot", "123456:ABC-DEF…")
     },
@@ -106,8 +97,7 @@ export const messaging: ReadonlyArray<Entry> = [
     description: "Send WhatsApp messages through Meta's Cloud API with a system-user access token.",
     auth: ["bearer"],
     baseUrl: "https://graph.facebook.com/v21.0",
-    testEndpoint: { method: "GET", path: "/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/me", accountId: "id" },
+    ...getWhoAmI("/me", "id"),
     fields: {
       token: tokenField(
         "System user access token",
@@ -134,8 +124,7 @@ export const messaging: ReadonlyArray<Entry> = [
     description: "A Discord user's identity and guilds through Discord OAuth2.",
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://discord.com/api/v10",
-    testEndpoint: { method: "GET", path: "/users/@me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/users/@me", accountId: "id" },
+    ...getWhoAmI("/users/@me", "id"),
     oauth2: {
       authorizationEndpoint: "https://discord.com/oauth2/authorize",
       tokenEndpoint: "https://discord.com/api/oauth2/token",
@@ -181,8 +170,7 @@ export const messaging: ReadonlyArray<Entry> = [
     description: "Meetings and chat of a Zoom user through the Zoom API.",
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://api.zoom.us/v2",
-    testEndpoint: { method: "GET", path: "/users/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/users/me", accountId: "id" },
+    ...getWhoAmI("/users/me", "id"),
     oauth2: {
       authorizationEndpoint: "https://zoom.us/oauth/authorize",
       tokenEndpoint: "https://zoom.us/oauth/token",

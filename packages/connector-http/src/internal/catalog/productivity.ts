@@ -1,19 +1,6 @@
 /** Productivity suites and work management. */
 import type { Entry } from "../../Catalog.js"
-import {
-  googleChecked,
-  googleOAuth2,
-  googleTestingRefreshToken,
-  retryAfterOnly,
-  tokenField,
-  unchecked
-} from "./common.js"
-
-const googleIdentity = {
-  method: "GET" as const,
-  endpoint: "https://openidconnect.googleapis.com/v1/userinfo",
-  accountId: "sub"
-}
+import { getWhoAmI, googleApp, retryAfterOnly, tokenField, unchecked } from "./common.js"
 
 export const productivity: ReadonlyArray<Entry> = [
   {
@@ -25,12 +12,7 @@ export const productivity: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://www.googleapis.com/calendar/v3",
     testEndpoint: { method: "GET", path: "/users/me/calendarList?maxResults=1", expectStatus: 200 },
-    identity: googleIdentity,
-    oauth2: googleOAuth2(["https://www.googleapis.com/auth/calendar.events"]),
-    fields: {},
-    rateLimitHeaders: retryAfterOnly,
-    refreshToken: googleTestingRefreshToken,
-    checked: googleChecked("Calendar API")
+    ...googleApp("Calendar API", ["https://www.googleapis.com/auth/calendar.events"])
   },
   {
     id: "2e6abb5c-c204-4038-b47a-88b000c78170",
@@ -41,12 +23,7 @@ export const productivity: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://sheets.googleapis.com/v4",
     testEndpoint: { method: "GET", path: "/spreadsheets/invalid-id", expectStatus: 404 },
-    identity: googleIdentity,
-    oauth2: googleOAuth2(["https://www.googleapis.com/auth/spreadsheets"]),
-    fields: {},
-    rateLimitHeaders: retryAfterOnly,
-    refreshToken: googleTestingRefreshToken,
-    checked: googleChecked("Sheets API")
+    ...googleApp("Sheets API", ["https://www.googleapis.com/auth/spreadsheets"])
   },
   {
     id: "5eeac0da-6f49-44fb-b453-6c811969fe93",
@@ -57,8 +34,7 @@ export const productivity: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.notion.com/v1",
     headers: { "Notion-Version": "2022-06-28" },
-    testEndpoint: { method: "GET", path: "/users/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/users/me", accountId: "bot.workspace_id" },
+    ...getWhoAmI("/users/me", "bot.workspace_id"),
     oauth2: {
       authorizationEndpoint: "https://api.notion.com/v1/oauth/authorize",
       tokenEndpoint: "https://api.notion.com/v1/oauth/token",
@@ -84,8 +60,7 @@ export const productivity: ReadonlyArray<Entry> = [
     description: "Bases and records in Airtable.",
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.airtable.com/v0",
-    testEndpoint: { method: "GET", path: "/meta/whoami", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/meta/whoami", accountId: "id" },
+    ...getWhoAmI("/meta/whoami", "id"),
     oauth2: {
       authorizationEndpoint: "https://airtable.com/oauth2/v1/authorize",
       tokenEndpoint: "https://airtable.com/oauth2/v1/token",
@@ -116,8 +91,7 @@ export const productivity: ReadonlyArray<Entry> = [
     description: "Tasks and projects in Asana.",
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://app.asana.com/api/1.0",
-    testEndpoint: { method: "GET", path: "/users/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/users/me", accountId: "data.gid" },
+    ...getWhoAmI("/users/me", "data.gid"),
     oauth2: {
       authorizationEndpoint: "https://app.asana.com/-/oauth_authorize",
       tokenEndpoint: "https://app.asana.com/-/oauth_token",

@@ -1,6 +1,6 @@
 /** Customer support. */
 import type { Entry } from "../../Catalog.js"
-import { basicFields, tokenField, unchecked } from "./common.js"
+import { basicFields, getWhoAmI, tokenField, unchecked } from "./common.js"
 
 export const support: ReadonlyArray<Entry> = [
   {
@@ -11,8 +11,7 @@ export const support: ReadonlyArray<Entry> = [
     description:
       "Tickets and users of a Zendesk Support account (email/token as the Basic username, API token as password).",
     auth: ["basic"],
-    testEndpoint: { method: "GET", path: "/api/v2/users/me.json", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/api/v2/users/me.json", accountId: "user.id" },
+    ...getWhoAmI("/api/v2/users/me.json", "user.id"),
     fields: {
       base_url: {
         title: "Zendesk URL",
@@ -42,8 +41,7 @@ export const support: ReadonlyArray<Entry> = [
     description: "Conversations and contacts of an Intercom workspace.",
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.intercom.io",
-    testEndpoint: { method: "GET", path: "/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/me", accountId: "app.id_code" },
+    ...getWhoAmI("/me", "app.id_code"),
     oauth2: {
       authorizationEndpoint: "https://app.intercom.com/oauth",
       tokenEndpoint: "https://api.intercom.io/auth/eagle/token",
@@ -71,8 +69,7 @@ export const support: ReadonlyArray<Entry> = [
     category: "support",
     description: "Tickets of a Freshdesk helpdesk (API key as the Basic username, X as password).",
     auth: ["basic"],
-    testEndpoint: { method: "GET", path: "/api/v2/agents/me", expectStatus: 200 },
-    identity: { method: "GET", endpoint: "/api/v2/agents/me", accountId: "id" },
+    ...getWhoAmI("/api/v2/agents/me", "id"),
     fields: {
       base_url: {
         title: "Helpdesk URL",
