@@ -35,7 +35,11 @@ export type SslMode = typeof SslMode.Type
 export const Configuration = Schema.Struct({
   host: Schema.Trim.pipe(
     Schema.minLength(1, { message: () => "host must not be empty" }),
-    Schema.pattern(/^[^/\s]+$/, { message: () => "host must be a host name or an IP address" })
+    Schema.filter((host) => !host.includes("@"), {
+      message: () =>
+        "host must not carry a user or a password (user:password@host): store them as the credential's username and password"
+    }),
+    Schema.pattern(/^[^/\s@]+$/, { message: () => "host must be a host name or an IP address" })
   ),
   port: Schema.optionalWith(
     Schema.Int.pipe(Schema.between(1, 65535, { message: () => "port must be between 1 and 65535" })),

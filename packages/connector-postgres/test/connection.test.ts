@@ -77,6 +77,31 @@ describe("descriptor", () => {
       assert.include(badPort.detail, "port must be between 1 and 65535")
     })
   )
+
+  it.effect("refuses a host carrying a user or a password, naming the field and never the values", () =>
+    Effect.gen(function* () {
+      const connector = ConnectorDriver.make(PostgresDescriptor.descriptor, driver)
+      for (const host of ["reporting:hunter2@db.internal", "reporting@db.internal", " admin:hunter2@10.0.0.5 "]) {
+        const error = yield* Effect.flip(
+          ConnectorRegistry.validateConfiguration(connector.descriptor, { host, database: "analytics" })
+        )
+        assert.strictEqual(error._tag, "InvalidConfiguration")
+        assert.include(error.detail, "host must not carry a user or a password (user:password@host)")
+        assert.notInclude(error.detail, "hunter2")
+        assert.notInclude(error.detail, "reporting")
+      }
+      const tunnel = yield* Effect.flip(
+        ConnectorRegistry.validateConfiguration(connector.descriptor, {
+          host: "db.internal",
+          database: "analytics",
+          ssh_tunnel: { host: "jump:hunter2@bastion", username: "u", host_key_fingerprint: `SHA256:${"a".repeat(43)}` }
+        })
+      )
+      assert.strictEqual(tunnel._tag, "InvalidConfiguration")
+      assert.include(tunnel.detail, "ssh_tunnel.host must not carry a user or a password")
+      assert.notInclude(tunnel.detail, "hunter2")
+    })
+  )
 })
 
 describe("test and health check", () => {

@@ -27,7 +27,11 @@ export const HostKeyFingerprint = Schema.Trim.pipe(
 export const TunnelConfiguration = Schema.Struct({
   host: Schema.Trim.pipe(
     Schema.minLength(1, { message: () => "ssh_tunnel.host must not be empty" }),
-    Schema.pattern(/^[^/\s]+$/, { message: () => "ssh_tunnel.host must be a host name or an IP address" })
+    Schema.filter((host) => !host.includes("@"), {
+      message: () =>
+        "ssh_tunnel.host must not carry a user or a password (user:password@host): the user is ssh_tunnel.username, the password or key belongs in the credential"
+    }),
+    Schema.pattern(/^[^/\s@]+$/, { message: () => "ssh_tunnel.host must be a host name or an IP address" })
   ),
   port: Schema.optionalWith(
     Schema.Int.pipe(Schema.between(1, 65535, { message: () => "ssh_tunnel.port must be between 1 and 65535" })),
