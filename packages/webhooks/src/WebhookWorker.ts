@@ -54,6 +54,7 @@ const deliveryHeader = "Patchbay-Delivery"
 const eventHeader = "Patchbay-Event"
 
 const encodeEvent = Schema.encodeSync(LifecycleEvents.LifecycleEvent)
+const publicVerdict = EgressPolicy.verdictOf({})
 
 const settings = (options: WorkerOptions = {}) => {
   const timeout = Duration.decode(options.timeout ?? "10 seconds")
@@ -128,12 +129,19 @@ export const deliver = (
         const at = yield* now
         const secrets = yield* Secrets.open(envelope, subscription, at).pipe(Effect.either)
         if (secrets._tag === "Left") return { _tag: "Failed", error: "secret_corrupted", final: true } as const
-        const url = new URL(subscription.subscription.url)
+        const url = URL.canParse(subscription.subscription.url) ? new URL(subscription.subscription.url) : undefined
+        if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
+          return { _tag: "Failed", error: "invalid_url", final: true } as const
+        }
         const pinned = yield* EgressPolicy.pin(policy, url.hostname).pipe(Effect.either)
         if (pinned._tag === "Left") {
           return pinned.left._tag === "EgressDenied"
             ? ({ _tag: "Failed", error: "egress_denied", final: true } as const)
             : ({ _tag: "Failed", error: "unresolvable", final: false } as const)
+        }
+        // Plain http only to addresses the default policy denies (the name may resolve elsewhere now).
+        if (url.protocol === "http:" && publicVerdict(pinned.right.address)._tag === "Allowed") {
+          return { _tag: "Failed", error: "insecure_http", final: true } as const
         }
         const body = JSON.stringify(encodeEvent(event))
         const signature = WebhookSignature.sign({
@@ -168,24 +176,28 @@ export const deliver = (
         const attempts = claimed.delivery.attempts
         const result = yield* send(claimed)
         const at = yield* now
+        if (result._tag === "Status" && result.status >= 200 && result.status < 300) {
+          return yield* store.record({
+            id: claimed.delivery.id,
+            attempt: attempts,
+            outcome: { _tag: "Delivered", status: result.status },
+            at
+          })
+        }
         const failed =
           result._tag === "Status"
-            ? result.status >= 200 && result.status < 300
-              ? undefined
-              : { status: result.status, error: "http_status", final: false }
+            ? { status: result.status, error: "http_status", final: false }
             : { status: null, error: result.error, final: result.final }
         const outcome: WebhookStore.Outcome =
-          failed === undefined
-            ? { _tag: "Delivered", status: (result as { readonly status: number }).status }
-            : failed.final || attempts >= config.maxAttempts
-              ? { _tag: "Dead", status: failed.status, error: failed.error }
-              : {
-                  _tag: "Retry",
-                  status: failed.status,
-                  error: failed.error,
-                  nextAttemptAt: new Date(at.getTime() + (yield* backoff(config.base, config.max, attempts)))
-                }
-        yield* store.record({ id: claimed.delivery.id, attempt: attempts, outcome, at })
+          failed.final || attempts >= config.maxAttempts
+            ? { _tag: "Dead", status: failed.status, error: failed.error }
+            : {
+                _tag: "Retry",
+                status: failed.status,
+                error: failed.error,
+                nextAttemptAt: new Date(at.getTime() + (yield* backoff(config.base, config.max, attempts)))
+              }
+        return yield* store.record({ id: claimed.delivery.id, attempt: attempts, outcome, at })
       })
 
     const at = yield* now

@@ -19,11 +19,17 @@ const orgA = "0190a000-0000-7000-8000-00000000000a"
 const orgB = "0190b000-0000-7000-8000-00000000000b"
 
 /** Everything in memory; http to loopback allowed, as a host's tests would. */
-const stack = WebhookSubscriptions.layer.pipe(
-  Layer.provideMerge(WebhookStore.layerMemory),
-  Layer.provideMerge(EgressPolicy.layer({ allowLoopback: true })),
-  Layer.provideMerge(Credentials.layerMemory([connector]))
-)
+const stackWith = (policy: Layer.Layer<EgressPolicy.EgressPolicy>) =>
+  WebhookSubscriptions.layer.pipe(
+    Layer.provideMerge(WebhookStore.layerMemory),
+    Layer.provideMerge(policy),
+    Layer.provideMerge(Credentials.layerMemory([connector]))
+  )
+const stack = stackWith(EgressPolicy.layer({ allowLoopback: true }))
+
+/** A policy that opens the private ranges and resolves every name to `address`. */
+const resolvingTo = (address: string) =>
+  EgressPolicy.layer({ allowPrivate: true, resolve: () => Effect.succeed([address]) })
 
 /** Retries at once: the tests drive attempts by draining, not by waiting. */
 const now = { backoffBase: "0 millis" } as const
@@ -208,6 +214,19 @@ describe("webhook delivery (memory)", () => {
       yield* WebhookWorker.drain({ ...now, maxAttempts: 1 })
       assert.strictEqual(receiver.acknowledged.size, 3)
     }).pipe(Effect.scoped, Effect.provide(stack))
+  )
+
+  it.live("an http target whose name now resolves to a public address is not sent to", () =>
+    Effect.gen(function* () {
+      yield* Effect.flatMap(subscriptions, (s) => s.create({ url: "http://hooks.internal/patchbay" })).pipe(as(orgA))
+      yield* lifeOfAnInstance(orgA, "rebound")
+      yield* WebhookWorker.drain(now).pipe(Effect.provide(resolvingTo("93.184.216.34")))
+      const rows = yield* deliveries()
+      assert.deepStrictEqual(
+        rows.map((row) => [row.status, row.attempts, row.lastError]),
+        Array.from({ length: 3 }, () => ["dead", 1, "insecure_http"])
+      )
+    }).pipe(Effect.scoped, Effect.provide(stackWith(resolvingTo("10.20.30.40"))))
   )
 
   it.effect("a target URL must be https, or http to an address only the host's policy opens", () =>
