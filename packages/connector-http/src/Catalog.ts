@@ -101,7 +101,8 @@ export type Field = typeof Field.Type
 
 /**
  * A provider's OAuth2 authorization server. `scopeSeparator` is how the provider joins scopes in
- * the `scope` parameter (most use a space, a few a comma).
+ * the `scope` parameter (most use a space, a few a comma; a `+` in a provider's example URL is a
+ * form-encoded space).
  *
  * @since 0.1.0
  */
@@ -112,7 +113,7 @@ export const OAuth2 = Schema.Struct({
   revocationEndpoint: Schema.optional(HttpsUrl),
   userinfoEndpoint: Schema.optional(HttpsUrl),
   scopes: Schema.Array(Schema.String),
-  scopeSeparator: Schema.Literal(" ", ",", "+"),
+  scopeSeparator: Schema.Literal(" ", ","),
   /** Extra authorization request parameters: offline access, consent prompt. */
   authorizationParameters: Schema.Record({ key: Schema.String, value: Schema.String }),
   /** Whether the provider documents PKCE for confidential clients. */

@@ -99,9 +99,9 @@ export const developerTools: ReadonlyArray<Entry> = [
     },
     rateLimitHeaders: retryAfterOnly,
     refreshToken: { seconds: 90 * 24 * 3600, note: "Rotating refresh tokens expire after 90 days of inactivity" },
-    checked: unchecked(
+    checked: checked(
       "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/",
-      "endpoints, audience parameter, cloud-id URL form and the 90-day inactivity expiry"
+      "authorize endpoint (auth.atlassian.com/authorize) with audience=api.atlassian.com, space-separated scopes and prompt=consent checked; token endpoint, cloud-id URL form, /me and the 90-day inactivity expiry NOT checked"
     )
   },
   {
@@ -129,9 +129,9 @@ export const developerTools: ReadonlyArray<Entry> = [
       remaining: "X-RateLimit-Requests-Remaining",
       reset: "X-RateLimit-Requests-Reset"
     },
-    checked: unchecked(
-      "https://linear.app/developers/oauth-2-0-authentication",
-      "endpoints, comma separator, the raw Authorization key header and rate-limit headers"
+    checked: checked(
+      "https://developers.linear.app/docs/oauth/authentication",
+      "authorize (linear.app/oauth/authorize) and token (api.linear.app/oauth/token) endpoints, comma-separated scopes (read, write) and prompt=consent checked; revoke endpoint, PKCE, the raw Authorization key header, rate-limit headers and a who-am-I (GraphQL viewer, a POST body the catalog cannot express yet) NOT checked"
     )
   },
   {
@@ -152,7 +152,10 @@ export const developerTools: ReadonlyArray<Entry> = [
       pkce: false
     },
     fields: {},
-    checked: unchecked("https://developer.atlassian.com/cloud/bitbucket/oauth-2/", "endpoints and /user")
+    checked: checked(
+      "https://developer.atlassian.com/cloud/bitbucket/oauth-2/",
+      "authorize (site/oauth2/authorize) and token (site/oauth2/access_token) endpoints checked; /user as the who-am-I (uuid) only from a third-party page quoting it, NOT checked at Atlassian"
+    )
   },
   {
     id: "85392921-32cc-4037-aee0-358bc1ec9f70",

@@ -63,14 +63,14 @@ export const payments: ReadonlyArray<Entry> = [
       tokenEndpoint: "https://connect.squareup.com/oauth2/token",
       revocationEndpoint: "https://connect.squareup.com/oauth2/revoke",
       scopes: ["MERCHANT_PROFILE_READ", "PAYMENTS_READ"],
-      scopeSeparator: "+",
+      scopeSeparator: " ",
       authorizationParameters: { session: "false" },
       pkce: true
     },
     fields: { token: tokenField("Access token", "https://developer.squareup.com/docs/build-basics/access-tokens") },
-    checked: unchecked(
-      "https://developer.squareup.com/docs/oauth-api/overview",
-      "endpoints, scope separator, Square-Version and /merchants/me"
+    checked: checked(
+      "https://developer.squareup.com/reference/square/oauth-api/authorize",
+      "authorize endpoint, space-separated scope (the example URL's + is an encoded space; was wrongly a + separator), the session parameter and PKCE (code_challenge) checked; token and revoke endpoints, Square-Version and /merchants/me NOT checked"
     )
   },
   {
