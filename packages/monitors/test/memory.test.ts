@@ -1,5 +1,5 @@
 import { describe, it } from "@effect/vitest"
-import { boundedHistory, expiryOnce, healthHistory, refreshFailed } from "./support/cases.js"
+import { boundedHistory, expiryOnce, healthHistory, refreshFailed, refreshTransient } from "./support/cases.js"
 import { memoryStore } from "./support/stack.js"
 
 describe("monitors on the memory store", () => {
@@ -11,4 +11,7 @@ describe("monitors on the memory store", () => {
     expiryOnce(memoryStore)
   )
   it.scoped("sweep: a refused refresh emits refresh_failed without a secret", () => refreshFailed(memoryStore))
+  it.scoped("sweep: a token endpoint that is down emits refresh_failed and keeps the version", () =>
+    refreshTransient(memoryStore)
+  )
 })

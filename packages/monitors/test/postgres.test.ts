@@ -5,7 +5,7 @@ import type {} from "@patchbay/testing/globalSetup"
 import { Context, Effect, Layer, TestClock } from "effect"
 import { ExpiryMonitor, HealthMonitor } from "../src/index.js"
 import { apiServer } from "./support/apiServer.js"
-import { boundedHistory, expiryOnce, healthHistory, refreshFailed, start } from "./support/cases.js"
+import { boundedHistory, expiryOnce, healthHistory, refreshFailed, refreshTransient, start } from "./support/cases.js"
 import { admin, createApiInstance, newOrgId, pgStore, stack } from "./support/stack.js"
 
 const url = inject("databaseUrl")
@@ -20,6 +20,9 @@ describe("monitors on PostgreSQL", () => {
     expiryOnce(store)
   )
   it.scoped("sweep: a refused refresh emits refresh_failed without a secret", () => refreshFailed(store))
+  it.scoped("sweep: a token endpoint that is down emits refresh_failed and keeps the version", () =>
+    refreshTransient(store)
+  )
 
   it.scoped("three runners with pools of their own do each check and each warning once per slot", () =>
     Effect.gen(function* () {

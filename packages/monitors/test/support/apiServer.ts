@@ -1,7 +1,7 @@
 /**
  * A real node:http server on 127.0.0.1 playing an HTTP API and an OAuth2 token endpoint: `GET
  * /health` answers 200 while `up`, 503 otherwise; `POST /token` refuses the client (401
- * `invalid_client`). It counts the requests it gets per path.
+ * `invalid_client`), or answers 503 while `tokenDown`. It counts the requests it gets per path.
  */
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -13,17 +13,24 @@ export interface ApiServer {
   /** Requests seen per path. */
   readonly counts: Record<string, number>
   up: boolean
+  tokenDown: boolean
 }
 
 export const apiServer = Effect.acquireRelease(
   Effect.async<{ readonly api: ApiServer; readonly close: () => Promise<void> }>((resume) => {
     const counts: Record<string, number> = {}
-    const api = { port: 0, url: "", counts, up: true } as { -readonly [K in keyof ApiServer]: ApiServer[K] }
+    const api = { port: 0, url: "", counts, up: true, tokenDown: false } as {
+      -readonly [K in keyof ApiServer]: ApiServer[K]
+    }
     const server = createServer((request, response) => {
       const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname
       counts[path] = (counts[path] ?? 0) + 1
       request.resume()
       request.on("end", () => {
+        if (path === "/token" && api.tokenDown) {
+          response.writeHead(503, { "content-type": "application/json" })
+          return response.end(JSON.stringify({ error: "temporarily_unavailable" }))
+        }
         if (path === "/token") {
           response.writeHead(401, { "content-type": "application/json" })
           return response.end(JSON.stringify({ error: "invalid_client", error_description: "unknown client" }))

@@ -14,7 +14,11 @@ const day = 86_400_000
 
 export type StoreFor = () => Layer.Layer<Store, unknown>
 
-const pendingEvents = Effect.flatMap(LifecycleEvents.EventOutbox, (outbox) => outbox.pending({ limit: 10_000 }))
+/** The organization's pending events (tests on one database share the outbox). */
+const pendingEvents = (orgId: string) =>
+  Effect.flatMap(LifecycleEvents.EventOutbox, (outbox) => outbox.pending({ limit: 100_000 })).pipe(
+    Effect.map((events) => events.filter((event) => event.orgId === orgId))
+  )
 
 /** Runs `body` as the organization's administrator on a fresh stack over `store`. */
 const within = <A, E>(
@@ -76,7 +80,7 @@ export const healthHistory = (store: StoreFor) =>
 
         const stored = yield* (yield* ConnectorInstances.ConnectorInstances).getInstance(instance.id)
         assert.strictEqual(stored.testStatus, "success")
-        const changes = (yield* pendingEvents).filter(
+        const changes = (yield* pendingEvents(orgId)).filter(
           (event) => event._tag === "instance.health_changed" && event.instanceId === instance.id
         )
         assert.deepStrictEqual(
@@ -164,7 +168,7 @@ export const expiryOnce = (store: StoreFor) =>
         assert.deepStrictEqual(yield* monitor.tick, { emitted: 1, skipped: 0 })
         assert.deepStrictEqual(yield* monitor.tick, { emitted: 0, skipped: 1 })
 
-        const warnings = (yield* pendingEvents).filter(
+        const warnings = (yield* pendingEvents(orgId)).filter(
           (event) => event._tag === "credential.expiring" || event._tag === "credential.refresh_token_expiring"
         )
         assert.deepStrictEqual(
@@ -226,7 +230,7 @@ export const refreshFailed = (store: StoreFor) =>
         yield* monitor.tick
         assert.strictEqual(api.counts["/token"], 1)
 
-        const events = yield* pendingEvents
+        const events = yield* pendingEvents(orgId)
         const failed = events.filter((event) => event._tag === "credential.refresh_failed")
         assert.strictEqual(failed.length, 1)
         const event = failed[0]!
@@ -239,6 +243,51 @@ export const refreshFailed = (store: StoreFor) =>
         assert.notInclude(JSON.stringify(event), "unknown client")
         const stored = yield* instances.getInstance(view.id)
         assert.strictEqual(stored.status, "reconnect_required")
+      })
+    )
+  })
+
+/** A token endpoint that is down: the refresh backs off, the version is kept, `refresh_failed` says why. */
+export const refreshTransient = (store: StoreFor) =>
+  Effect.gen(function* () {
+    yield* TestClock.setTime(start)
+    const api = yield* apiServer
+    api.tokenDown = true
+    const orgId = newOrgId()
+    yield* within(
+      store,
+      { orgId, api },
+      Effect.gen(function* () {
+        const monitor = yield* SweepMonitor.SweepMonitor
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        const vault = yield* CredentialVault.CredentialVault
+        const view = yield* instances.create({
+          connector: "http-api",
+          instanceName: "flaky-token-api",
+          authType: "oauth2_client_credentials",
+          configuration: { base_url: api.url }
+        })
+        const version = yield* vault.create({
+          instanceId: view.id,
+          scope: { type: "organization", id: orgId },
+          credentials: {
+            access_token: "access-token-must-not-leak",
+            token_type: "Bearer",
+            expires_at: (start + 2 * minute) / 1000
+          }
+        })
+        const report = yield* monitor.tick
+        assert.deepStrictEqual(
+          report.results.map((result) => [result.outcome, result.error?._tag, result.credentialId]),
+          [["failed", "ProviderFailure", version.id]]
+        )
+        const failed = (yield* pendingEvents(orgId)).filter((event) => event._tag === "credential.refresh_failed")
+        assert.deepStrictEqual(
+          failed.map((event) => (event._tag === "credential.refresh_failed" ? [event.credentialId, event.reason] : [])),
+          [[version.id, "ProviderFailure"]]
+        )
+        assert.notInclude(JSON.stringify(failed), "access-token-must-not-leak")
+        assert.strictEqual((yield* instances.getInstance(view.id)).status, "active")
       })
     )
   })
