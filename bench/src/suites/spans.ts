@@ -81,7 +81,7 @@ const setup = Effect.gen(function* () {
 }).pipe(Effect.provideService(Actor.Actor, actor))
 
 const per = 1000
-const sampling = { samples: 9, batch: 200 }
+const sampling = { samples: 9, batch: 400 }
 const loopSampling = { samples: 5, batch: 1 }
 /** `per` runs of `effect` in one fiber. */
 const loop = <A, E>(effect: Effect.Effect<A, E>) =>
@@ -90,13 +90,15 @@ const loop = <A, E>(effect: Effect.Effect<A, E>) =>
   })
 
 /**
- * The cost of the spans the hot paths lost (issue 19): `CredentialResolver.resolve` on a warm
- * memory store with its span recorded by effect's own tracer (a host without telemetry) and by the
- * OpenTelemetry tracer of `Telemetry.layer` (a host exporting traces), against the same call in a
- * runtime whose tracer is disabled (`Layer.setTracerEnabled(false)`: no span is recorded) in the
- * same run. The
- * resolve's counter update is in every case; a span alone and a counter update alone are measured
- * beside it.
+ * What a span on the resolve path would cost (issue 19: the span `CredentialResolver.resolve` lost
+ * for speed), on a warm memory store, all in one run. The resolve runs under the span of the
+ * request it serves (an activity, a connection test), and the span measured is one more of the
+ * kind the resolve had (no captured call site, two attributes) around it:
+ * - on effect's built-in tracer (a host without telemetry) and on the OpenTelemetry tracer of
+ *   `Telemetry.layer`, each against the same request without that span;
+ * - the OpenTelemetry tracer as a whole against effect's, and a sampler that records nothing;
+ * - a runtime without a tracer (`Layer.setTracerEnabled(false)`), and one counter update as the
+ *   resolve makes.
  */
 const suite: Suite = {
   name: "span and metric cost on the resolve hot path (memory store)",
@@ -123,63 +125,68 @@ const suite: Suite = {
     if (Redacted.value(plainRun(resolvePlain).secrets).password !== "password-57-2") throw new Error("wrong version")
     if (Redacted.value(otelRun(resolveOtel).secrets).password !== "password-57-2") throw new Error("wrong version")
 
-    const endedBefore = ended
-    for (let i = 0; i < 100; i++) otelRun(resolveOtel)
-    const spansPerResolve = (ended - endedBefore) / 100
-    const bareSpan = Effect.withSpan(Effect.void, "bench.span", { captureStackTrace: false })
+    /** One more span around `effect`, of the same kind as the resolve's. */
+    const extra = <A, E>(effect: Effect.Effect<A, E>) =>
+      Effect.withSpan(effect, "bench.extra", { captureStackTrace: false, attributes: { "bench.case": "extra" } })
+    /** The span of the activity or connection test the resolve runs under. */
+    const request = <A, E>(effect: Effect.Effect<A, E>) =>
+      Effect.withSpan(effect, "bench.activity", { captureStackTrace: false })
     const counter = PatchbayMetrics.recordResolve("bench-db", "resolved")
-    const loops = {
-      void: loop(Effect.void),
-      spanEffect: loop(bareSpan),
-      counter: loop(counter)
-    }
+    const loops = { void: loop(Effect.void), counter: loop(counter) }
 
-    // Rounds interleave the cases; each case is 9 samples of 200 calls in one fiber per round. CPU
+    // Rounds interleave the cases; each case is 9 samples of 400 calls in one fiber per round, 11 rounds. CPU
     // time per call is what decides (the machine is shared: wall time follows other processes' load).
     const cases = {
       off: () => untraced.runPromise(sampleEffect(resolveUntraced, sampling)),
-      native: () => plain.runPromise(sampleEffect(resolvePlain, sampling)),
-      otel: () => otel.runPromise(sampleEffect(resolveOtel, sampling)),
-      sampledOut: () => sampled.runPromise(sampleEffect(resolveSampled, sampling)),
+      native: () => plain.runPromise(sampleEffect(request(resolvePlain), sampling)),
+      nativeSpan: () => plain.runPromise(sampleEffect(request(extra(resolvePlain)), sampling)),
+      otel: () => otel.runPromise(sampleEffect(request(resolveOtel), sampling)),
+      otelSpan: () => otel.runPromise(sampleEffect(request(extra(resolveOtel)), sampling)),
+      sampledOut: () => sampled.runPromise(sampleEffect(request(extra(resolveSampled)), sampling)),
       void: () => plain.runPromise(sampleEffect(loops.void, loopSampling)),
-      spanNative: () => plain.runPromise(sampleEffect(loops.spanEffect, loopSampling)),
-      spanOtel: () => otel.runPromise(sampleEffect(loops.spanEffect, loopSampling)),
       counter: () => plain.runPromise(sampleEffect(loops.counter, loopSampling))
     }
     type Case = keyof typeof cases
     const rounds: Array<Record<Case, PerCall>> = []
-    for (let round = 0; round < 7; round++) {
+    for (let round = 0; round < 11; round++) {
       const result = {} as Record<Case, PerCall>
       for (const name of Object.keys(cases) as Array<Case>) result[name] = await cases[name]()
       rounds.push(result)
     }
     const cpu = (name: Case) => medianOf(rounds.map((round) => round[name].cpu))
     const wall = (name: Case) => medianOf(rounds.map((round) => round[name].wall))
-    const ratio = (name: Case) => medianOf(rounds.map((round) => round[name].cpu / round.off.cpu))
-    const perLoop = (name: Case) => medianOf(rounds.map((round) => (round[name].cpu - round.void.cpu) / per))
-    const baseline = { name: "resolve without a span (CPU)", median: cpu("off") }
+    const perRound = (f: (round: Record<Case, PerCall>) => number) => rounds.map(f)
+    const show = (xs: ReadonlyArray<number>) => xs.map((x) => x.toFixed(2)).join(", ")
+    const ratio = (subject: Case, base: Case) => perRound((r) => r[subject].cpu / r[base].cpu)
+    const ratios = {
+      nativeSpan: ratio("nativeSpan", "native"),
+      otelSpan: ratio("otelSpan", "otel"),
+      otelTracer: ratio("otel", "native"),
+      sampledOut: ratio("sampledOut", "otelSpan"),
+      native: ratio("native", "off")
+    }
+    const counterNs = medianOf(perRound((r) => (r.counter.cpu - r.void.cpu) / per))
+    /** `subject` against `baseName`, whose CPU is the subject's divided by the median per-round ratio. */
+    const row = (name: string, subject: Case, xs: ReadonlyArray<number>, baseName: string): Row =>
+      ratioRow(name, cpu(subject), { name: baseName, median: cpu(subject) / medianOf(xs) }, 1.1)
     const rows: Array<Row> = [
-      limitRow("resolve, tracer disabled (no span), CPU per call", cpu("off"), 25_000),
-      ratioRow("resolve with its span, effect's tracer, CPU", baseline.median * ratio("native"), baseline, 1.25),
-      ratioRow("resolve with its span, OpenTelemetry tracer, CPU", baseline.median * ratio("otel"), baseline, 1.25),
-      limitRow("resolve with its span, OpenTelemetry tracer, CPU per call", cpu("otel"), 25_000),
-      ratioRow(
-        "resolve, OpenTelemetry tracer, trace not sampled, CPU",
-        baseline.median * ratio("sampledOut"),
-        baseline,
-        1.25
-      ),
-      limitRow("one span alone, effect's tracer, CPU", perLoop("spanNative"), 25_000),
-      limitRow("one span alone, OpenTelemetry tracer, CPU", perLoop("spanOtel"), 25_000),
-      limitRow("one counter update (PatchbayMetrics.recordResolve), CPU", perLoop("counter"), 25_000)
+      limitRow("resolve, no tracer, CPU per call", cpu("off"), 25_000),
+      row("resolve + its span, effect's tracer, CPU", "nativeSpan", ratios.nativeSpan, "without the span"),
+      row("resolve + its span, OpenTelemetry tracer, CPU", "otelSpan", ratios.otelSpan, "without the span"),
+      row("request + resolve, OpenTelemetry tracer, CPU", "otel", ratios.otelTracer, "effect's tracer"),
+      row("resolve + its span, trace not sampled, CPU", "sampledOut", ratios.sampledOut, "sampled"),
+      limitRow("one counter update (PatchbayMetrics.recordResolve), CPU", counterNs, 25_000)
     ]
     console.log(
       [
-        `spans per resolve: ${spansPerResolve}`,
-        `wall per call: resolve off ${formatNanos(wall("off"))}, effect tracer ${formatNanos(wall("native"))}, OpenTelemetry ${formatNanos(wall("otel"))}`,
-        `per-round CPU ratios, effect tracer: ${rounds.map((r) => (r.native.cpu / r.off.cpu).toFixed(2)).join(", ")}`,
-        `per-round CPU ratios, OpenTelemetry: ${rounds.map((r) => (r.otel.cpu / r.off.cpu).toFixed(2)).join(", ")}`,
-        `per-round CPU ratios, OpenTelemetry not sampled: ${rounds.map((r) => (r.sampledOut.cpu / r.off.cpu).toFixed(2)).join(", ")}`
+        `CPU per call: no tracer ${formatNanos(cpu("off"))}; effect's tracer ${formatNanos(cpu("native"))}, with the span ${formatNanos(cpu("nativeSpan"))}; OpenTelemetry ${formatNanos(cpu("otel"))}, with the span ${formatNanos(cpu("otelSpan"))}, not sampled ${formatNanos(cpu("sampledOut"))}`,
+        `wall per call: no tracer ${formatNanos(wall("off"))}, effect's tracer ${formatNanos(wall("native"))}, OpenTelemetry ${formatNanos(wall("otel"))}`,
+        `per-round CPU ratios, the span on effect's tracer: ${show(ratios.nativeSpan)}`,
+        `per-round CPU ratios, the span on OpenTelemetry: ${show(ratios.otelSpan)}`,
+        `per-round CPU ratios, OpenTelemetry vs effect's tracer: ${show(ratios.otelTracer)}`,
+        `per-round CPU ratios, not sampled vs sampled: ${show(ratios.sampledOut)}`,
+        `per-round CPU ratios, request span on effect's tracer vs no tracer: ${show(ratios.native)}`,
+        `spans handed to the processor: ${ended}`
       ].join("\n")
     )
     await untraced.dispose()

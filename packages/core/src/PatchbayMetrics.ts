@@ -9,8 +9,32 @@
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
+import * as MetricLabel from "effect/MetricLabel"
 import type * as ActivityError from "./ActivityError.js"
 import * as FailureClassifier from "./FailureClassifier.js"
+
+const resolvesKey = MetricKey.counter("patchbay.credential.resolves", {
+  description: "Credential resolutions, by outcome and connector",
+  incremental: true
+})
+const refreshesKey = MetricKey.counter("patchbay.credential.refreshes", {
+  description: "OAuth2 refresh runs, by outcome and connector",
+  incremental: true
+})
+const failuresKey = MetricKey.counter("patchbay.failures", {
+  description: "Failures of connections and driver calls, by reason, activity outcome and connector",
+  incremental: true
+})
+const reconnectsKey = MetricKey.counter("patchbay.reconnect_required", {
+  description: "Failures that need a person to reconnect, by code and connector",
+  incremental: true
+})
+const healthKey = MetricKey.histogram(
+  "patchbay.health_check.duration",
+  MetricBoundaries.exponential({ start: 1, factor: 2, count: 16 }),
+  "Health-check round trips in milliseconds, by connector and status"
+)
 
 /**
  * Credential resolutions by `outcome` (`resolved`, or the failure's tag such as
@@ -18,10 +42,7 @@ import * as FailureClassifier from "./FailureClassifier.js"
  *
  * @since 0.1.0
  */
-export const credentialResolves = Metric.counter("patchbay.credential.resolves", {
-  description: "Credential resolutions, by outcome and connector",
-  incremental: true
-})
+export const credentialResolves = Metric.fromMetricKey(resolvesKey)
 
 /**
  * The outcome of a refresh run (`RefreshProtocol`).
@@ -37,10 +58,7 @@ export type RefreshOutcome = "refreshed" | "current" | "transient" | "refused" |
  *
  * @since 0.1.0
  */
-export const credentialRefreshes = Metric.counter("patchbay.credential.refreshes", {
-  description: "OAuth2 refresh runs, by outcome and connector",
-  incremental: true
-})
+export const credentialRefreshes = Metric.fromMetricKey(refreshesKey)
 
 /**
  * Failures on the way to an external system by `reason` (the driver or domain failure's tag, such
@@ -49,31 +67,21 @@ export const credentialRefreshes = Metric.counter("patchbay.credential.refreshes
  *
  * @since 0.1.0
  */
-export const failures = Metric.counter("patchbay.failures", {
-  description: "Failures of connections and driver calls, by reason, activity outcome and connector",
-  incremental: true
-})
+export const failures = Metric.fromMetricKey(failuresKey)
 
 /**
  * Failures that need a person to reconnect, by `code` (`ReconnectRequired.code`) and `connector`.
  *
  * @since 0.1.0
  */
-export const reconnectRequired = Metric.counter("patchbay.reconnect_required", {
-  description: "Failures that need a person to reconnect, by code and connector",
-  incremental: true
-})
+export const reconnectRequired = Metric.fromMetricKey(reconnectsKey)
 
 /**
  * Health-check round trips in milliseconds, by `connector` and `status` (`healthy`, `unhealthy`).
  *
  * @since 0.1.0
  */
-export const healthCheckDuration = Metric.histogram(
-  "patchbay.health_check.duration",
-  MetricBoundaries.exponential({ start: 1, factor: 2, count: 16 }),
-  "Health-check round trips in milliseconds, by connector and status"
-)
+export const healthCheckDuration = Metric.fromMetricKey(healthKey)
 
 /**
  * The age in seconds of the oldest lifecycle event still pending in the outbox (0 when none is).
@@ -85,27 +93,42 @@ export const outboxLag = Metric.gauge("patchbay.outbox.lag", {
 })
 
 /**
- * A metric tagged with each combination of values once: an update of a cached tagged metric skips
- * building its key and finds its state by identity.
+ * A metric tagged with each combination of values, made once from its tagged key: an update then
+ * finds its state without building a key (`Metric.tagged` builds one on every update).
  */
-const taggedBy = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>, keys: ReadonlyArray<string>) => {
-  const cache = new Map<string, Metric.Metric<Type, In, Out>>()
-  return (values: ReadonlyArray<string>): Metric.Metric<Type, In, Out> => {
+const taggedBy = <M>(make: (labels: ReadonlyArray<MetricLabel.MetricLabel>) => M, names: ReadonlyArray<string>) => {
+  const cache = new Map<string, M>()
+  return (values: ReadonlyArray<string>): M => {
     const id = values.join("\u0000")
     let tagged = cache.get(id)
     if (tagged === undefined) {
-      tagged = keys.reduce((acc, key, i) => Metric.tagged(acc, key, values[i] ?? ""), metric)
+      tagged = make(names.map((name, i) => MetricLabel.make(name, values[i] ?? "")))
       cache.set(id, tagged)
     }
     return tagged
   }
 }
 
-const resolvesBy = taggedBy(credentialResolves, ["connector", "outcome"])
-const refreshesBy = taggedBy(credentialRefreshes, ["connector", "outcome"])
-const failuresBy = taggedBy(failures, ["connector", "reason", "outcome"])
-const reconnectsBy = taggedBy(reconnectRequired, ["connector", "code"])
-const healthBy = taggedBy(healthCheckDuration, ["connector", "status"])
+const resolvesBy = taggedBy(
+  (labels) => Metric.fromMetricKey(MetricKey.taggedWithLabels(resolvesKey, labels)),
+  ["connector", "outcome"]
+)
+const refreshesBy = taggedBy(
+  (labels) => Metric.fromMetricKey(MetricKey.taggedWithLabels(refreshesKey, labels)),
+  ["connector", "outcome"]
+)
+const failuresBy = taggedBy(
+  (labels) => Metric.fromMetricKey(MetricKey.taggedWithLabels(failuresKey, labels)),
+  ["connector", "reason", "outcome"]
+)
+const reconnectsBy = taggedBy(
+  (labels) => Metric.fromMetricKey(MetricKey.taggedWithLabels(reconnectsKey, labels)),
+  ["connector", "code"]
+)
+const healthBy = taggedBy(
+  (labels) => Metric.fromMetricKey(MetricKey.taggedWithLabels(healthKey, labels)),
+  ["connector", "status"]
+)
 
 /**
  * Counts one resolution of a credential for `connector`.

@@ -28,41 +28,45 @@ const resolve = (instance: ConnectorInstance.ConnectorInstance) =>
 const refreshes = "patchbay.credential.refreshes"
 
 describe("refresh telemetry", () => {
-  it.effect("a refresh near expiry is counted as refreshed and traced as OAuth2.refresh, with no token exported", () =>
-    observed((telemetry) =>
-      Effect.gen(function* () {
-        yield* TestClock.setTime(Date.now())
-        server.ttl.clientCredentials = 300
-        const oauth2 = yield* OAuth2.OAuth2
-        const instance = yield* createInstance(server.issuer, "oauth2_client_credentials")
-        yield* oauth2.connectClientCredentials({
-          instanceId: instance.id,
-          clientId: machineClient.id,
-          clientSecret: Redacted.make(machineClient.secret)
+  it.effect(
+    "a refresh near expiry is counted as refreshed and traced as OAuth2.refresh under Connection.open, with no token exported",
+    () =>
+      observed((telemetry) =>
+        Effect.gen(function* () {
+          yield* TestClock.setTime(Date.now())
+          server.ttl.clientCredentials = 300
+          const oauth2 = yield* OAuth2.OAuth2
+          const instance = yield* createInstance(server.issuer, "oauth2_client_credentials")
+          yield* oauth2.connectClientCredentials({
+            instanceId: instance.id,
+            clientId: machineClient.id,
+            clientSecret: Redacted.make(machineClient.secret)
+          })
+          const refreshed = { connector: "oauth-api", outcome: "refreshed" }
+          const before = yield* telemetry.value(refreshes, refreshed)
+          const first = secretsOf(yield* resolve(instance))
+          yield* TestClock.adjust(Duration.seconds(295))
+          // The connection that finds the token due refreshes it.
+          yield* Connection.open(instance)
+          const second = secretsOf(yield* resolve(instance))
+          assert.notStrictEqual(second.access_token, first.access_token)
+          assert.strictEqual(server.counts.client_credentials, 2)
+          assert.strictEqual(yield* telemetry.value(refreshes, refreshed), before + 1)
+
+          const spans = telemetry.spans()
+          const refresh = spans.find((span) => span.name === "OAuth2.refresh")
+          assert.isDefined(refresh)
+          assert.strictEqual(refresh!.attributes.instanceId, instance.id)
+          // The refresh ran inside the connection that needed it.
+          const open = spans.find((span) => span.name === "Connection.open")
+          assert.strictEqual(refresh!.parentSpanContext?.spanId, open?.spanContext().spanId)
+
+          const text = yield* telemetry.text
+          for (const secret of [first.access_token!, second.access_token!, machineClient.secret]) {
+            assert.notInclude(text, secret)
+          }
         })
-        const refreshed = { connector: "oauth-api", outcome: "refreshed" }
-        const before = yield* telemetry.value(refreshes, refreshed)
-        const first = secretsOf(yield* resolve(instance))
-        yield* TestClock.adjust(Duration.seconds(295))
-        const second = secretsOf(yield* resolve(instance))
-        assert.notStrictEqual(second.access_token, first.access_token)
-        assert.strictEqual(server.counts.client_credentials, 2)
-        assert.strictEqual(yield* telemetry.value(refreshes, refreshed), before + 1)
-
-        const spans = telemetry.spans()
-        const refresh = spans.find((span) => span.name === "OAuth2.refresh")
-        assert.isDefined(refresh)
-        assert.strictEqual(refresh!.attributes.instanceId, instance.id)
-        // The refresh ran inside the resolve that needed it.
-        const resolves = spans.filter((span) => span.name === "CredentialResolver.resolve")
-        assert.isTrue(resolves.some((span) => span.spanContext().spanId === refresh!.parentSpanContext?.spanId))
-
-        const text = yield* telemetry.text
-        for (const secret of [first.access_token!, second.access_token!, machineClient.secret]) {
-          assert.notInclude(text, secret)
-        }
-      })
-    ).pipe(Effect.provide(Layer.merge(memory(), actor)))
+      ).pipe(Effect.provide(Layer.merge(memory(), actor)))
   )
 
   it.effect("a refused client is counted as a refused refresh and a reconnect by code", () =>

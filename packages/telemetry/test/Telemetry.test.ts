@@ -68,7 +68,7 @@ const instanceWith = (url: string, name: string, apiKey: string | undefined) =>
 const resolves = "patchbay.credential.resolves"
 
 describe("Telemetry.layer", () => {
-  it.scoped("a resolve is counted by outcome and traced under Connection.open, with no secret exported", () =>
+  it.scoped("a resolve is counted by outcome and Connection.open is traced, with no secret exported", () =>
     observed((telemetry) =>
       Effect.gen(function* () {
         const { url } = yield* api
@@ -81,14 +81,10 @@ describe("Telemetry.layer", () => {
 
         const spans = telemetry.spans()
         const open = spans.find((span) => span.name === "Connection.open")
-        const resolve = spans.find((span) => span.name === "CredentialResolver.resolve")
         assert.isDefined(open)
-        assert.isDefined(resolve)
-        assert.strictEqual(resolve!.parentSpanContext?.spanId, open!.spanContext().spanId)
-        assert.strictEqual(resolve!.attributes["patchbay.connector"], "http-api")
-        assert.strictEqual(resolve!.attributes["patchbay.instance_id"], instance.id)
-        assert.strictEqual(resolve!.resource.attributes[ATTR_SERVICE_NAME], "patchbay-test")
-        assert.strictEqual(resolve!.resource.attributes["service.namespace"], "patchbay")
+        assert.strictEqual(open!.status.code, 1) // OK
+        assert.strictEqual(open!.resource.attributes[ATTR_SERVICE_NAME], "patchbay-test")
+        assert.strictEqual(open!.resource.attributes["service.namespace"], "patchbay")
         assert.isTrue(spans.some((span) => span.name === "HttpConnector.test"))
 
         const text = yield* telemetry.text
@@ -117,8 +113,10 @@ describe("Telemetry.layer", () => {
         assert.strictEqual(yield* telemetry.value(resolves, notFound), before.resolves + 1)
         assert.strictEqual(yield* telemetry.value("patchbay.failures", failure), before.failures + 1)
         assert.strictEqual(yield* telemetry.value("patchbay.reconnect_required", reconnect), before.reconnects + 1)
-        const resolve = telemetry.spans().find((span) => span.name === "CredentialResolver.resolve")
-        assert.strictEqual(resolve?.status.code, 2) // ERROR
+        // The resolve has no span of its own: its failure shows on the connection's.
+        const open = telemetry.spans().find((span) => span.name === "Connection.open")
+        assert.strictEqual(open?.status.code, 2) // ERROR
+        assert.include(open?.status.message ?? "", "credential")
       })
     ).pipe(Effect.provide(stack), Effect.provideService(Actor.Actor, actor))
   )
@@ -220,7 +218,7 @@ describe("Telemetry.layer with a sampler", () => {
         Effect.gen(function* () {
           const instance = yield* instanceWith(url, "sampled in", `${goodKey}-2`)
           yield* Connection.open(instance)
-          assert.isTrue(telemetry.spans().some((span) => span.name === "CredentialResolver.resolve"))
+          assert.isTrue(telemetry.spans().some((span) => span.name === "Connection.open"))
           assert.notInclude(yield* telemetry.text, goodKey)
         })
       )
