@@ -68,8 +68,8 @@ export const crm: ReadonlyArray<Entry> = [
       retryAfter: "Retry-After"
     },
     checked: checked(
-      "https://developers.hubspot.com/docs/api/oauth-quickstart-guide",
-      "OAuth2 authorization-code support checked; the exact authorize/token URLs, scopes, account-info endpoint and rate-limit headers NOT checked"
+      "https://developers.hubspot.com/docs/api/oauth/tokens",
+      "token endpoint (api.hubapi.com/oauth/v1/token, form-encoded; newer docs also name /oauth/v3/token), 30-minute access tokens with refresh tokens, and scopes/optional_scopes in the install URL checked; the authorize URL (app.hubspot.com/oauth/authorize) only from third-party pages; scopes, account-info endpoint and rate-limit headers NOT checked"
     )
   },
   {
@@ -123,9 +123,9 @@ export const crm: ReadonlyArray<Entry> = [
       }
     },
     rateLimitHeaders: { limit: "x-ratelimit-limit", remaining: "x-ratelimit-remaining", reset: "x-ratelimit-reset" },
-    checked: unchecked(
+    checked: checked(
       "https://pipedrive.readme.io/docs/marketplace-oauth-authorization",
-      "endpoints, the x-api-token header and /v1/users/me"
+      "authorize and token endpoints on oauth.pipedrive.com (token request with Basic client authentication) and scopes set on the app, not in the request, checked; the x-api-token header and /v1/users/me NOT checked"
     )
   },
   {
