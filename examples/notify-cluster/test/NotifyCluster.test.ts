@@ -148,16 +148,19 @@ describe("Notify on two runner processes", () => {
         const client = yield* Layer.build(Cluster.layerClient({ url }))
 
         const logs: Array<string> = []
-        const runners: Array<RunnerProcess.RunnerProcess> = []
-        for (const name of ["runner-1", "runner-2"]) {
-          const port = yield* Effect.promise(Ports.freePort)
-          runners.push(
-            yield* within(
-              `${name} ready`,
-              RunnerProcess.spawn({ name, host: "127.0.0.1", port, env, onLog: (n, l) => logs.push(`[${n}] ${l}`) })
-            )
-          )
-        }
+        const runners = yield* Effect.forEach(
+          ["runner-1", "runner-2"],
+          (name) =>
+            Effect.promise(Ports.freePort).pipe(
+              Effect.flatMap((port) =>
+                within(
+                  `${name} ready`,
+                  RunnerProcess.spawn({ name, host: "127.0.0.1", port, env, onLog: (n, l) => logs.push(`[${n}] ${l}`) })
+                )
+              )
+            ),
+          { concurrency: "unbounded" }
+        )
         smtp.watch(runners.map((runner) => runner.pid))
 
         const payload = {
