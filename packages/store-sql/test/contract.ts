@@ -31,6 +31,7 @@ import {
   storedInstance
 } from "./fixtures.js"
 import { idempotency } from "./idempotency.js"
+import { monitorPorts } from "./monitorPorts.js"
 
 /** A store under test. */
 export interface Subject<R = never> {
@@ -840,6 +841,7 @@ export const contract = <R = never>(subject: Subject<R>): void => {
         )
       })
       idempotency(it)
+      monitorPorts(it)
     })
   })
 }
