@@ -16,10 +16,12 @@ import {
   Actor,
   ConnectorInstances,
   CredentialRepository,
+  CredentialScope,
   Database,
   DomainError,
   Ids,
-  Messaging
+  Messaging,
+  ReconnectWaits
 } from "@patchbay/core"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -28,7 +30,7 @@ import * as Effectable from "effect/Effectable"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
-import { ReconnectWait, ReconnectWaits } from "./ReconnectWaits.js"
+import * as ReconnectWaker from "./ReconnectWaker.js"
 
 /**
  * What every Patchbay activity needs from its workflow: the activities service and the actor.
@@ -168,7 +170,7 @@ export const retryTransient = <A, R>(
  * @since 0.1.0
  */
 export type ReconnectRequirements =
-  | ReconnectWaits
+  | ReconnectWaits.ReconnectWaits
   | ConnectorInstances.ConnectorInstances
   | CredentialRepository.CredentialRepository
   | Actor.Actor
@@ -197,41 +199,68 @@ class Named<A, E, R> extends Effectable.Class<A, E, R> {
 
 const isInstanceId = Schema.is(Ids.InstanceId)
 
-/** What the registration found: the execution waits, or the instance came back meanwhile. */
-const Registration = Schema.Literal("waiting", "reconnected")
-const RegistrationError = Schema.Union(DomainError.StorageError, DomainError.InstanceNotFound)
+/**
+ * How the first run fails when it needs a reconnect: with the activity's `ReconnectRequired` and
+ * when the run started (milliseconds, read by the process that ran it), journaled together.
+ * Journaling the start with the failure means a replay after a crash compares against the same
+ * instant, so a credential stored between the failure and the registration of the wait is seen.
+ */
+class NeedsReconnect extends Schema.TaggedError<NeedsReconnect>("@patchbay/workflow/NeedsReconnect")("NeedsReconnect", {
+  failure: ActivityError.ReconnectRequired,
+  startedAt: Schema.Number
+}) {}
+
+/** What the registration found: the execution waits, or the instance was settled meanwhile. */
+const Registration = Schema.Literal("waiting", "reconnected", "disabled", "deleted")
+const RegistrationError = DomainError.StorageError
+
+/** Attempts at recording a wait before a storage failure ends it (durable backoff between them). */
+const registerAttempts = 4
 
 /**
- * Records that this execution waits on the instance, then looks whether the instance came back
- * since `since` (it is `active`, or a credential version was stored): a reconnect that happened
- * before the wait was recorded woke nobody.
+ * Records that this execution waits on the instance, then looks whether the instance was settled
+ * since the failed run started: deleted or disabled, or reconnected for the actor
+ * (`ReconnectWaker.reconnectedFor`). A reconnect that happened before the wait was recorded woke
+ * nobody.
  */
-const register = (token: string, instanceId: Ids.InstanceId, since: number) =>
+const register = (token: string, instanceId: Ids.InstanceId, startedAt: number) =>
   Effect.gen(function* () {
     const actor = yield* Actor.Actor
-    const waits = yield* ReconnectWaits
+    const waits = yield* ReconnectWaits.ReconnectWaits
+    const scopes = CredentialScope.forActor(actor)
     const registeredAt = new Date(yield* Clock.currentTimeMillis)
-    yield* waits.register(ReconnectWait.make({ token, orgId: actor.orgId, instanceId, registeredAt }))
-    const instance = yield* Effect.flatMap(ConnectorInstances.ConnectorInstances, (instances) =>
-      instances.getInstance(instanceId)
+    yield* waits.register(
+      ReconnectWaits.ReconnectWait.make({ token, orgId: actor.orgId, instanceId, scopes, registeredAt })
     )
+    const settled = (outcome: typeof Registration.Type) => Effect.as(waits.remove(token), outcome)
+    const found = yield* Effect.flatMap(ConnectorInstances.ConnectorInstances, (instances) =>
+      instances.getInstance(instanceId)
+    ).pipe(Effect.catchTag("InstanceNotFound", () => Effect.succeed(null)))
+    if (found === null) return yield* settled("deleted")
+    if (!found.isEnabled) return yield* settled("disabled")
     const versions = yield* Effect.flatMap(CredentialRepository.CredentialRepository, (repository) =>
       repository.list(actor.orgId, instanceId)
     )
-    if (instance.status === "active" || versions.some((version) => version.createdAt.getTime() >= since)) {
-      yield* waits.remove(token)
-      return "reconnected" as const
-    }
+    const reconnected = ReconnectWaker.reconnectedFor({
+      scopes,
+      since: startedAt,
+      active: found.status === "active",
+      versions,
+      now: registeredAt
+    })
+    if (reconnected) return yield* settled("reconnected")
     return "waiting" as const
   })
 
 /**
  * Runs an activity; when it fails with `ReconnectRequired`, waits durably until the instance is
- * reconnected (its status is `active` again, or a new credential version is stored for it), then
- * runs the activity once more. The wait is a `DurableDeferred` that `ReconnectWaker` completes,
- * raced with a `DurableClock` of `deadline`: once the deadline passes, the activity's
- * `ReconnectRequired` stands. A failure of the second run, `ReconnectRequired` included, is the
- * result; any other failure of the first run is returned at once.
+ * reconnected (its status is `active` again, or a new credential version is stored in a scope the
+ * actor uses), then runs the activity once more. The wait is a `DurableDeferred` that
+ * `ReconnectWaker` completes, raced with a `DurableClock` of `deadline`: once the deadline passes,
+ * the activity's `ReconnectRequired` stands. When the instance is disabled or deleted while the
+ * execution waits, the wait ends with `ActivityRejected`. A failure of the second run,
+ * `ReconnectRequired` included, is the result; any other failure of the first run is returned at
+ * once.
  *
  * The result keeps the activity's name: `retryTransient(retryAfterReconnect(activity, options))`
  * retries transient failures of either run too.
@@ -247,6 +276,21 @@ export const retryAfterReconnect = <Success extends Schema.Schema.Any, R>(
   R | Success["Context"] | ReconnectRequirements | WorkflowEngine | WorkflowInstance
 > & { readonly name: string } => {
   const name = activity.name
+  const first = Activity.make({
+    name,
+    success: activity.successSchema,
+    error: Schema.Union(activity.errorSchema, NeedsReconnect),
+    execute: Effect.gen(function* () {
+      const startedAt = yield* Clock.currentTimeMillis
+      return yield* activity.execute.pipe(
+        Effect.catchIf(
+          (error): error is ActivityError.ReconnectRequired =>
+            error._tag === "ReconnectRequired" && isInstanceId(error.instanceId),
+          (failure) => new NeedsReconnect({ failure, startedAt })
+        )
+      )
+    })
+  })
   const again = Activity.make({
     name: `${name}/after-reconnect`,
     success: activity.successSchema,
@@ -254,30 +298,46 @@ export const retryAfterReconnect = <Success extends Schema.Schema.Any, R>(
     execute: activity.execute
   })
   const run = Effect.gen(function* () {
-    // A credential stored from here on may be what the failed run missed.
-    const since = yield* Clock.currentTimeMillis
-    const first = yield* Effect.either(activity)
-    if (Either.isRight(first)) return first.right
-    const failure = first.left
-    if (failure._tag !== "ReconnectRequired" || !isInstanceId(failure.instanceId)) return yield* failure
-    const instanceId = failure.instanceId
+    const outcome = yield* Effect.either(first)
+    if (Either.isRight(outcome)) return outcome.right
+    if (outcome.left._tag !== "NeedsReconnect") return yield* outcome.left
+    const { failure, startedAt } = outcome.left
+    const instanceId = Ids.InstanceId.make(failure.instanceId)
     const attempt = yield* Activity.CurrentAttempt
-    const reconnected = DurableDeferred.make(`${name}/reconnected/${attempt}`)
-    const token = yield* DurableDeferred.token(reconnected)
-    const registration = yield* Activity.make({
-      name: `${name}/await-reconnect`,
-      success: Registration,
-      error: RegistrationError,
-      execute: register(token, instanceId, since)
-    }).pipe(
-      Effect.catchAll((error) =>
-        Effect.logWarning("retryAfterReconnect: the wait for a reconnect could not be recorded", error).pipe(
-          Effect.zipRight(Effect.fail(failure))
+    const settled = DurableDeferred.make(`${name}/reconnected/${attempt}`, { success: ReconnectWaker.WakeReason })
+    const token = yield* DurableDeferred.token(settled)
+    const registerOnce = (n: number) =>
+      Activity.make({
+        name: `${name}/await-reconnect/${attempt}/${n}`,
+        success: Registration,
+        error: RegistrationError,
+        execute: register(token, instanceId, startedAt)
+      })
+    // A storage failure while recording the wait is retried after a durable pause (a replay may
+    // happen in between, on another process): the journaled start still decides what is new.
+    const registration = (
+      n: number
+    ): Effect.Effect<
+      typeof Registration.Type,
+      ActivityError.ActivityError,
+      ReconnectRequirements | WorkflowEngine | WorkflowInstance
+    > =>
+      registerOnce(n).pipe(
+        Effect.catchAll((error) =>
+          n >= registerAttempts
+            ? Effect.logWarning("retryAfterReconnect: the wait for a reconnect could not be recorded", error).pipe(
+                Effect.zipRight(Effect.fail(failure))
+              )
+            : DurableClock.sleep({
+                name: `${name}/await-reconnect-retry/${attempt}/${n}`,
+                duration: Duration.millis(200 * 2 ** (n - 1)),
+                inMemoryThreshold: Duration.zero
+              }).pipe(Effect.zipRight(registration(n + 1)))
         )
       )
-    )
+    const registered = yield* registration(1)
     const racers = [
-      Effect.as(DurableDeferred.await(reconnected), "reconnected" as const),
+      DurableDeferred.await(settled),
       DurableClock.sleep({
         name: `${name}/reconnect-deadline/${attempt}`,
         duration: options.deadline,
@@ -285,23 +345,29 @@ export const retryAfterReconnect = <Success extends Schema.Schema.Any, R>(
         inMemoryThreshold: Duration.zero
       }).pipe(Effect.as("deadline" as const))
     ] as const
-    const outcome =
-      registration === "reconnected"
-        ? registration
+    const woken =
+      registered !== "waiting"
+        ? registered
         : yield* DurableDeferred.raceAll({
             name: `${name}/reconnect-or-deadline/${attempt}`,
-            success: Schema.Literal("reconnected", "deadline"),
+            success: Schema.Literal("reconnected", "disabled", "deleted", "deadline"),
             error: Schema.Never,
             effects: racers
           })
-    if (outcome === "deadline") {
+    if (woken === "deadline") {
       yield* Activity.make({
         name: `${name}/stop-awaiting-reconnect`,
-        execute: Effect.flatMap(ReconnectWaits, (waits) => waits.remove(token)).pipe(
+        execute: Effect.flatMap(ReconnectWaits.ReconnectWaits, (waits) => waits.remove(token)).pipe(
           Effect.catchAll((error) => Effect.logWarning("retryAfterReconnect: a stale wait was left behind", error))
         )
       })
       return yield* failure
+    }
+    if (woken !== "reconnected") {
+      return yield* new ActivityError.ActivityRejected({
+        instanceId,
+        reason: `the instance was ${woken} while waiting for a reconnect`
+      })
     }
     return yield* again
   }).pipe(Effect.withSpan("PatchbayActivity.retryAfterReconnect", { attributes: { activity: name } }))

@@ -5,5 +5,4 @@
  * @since 0.1.0
  */
 export * as PatchbayActivity from "./PatchbayActivity.js"
-export * as ReconnectWaits from "./ReconnectWaits.js"
 export * as ReconnectWaker from "./ReconnectWaker.js"

@@ -5,11 +5,20 @@ import * as Workflow from "@effect/workflow/Workflow"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import { Activities } from "@patchbay/activities"
 import { HttpApiDescriptor, HttpConnector } from "@patchbay/connector-http"
-import { ActivityError, Actor, ConnectorInstances, EgressPolicy, Ids, LifecycleEvents } from "@patchbay/core"
+import {
+  ActivityError,
+  Actor,
+  ConnectorInstances,
+  DomainError,
+  EgressPolicy,
+  Ids,
+  LifecycleEvents,
+  ReconnectWaits
+} from "@patchbay/core"
 import { Credentials, CredentialVault } from "@patchbay/credentials"
-import { Clock, Deferred, Duration, Effect, Fiber, Layer, Schedule, Schema } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber, Layer, Schedule, Schema, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
-import { PatchbayActivity, ReconnectWaits, ReconnectWaker } from "../src/index.js"
+import { PatchbayActivity, ReconnectWaker } from "../src/index.js"
 
 const orgId = Ids.OrgId.make("0190a000-0000-7000-8000-00000000000b")
 
@@ -81,14 +90,15 @@ const makeWorkflow = (deadline: Duration.DurationInput, retry?: PatchbayActivity
   return { TextOnCall, layer, suspended }
 }
 
-/** Patchbay on memory ports, the memory workflow engine, published lifecycle events and the waker. */
+/** Patchbay on memory ports, the memory workflow engine, published lifecycle events and (unless told not to) the waker. */
 const testLayer = <R>(
   workflow: Layer.Layer<never, never, R>,
   waits: Layer.Layer<
     ReconnectWaits.ReconnectWaits,
     never,
     CredentialVault.CredentialVault | Actor.Actor
-  > = ReconnectWaits.layerMemory
+  > = ReconnectWaits.layerMemory,
+  options: { readonly waker: boolean } = { waker: true }
 ) => {
   const patchbay = Activities.layer.pipe(
     Layer.provideMerge(Credentials.layerMemory(connectors)),
@@ -97,7 +107,7 @@ const testLayer = <R>(
   const base = Layer.mergeAll(WorkflowEngine.layerMemory, LifecycleEvents.layer, waits).pipe(
     Layer.provideMerge(patchbay)
   )
-  return Layer.mergeAll(workflow, ReconnectWaker.layer).pipe(Layer.provideMerge(base))
+  return Layer.mergeAll(workflow, options.waker ? ReconnectWaker.layer : Layer.empty).pipe(Layer.provideMerge(base))
 }
 
 /** An SMS instance whose credential the provider refuses. */
@@ -271,5 +281,108 @@ describe("retryAfterReconnect on WorkflowEngine.layerMemory", () => {
       assert.isFalse(yield* Deferred.isDone(suspended))
       assert.lengthOf(yield* waitingOn(instanceId), 0)
     }).pipe(Effect.provide(testLayer(layer, reconnectFirst)))
+  })
+  it.live("is not woken by a credential stored in a scope the waiting actor does not use", () => {
+    const { TextOnCall, layer, suspended } = makeWorkflow("1 hour")
+    return Effect.gen(function* () {
+      const { instanceId, credential, payload } = yield* setup("AC-scoped")
+      // The setup's own events go out first: only what follows concerns the wait.
+      yield* publishEvents
+      const running = yield* Effect.fork(TextOnCall.execute(payload))
+      yield* Deferred.await(suspended)
+      const events = yield* LifecycleEvents.Events
+      const stored = yield* events.subscription
+
+      // A user of the organization stores a credential of their own (the workflow's actor resolves
+      // organization credentials only).
+      const userId = "0190a000-0000-7000-8000-0000000000d1"
+      const vault = yield* CredentialVault.CredentialVault
+      yield* vault
+        .create({
+          instanceId,
+          scope: { type: "user", id: userId },
+          credentials: { username: "AC-scoped", password: "fresh" }
+        })
+        .pipe(Effect.provide(Actor.layer({ orgId, userId })))
+      const count = yield* publishEvents
+      // Whatever storing it published (the instance may become active too) wakes nobody.
+      const published = yield* stored.pipe(Stream.take(count), Stream.runCollect)
+      assert.include(
+        [...published].map((e) => e._tag),
+        "credential.stored"
+      )
+      for (const event of published) assert.strictEqual(yield* ReconnectWaker.handle(event), 0)
+      assert.lengthOf(yield* waitingOn(instanceId), 1)
+      assert.strictEqual(requests.get("AC-scoped"), 1)
+
+      // The organization's credential is replaced: that one wakes it.
+      yield* vault.supersede(credential, {
+        credentials: { username: "AC-scoped", password: "fresh" },
+        reason: "reconnected by a person"
+      })
+      yield* publishEvents
+      const done = yield* Fiber.join(running)
+      assert.strictEqual(done.smsId, "SM-AC-scoped")
+      assert.strictEqual(requests.get("AC-scoped"), 2)
+    }).pipe(Effect.scoped, Effect.provide(testLayer(layer)))
+  })
+
+  for (const change of ["disabled", "deleted"] as const) {
+    it.live(`fails with ActivityRejected when the instance is ${change} while it waits`, () => {
+      const { TextOnCall, layer, suspended } = makeWorkflow("1 hour")
+      return Effect.gen(function* () {
+        const { instanceId, payload } = yield* setup(`AC-${change}`)
+        const running = yield* Effect.fork(Effect.flip(TextOnCall.execute(payload)))
+        yield* Deferred.await(suspended)
+        assert.lengthOf(yield* waitingOn(instanceId), 1)
+
+        const instances = yield* ConnectorInstances.ConnectorInstances
+        yield* change === "disabled" ? instances.update(instanceId, { isEnabled: false }) : instances.delete(instanceId)
+        yield* publishEvents
+        const error = yield* Fiber.join(running)
+        assert.strictEqual(error._tag, "ActivityRejected")
+        assert.strictEqual(error._tag === "ActivityRejected" && error.instanceId, instanceId)
+        assert.strictEqual(requests.get(`AC-${change}`), 1)
+        assert.lengthOf(yield* waitingOn(instanceId), 0)
+      }).pipe(Effect.provide(testLayer(layer)))
+    })
+  }
+
+  it.live("sees a credential stored before a replay that records the wait (the run's start is journaled)", () => {
+    const { TextOnCall, layer, suspended } = makeWorkflow("1 hour")
+    // The first attempt at recording the wait fails after the credential was replaced (its event is
+    // never published): the execution sleeps durably, suspends, and is replayed before it records
+    // the wait. A start time read anew on the replay would be later than the new credential.
+    const failOnce = Layer.effect(
+      ReconnectWaits.ReconnectWaits,
+      Effect.gen(function* () {
+        const waits = yield* ReconnectWaits.ReconnectWaits
+        const vault = yield* CredentialVault.CredentialVault
+        const actor = yield* Actor.Actor
+        let calls = 0
+        return ReconnectWaits.ReconnectWaits.of({
+          ...waits,
+          register: (wait) =>
+            Effect.gen(function* () {
+              calls += 1
+              if (calls > 1) return yield* waits.register(wait)
+              const [current] = yield* vault.list(wait.instanceId).pipe(Effect.orDie)
+              yield* vault
+                .supersede(current!, { credentials: { username: "AC-replayed", password: "fresh" }, reason: "quick" })
+                .pipe(Effect.orDie)
+              return yield* new DomainError.StorageError({ operation: "ReconnectWaits.register", detail: "gone" })
+            }).pipe(Effect.provideService(Actor.Actor, actor))
+        })
+      })
+    ).pipe(Layer.provide(ReconnectWaits.layerMemory))
+    return Effect.gen(function* () {
+      const { instanceId, payload } = yield* setup("AC-replayed")
+      const done = yield* TextOnCall.execute(payload)
+      assert.strictEqual(done.smsId, "SM-AC-replayed")
+      assert.strictEqual(requests.get("AC-replayed"), 2)
+      // it did suspend between the two attempts
+      assert.isTrue(yield* Deferred.isDone(suspended))
+      assert.lengthOf(yield* waitingOn(instanceId), 0)
+    }).pipe(Effect.provide(testLayer(layer, failOnce)))
   })
 })
