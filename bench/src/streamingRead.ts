@@ -1,0 +1,166 @@
+/**
+ * One streaming read in a process of its own, for `suites/streaming-memory.ts`; run with
+ * `--expose-gc`. Reads the first `rows` rows of `big` (`id`, `label`, `score`) in batches of 1,000,
+ * either with the PostgreSQL driver's `streamQuery` or with raw `pg` + `pg-cursor`, after a
+ * warm-up read of 20,000 rows on the same connection (modules loaded, connection open, code
+ * compiled) and a forced GC. Prints one
+ * JSON line: time, the RSS before the read, the highest RSS sampled at every batch, the RSS after
+ * a forced GC every 1,000 batches and at the end, and the kernel's peak RSS of the process.
+ */
+import { createRequire } from "node:module"
+import { PostgresConnector, PostgresDescriptor, PostgresPools } from "@patchbay/connector-postgres"
+import { ConnectorInstance, Database, EgressPolicy, Ids } from "@patchbay/core"
+import { Effect, Schema, Stream } from "effect"
+import pg from "pg"
+
+/** What the parent asks for. */
+export interface ReadRequest {
+  readonly subject: "patchbay" | "pg-cursor"
+  readonly rows: number
+  readonly url: string
+}
+
+/** What the child answers. */
+export interface ReadReport {
+  readonly subject: ReadRequest["subject"]
+  readonly rows: number
+  readonly nanos: number
+  readonly baseRss: number
+  readonly peakRss: number
+  /** RSS after a forced GC, every 1,000 batches and at the end. */
+  readonly gcRss: ReadonlyArray<number>
+  /** `process.resourceUsage().maxRSS`, in bytes: the kernel's high-water mark for the whole process. */
+  readonly maxRss: number
+}
+
+/** The part of pg-cursor used here (the bench declares no pg-cursor types). */
+interface CursorInstance extends pg.Submittable {
+  read(rows: number, callback: (error: Error | undefined, rows: Array<unknown>) => void): void
+  close(callback: () => void): void
+}
+type CursorClass = new (text: string) => CursorInstance
+
+const batchSize = 1_000
+
+const gc = (): void => {
+  const collect = (globalThis as { gc?: () => void }).gc
+  if (collect === undefined) throw new Error("run with --expose-gc")
+  collect()
+}
+
+const contextFor = (url: URL): PostgresConnector.Context => {
+  const configuration = {
+    host: url.hostname,
+    port: Number(url.port),
+    database: url.pathname.slice(1),
+    ssl_mode: "disable"
+  }
+  return {
+    instance: ConnectorInstance.fresh({
+      id: Ids.InstanceId.make("0190d000-0000-7000-8000-000000000032"),
+      orgId: Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a"),
+      connector: { id: PostgresDescriptor.id, key: "postgres" },
+      instanceName: "bench_stream_memory",
+      configuration,
+      authType: "database_password",
+      hasCredentials: true,
+      at: new Date()
+    }),
+    configuration: Schema.decodeUnknownSync(PostgresDescriptor.Configuration)(configuration),
+    credentials: Schema.decodeUnknownSync(PostgresDescriptor.Credentials)({
+      username: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password)
+    })
+  }
+}
+
+/** A reader: `read(sql, onBatch)` streams every row of `sql`, `close` ends its connection. */
+interface Reader {
+  readonly read: (sql: string, onBatch: (rows: number) => void) => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+const patchbayReader = (url: URL): Reader => {
+  const pools = PostgresPools.unsafeMake(EgressPolicy.make({ allowLoopback: true }))
+  const driver = PostgresConnector.make(pools)
+  const context = contextFor(url)
+  return {
+    read: (sql, onBatch) =>
+      Effect.runPromise(
+        Stream.runForEach(
+          driver.streamQuery(
+            context,
+            Database.StreamQueryRequest.make({ sql, params: [], batchSize, timeoutMillis: 3_600_000 })
+          ),
+          (batch) => Effect.sync(() => onBatch(batch.rows.length))
+        )
+      ),
+    close: () => Effect.runPromise(pools.closeAll)
+  }
+}
+
+const cursorReader = async (url: URL): Promise<Reader> => {
+  // pg-cursor as the PostgreSQL connector resolves it (the same pg-cursor and pg the driver uses).
+  const fromConnector = createRequire(
+    createRequire(import.meta.url).resolve("@patchbay/connector-postgres/package.json")
+  )
+  const Cursor = fromConnector("pg-cursor") as CursorClass
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  return {
+    read: async (sql, onBatch) => {
+      const cursor = client.query(new Cursor(sql))
+      const next = () =>
+        new Promise<number>((resolve, reject) =>
+          cursor.read(batchSize, (error, rows) => (error ? reject(error) : resolve(rows.length)))
+        )
+      while (true) {
+        const n = await next()
+        if (n > 0) onBatch(n)
+        if (n < batchSize) break
+      }
+      await new Promise<void>((resolve) => cursor.close(resolve))
+    },
+    close: () => client.end()
+  }
+}
+
+const main = async () => {
+  const request = JSON.parse(process.env.PATCHBAY_BENCH_STREAM ?? "") as ReadRequest
+  const url = new URL(request.url)
+  const reader = request.subject === "patchbay" ? patchbayReader(url) : await cursorReader(url)
+  await reader.read("SELECT id, label, score FROM big LIMIT 20000", () => {})
+  gc()
+  const baseRss = process.memoryUsage.rss()
+  let peakRss = baseRss
+  const gcRss: Array<number> = []
+  let seen = 0
+  let batches = 0
+  const start = process.hrtime.bigint()
+  await reader.read(`SELECT id, label, score FROM big LIMIT ${request.rows}`, (n) => {
+    seen += n
+    batches++
+    peakRss = Math.max(peakRss, process.memoryUsage.rss())
+    if (batches % 1_000 === 0) {
+      gc()
+      gcRss.push(process.memoryUsage.rss())
+    }
+  })
+  const nanos = Number(process.hrtime.bigint() - start)
+  gc()
+  gcRss.push(process.memoryUsage.rss())
+  await reader.close()
+  if (seen !== request.rows) throw new Error(`read ${seen} rows, expected ${request.rows}`)
+  const report: ReadReport = {
+    subject: request.subject,
+    rows: seen,
+    nanos,
+    baseRss,
+    peakRss,
+    gcRss,
+    maxRss: process.resourceUsage().maxRSS * 1024
+  }
+  console.log(JSON.stringify(report))
+}
+
+await main()
