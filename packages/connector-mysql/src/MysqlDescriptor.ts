@@ -1,12 +1,13 @@
 /**
  * The MySQL / MariaDB connector descriptor: what an instance is configured with (host, port,
- * database, TLS mode and CA, read-only) and which credentials it needs (a database user, its
- * password, optionally a TLS client certificate).
+ * database, TLS mode and CA, read-only, an optional SSH bastion) and which credentials it needs (a
+ * database user, its password, optionally a TLS client certificate and the bastion's SSH login).
  *
  * @since 0.1.0
  */
 import { isIP } from "node:net"
 import { type ConnectorDescriptor, Ids } from "@patchbay/core"
+import { TunnelConfiguration } from "@patchbay/ssh-tunnel"
 import * as Schema from "effect/Schema"
 
 /**
@@ -23,7 +24,8 @@ export type SslMode = typeof SslMode.Type
 
 /**
  * Non-sensitive configuration of an instance. `read_only` makes Run Query use READ ONLY
- * transactions and refuses DDL.
+ * transactions and refuses DDL. `ssh_tunnel` reaches the database through an SSH bastion (its login
+ * is the credential's `ssh_credentials`); `host` is then resolved by the bastion.
  *
  * @since 0.1.0
  */
@@ -44,7 +46,8 @@ export const Configuration = Schema.Struct({
       Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "ssl_root_cert must be PEM certificates" })
     )
   ),
-  read_only: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  read_only: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  ssh_tunnel: Schema.optional(TunnelConfiguration.TunnelConfiguration)
 }).pipe(
   // mysql2 checks a certificate's name only for a host name (an IP address would be checked as
   // "localhost"): verify-full is refused for an address rather than checking the wrong name.
@@ -60,7 +63,8 @@ export type Configuration = typeof Configuration.Type
 /**
  * Credentials: the database user and its password (`Redacted` once decoded), and optionally a TLS
  * client certificate (PEM) and its private key (`Redacted`) for accounts created `REQUIRE X509`
- * (or `REQUIRE SUBJECT/ISSUER`).
+ * (or `REQUIRE SUBJECT/ISSUER`), and the SSH login (`private_key` with its `passphrase`, or
+ * `password`, all `Redacted`) of an instance configured with `ssh_tunnel`.
  *
  * @since 0.1.0
  */
@@ -72,7 +76,8 @@ export const Credentials = Schema.Struct({
       Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "ssl_cert must be a PEM certificate" })
     )
   ),
-  ssl_key: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(1))))
+  ssl_key: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(1)))),
+  ssh_credentials: Schema.optional(TunnelConfiguration.TunnelCredentials)
 }).pipe(
   Schema.filter((credentials) =>
     (credentials.ssl_cert === undefined) === (credentials.ssl_key === undefined)
@@ -104,7 +109,7 @@ export const descriptor = {
   operations: ["test_connection", "health_check", "run_query", "get_schema", "execute_ddl"],
   configuration: Configuration,
   credentials: Credentials,
-  secretFields: ["password", "ssl_key"],
+  secretFields: ["password", "ssl_key", "ssh_credentials", "private_key", "passphrase"],
   accountFields: ["host", "port", "database", "username"],
   supportsSchemaDiscovery: true
 } satisfies ConnectorDescriptor.ConnectorDescriptor<typeof Configuration, typeof Credentials>

@@ -2,6 +2,8 @@
  * The connections of the MySQL / MariaDB driver: one `mysql2` pool per instance, keyed by its
  * configuration and credentials, with the host checked by the `EgressPolicy` before a pool is made
  * and again every `recheckMillis`; the pool connects to the approved address, never to the name.
+ * An instance behind an SSH bastion (`ssh_tunnel`) gets the bastion checked instead, and its pool
+ * connects through one tunnel per pool (instance and credential version), replaced with the pool.
  * A call runs on a pooled connection and gives it back; a connection whose statement was killed
  * (interrupted, or past its timeout) is destroyed, never handed to the next caller.
  *
@@ -30,6 +32,8 @@ export interface PoolOptions {
   readonly connectTimeoutMillis?: number | undefined
   /** How often a pool's host is resolved and checked again. Default 60 s. */
   readonly recheckMillis?: number | undefined
+  /** How long an SSH tunnel's connection stays open with no database connection through it. Default 30 s. */
+  readonly tunnelIdleMillis?: number | undefined
 }
 
 /**

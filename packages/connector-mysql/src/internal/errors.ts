@@ -85,8 +85,18 @@ export const serverErrno = (cause: unknown): number | undefined => {
 /** Whether the cause left the connection unusable. */
 export const isFatal = (cause: unknown): boolean => field(cause, "fatal") === true || serverErrno(cause) === undefined
 
+/** A driver error already (the SSH tunnel's, reported through mysql2's stream), kept as it is. */
+const isDriverError = (cause: unknown): cause is DriverError.DriverError =>
+  cause instanceof DriverError.AuthFailed ||
+  cause instanceof DriverError.Unreachable ||
+  cause instanceof DriverError.TimedOut ||
+  cause instanceof DriverError.RateLimited ||
+  cause instanceof DriverError.ProviderFailure ||
+  cause instanceof DriverError.RequestRejected
+
 /** The driver error for any failure of a MySQL call. */
 export const toDriverError = (cause: unknown, context: ErrorContext): DriverError.DriverError => {
+  if (isDriverError(cause)) return cause
   const { target } = context
   const prefix = context.prefix ?? ""
   const secrets = context.credentials === undefined ? undefined : SecretScrubber.fromCredentials(context.credentials)
