@@ -212,7 +212,7 @@ export const layer: Layer.Layer<
       return yield* refresher.refresh(instance, yield* decrypt(envelope, found.value))
     })
 
-    // The hot path has no span of its own: on effect's tracer one costs about a fifth of a
+    // The hot path has no span of its own: on effect's tracer one costs about a third of a
     // memory-store resolve, which sits just under its 25 µs target (bench/src/suites/spans.ts,
     // docs/observability.md). Its outcome shows in the caller's span (`Connection.open`) and in
     // the counter, one update per call.

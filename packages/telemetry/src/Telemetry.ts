@@ -35,8 +35,9 @@ export interface Options {
   /** Where finished spans go: a `BatchSpanProcessor` around the host's exporter, usually. */
   readonly spanProcessors?: ReadonlyArray<SpanProcessor> | undefined
   /**
-   * Which traces are recorded (default: all). A ratio sampler (`TraceIdRatioBasedSampler` under a
-   * `ParentBasedSampler`) bounds what the hot paths' spans cost (docs/observability.md).
+   * Which traces are recorded and exported (default: all), such as a `TraceIdRatioBasedSampler`
+   * under a `ParentBasedSampler`. It bounds the export volume; the in-process cost of tracing is
+   * the tracer's, sampled or not (docs/observability.md).
    */
   readonly sampler?: Sampler | undefined
   /** Who collects metrics: a `PeriodicExportingMetricReader` around the host's exporter, usually. */
