@@ -16,8 +16,11 @@ import {
   ReconnectWaits
 } from "@patchbay/core"
 import { Credentials, CredentialVault } from "@patchbay/credentials"
-import { Clock, Deferred, Duration, Effect, Fiber, Layer, Schedule, Schema, Stream } from "effect"
+import { PostgresServer } from "@patchbay/testing"
+import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Redacted, Schedule, Schema, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
+// @patchbay/store-sql is no dependency of this package (yet): its sources are imported by path.
+import { SqlStore } from "../../store-sql/src/index.js"
 import { PatchbayActivity, ReconnectWaker } from "../src/index.js"
 
 const orgId = Ids.OrgId.make("0190a000-0000-7000-8000-00000000000b")
@@ -91,11 +94,11 @@ const makeWorkflow = (deadline: Duration.DurationInput, retry?: PatchbayActivity
 }
 
 /** Patchbay on memory ports, the memory workflow engine, published lifecycle events and (unless told not to) the waker. */
-const testLayer = <R>(
+const testLayer = <R, E = never>(
   workflow: Layer.Layer<never, never, R>,
   waits: Layer.Layer<
     ReconnectWaits.ReconnectWaits,
-    never,
+    E,
     CredentialVault.CredentialVault | Actor.Actor
   > = ReconnectWaits.layerMemory,
   options: { readonly waker: boolean } = { waker: true }
@@ -384,5 +387,61 @@ describe("retryAfterReconnect on WorkflowEngine.layerMemory", () => {
       assert.isTrue(yield* Deferred.isDone(suspended))
       assert.lengthOf(yield* waitingOn(instanceId), 0)
     }).pipe(Effect.provide(testLayer(layer, failOnce)))
+  })
+})
+
+/** The URL of the test's throwaway PostgreSQL server. */
+class DatabaseUrl extends Context.Tag("test/DatabaseUrl")<DatabaseUrl, string>() {}
+
+/** `ReconnectWaits` of a store on its own pool: what one process sees of the shared database. */
+const sqlWaits = (url: string) =>
+  Layer.effect(ReconnectWaits.ReconnectWaits, ReconnectWaits.ReconnectWaits).pipe(
+    Layer.provide(SqlStore.layerPg({ url: Redacted.make(url), maxConnections: 2 }))
+  )
+
+describe("retryAfterReconnect with its waits in PostgreSQL", () => {
+  it.live("a wait recorded by one process is found and woken by the waker of another", () => {
+    const { TextOnCall, layer, suspended } = makeWorkflow("1 hour")
+    // Process A runs the workflow and records its wait through its own store; it runs no waker.
+    const processA = Layer.unwrapScoped(
+      Effect.map(
+        Effect.acquireRelease(
+          Effect.promise(() => PostgresServer.start()),
+          (server) => Effect.promise(() => server.dispose())
+        ),
+        (server) =>
+          Layer.merge(testLayer(layer, sqlWaits(server.url), { waker: false }), Layer.succeed(DatabaseUrl, server.url))
+      )
+    )
+    return Effect.gen(function* () {
+      const { instanceId, credential, payload } = yield* setup("AC-shared")
+      yield* publishEvents
+      const running = yield* Effect.fork(TextOnCall.execute(payload))
+      yield* Deferred.await(suspended)
+      assert.strictEqual(requests.get("AC-shared"), 1)
+
+      // Process B: another store layer (its own pool) on the same database, and a waker on it.
+      const url = yield* DatabaseUrl
+      const storeB = yield* Layer.build(sqlWaits(url))
+      const waitsB = Context.get(storeB, ReconnectWaits.ReconnectWaits)
+      yield* Layer.build(ReconnectWaker.layer.pipe(Layer.provide(Layer.succeedContext(storeB))))
+      const found = yield* waitsB.waitingOn(orgId, instanceId)
+      assert.lengthOf(found, 1)
+      assert.deepStrictEqual(
+        found[0]!.scopes.map((scope) => `${scope.type}:${scope.id}`),
+        [`organization:${orgId}`]
+      )
+
+      const vault = yield* CredentialVault.CredentialVault
+      yield* vault.supersede(credential, {
+        credentials: { username: "AC-shared", password: "fresh" },
+        reason: "reconnected by a person"
+      })
+      yield* publishEvents
+      const done = yield* Fiber.join(running)
+      assert.strictEqual(done.smsId, "SM-AC-shared")
+      assert.strictEqual(requests.get("AC-shared"), 2)
+      assert.lengthOf(yield* waitsB.waitingOn(orgId, instanceId), 0)
+    }).pipe(Effect.scoped, Effect.provide(processA))
   })
 })
