@@ -1,6 +1,6 @@
 /**
- * The health monitor: at every tick it checks each enabled instance of the watched organizations
- * whose check of the current time slot no other process has claimed — the driver's health check
+ * The health monitor: at every tick it checks each enabled, active instance with credentials of the
+ * watched organizations whose check of the current time slot no other process has claimed — the driver's health check
  * through the credential pipeline, with a timeout and bounded concurrency — records the check's
  * latency and outcome in the instance's `HealthHistory`, and records the outcome on the instance
  * with `ConnectorInstances.recordTest`, which emits `instance.health_changed` when it changes (and
@@ -159,7 +159,12 @@ export const layer = (
           const won = yield* claims.claim({ monitor: monitorName, key: instance.id, slot: slot.slot, expiresAt })
           if (!won) return "skipped" as const
           const { latencyMs, outcome } = yield* probe(instance)
-          if (Either.isLeft(outcome) && isOperational(outcome.left)) return "skipped" as const
+          if (Either.isLeft(outcome) && isOperational(outcome.left)) {
+            yield* Effect.logWarning("an instance could not be checked").pipe(
+              Effect.annotateLogs({ instanceId: instance.id, error: outcome.left.message })
+            )
+            return "skipped" as const
+          }
           const checkedAt = new Date(yield* Clock.currentTimeMillis)
           const failure = Either.isLeft(outcome) ? outcome.left : undefined
           yield* history.record(
@@ -197,6 +202,9 @@ export const layer = (
         const report = { checked: 0, failed: 0, skipped: 0 }
         for (const orgId of yield* organizations) {
           yield* enabledInstances(instances, orgId).pipe(
+            // Not yet configured, or waiting for a person: a check would only repeat a known failure
+            // (and, with refused credentials, could lock the account out).
+            Stream.filter((instance) => instance.hasCredentials && instance.status === "active"),
             Stream.mapEffect((instance) => checkOne(instance, slot), {
               concurrency: settings.concurrency,
               unordered: true

@@ -43,6 +43,13 @@ export const healthHistory = (store: StoreFor) =>
       Effect.gen(function* () {
         const monitor = yield* HealthMonitor.HealthMonitor
         const instance = yield* createApiInstance(orgId, api.url, "status-api")
+        // Without credentials yet: not checked (it would only fail, and be marked reconnect_required).
+        const bare = yield* (yield* ConnectorInstances.ConnectorInstances).create({
+          connector: "http-api",
+          instanceName: "not-yet-configured",
+          authType: "api_key",
+          configuration: { base_url: api.url }
+        })
         const first = yield* monitor.tick
         assert.deepStrictEqual(first, { checked: 1, failed: 0, skipped: 0 })
         // The same slot: nothing to do.
@@ -80,6 +87,9 @@ export const healthHistory = (store: StoreFor) =>
 
         const stored = yield* (yield* ConnectorInstances.ConnectorInstances).getInstance(instance.id)
         assert.strictEqual(stored.testStatus, "success")
+        const untouched = yield* (yield* ConnectorInstances.ConnectorInstances).getInstance(bare.id)
+        assert.deepStrictEqual([untouched.testStatus, untouched.status], ["pending", "active"])
+        assert.strictEqual((yield* monitor.history(bare.id)).summary.count, 0)
         const changes = (yield* pendingEvents(orgId)).filter(
           (event) => event._tag === "instance.health_changed" && event.instanceId === instance.id
         )
