@@ -1,6 +1,6 @@
 /** Accounting. */
 import type { Entry } from "../../Catalog.js"
-import { checked, unchecked } from "./common.js"
+import { checked, oauth2Server, unchecked } from "./common.js"
 
 export const accounting: ReadonlyArray<Entry> = [
   {
@@ -16,17 +16,16 @@ export const accounting: ReadonlyArray<Entry> = [
       endpoint: "https://accounts.platform.intuit.com/v1/openid_connect/userinfo",
       accountId: "sub"
     },
-    oauth2: {
-      issuer: "https://oauth.platform.intuit.com/op/v1",
-      authorizationEndpoint: "https://appcenter.intuit.com/connect/oauth2",
-      tokenEndpoint: "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
-      revocationEndpoint: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
-      userinfoEndpoint: "https://accounts.platform.intuit.com/v1/openid_connect/userinfo",
-      scopes: ["com.intuit.quickbooks.accounting", "openid", "email"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server(
+      {
+        issuer: "https://oauth.platform.intuit.com/op/v1",
+        authorize: "https://appcenter.intuit.com/connect/oauth2",
+        token: "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        revoke: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+        userinfo: "https://accounts.platform.intuit.com/v1/openid_connect/userinfo"
+      },
+      ["com.intuit.quickbooks.accounting", "openid", "email"]
+    ),
     fields: {
       base_url: {
         title: "Company API URL",
@@ -56,17 +55,17 @@ export const accounting: ReadonlyArray<Entry> = [
     baseUrl: "https://api.xero.com",
     testEndpoint: { method: "GET", path: "/connections", expectStatus: 200 },
     identity: { method: "GET", endpoint: "https://identity.xero.com/connect/userinfo", accountId: "xero_userid" },
-    oauth2: {
-      issuer: "https://identity.xero.com",
-      authorizationEndpoint: "https://login.xero.com/identity/connect/authorize",
-      tokenEndpoint: "https://identity.xero.com/connect/token",
-      revocationEndpoint: "https://identity.xero.com/connect/revocation",
-      userinfoEndpoint: "https://identity.xero.com/connect/userinfo",
-      scopes: ["openid", "email", "offline_access", "accounting.transactions"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        issuer: "https://identity.xero.com",
+        authorize: "https://login.xero.com/identity/connect/authorize",
+        token: "https://identity.xero.com/connect/token",
+        revoke: "https://identity.xero.com/connect/revocation",
+        userinfo: "https://identity.xero.com/connect/userinfo"
+      },
+      ["openid", "email", "offline_access", "accounting.transactions"],
+      { pkce: true }
+    ),
     fields: {},
     rateLimitHeaders: { remaining: "X-DayLimit-Remaining", retryAfter: "Retry-After" },
     checked: checked(

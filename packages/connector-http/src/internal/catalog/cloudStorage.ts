@@ -1,6 +1,6 @@
 /** Cloud drives. */
 import type { Entry } from "../../Catalog.js"
-import { checked, getWhoAmI, googleApp, microsoftApp, retryAfterOnly } from "./common.js"
+import { checked, getWhoAmI, googleApp, microsoftApp, oauth2Server, retryAfterOnly } from "./common.js"
 
 export const cloudStorage: ReadonlyArray<Entry> = [
   {
@@ -36,15 +36,15 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     baseUrl: "https://api.dropboxapi.com/2",
     testEndpoint: { method: "POST", path: "/users/get_current_account", expectStatus: 200 },
     identity: { method: "POST", endpoint: "/users/get_current_account", accountId: "account_id" },
-    oauth2: {
-      authorizationEndpoint: "https://www.dropbox.com/oauth2/authorize",
-      tokenEndpoint: "https://api.dropboxapi.com/oauth2/token",
-      revocationEndpoint: "https://api.dropboxapi.com/2/auth/token/revoke",
-      scopes: ["account_info.read", "files.content.read", "files.content.write"],
-      scopeSeparator: " ",
-      authorizationParameters: { token_access_type: "offline" },
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://www.dropbox.com/oauth2/authorize",
+        token: "https://api.dropboxapi.com/oauth2/token",
+        revoke: "https://api.dropboxapi.com/2/auth/token/revoke"
+      },
+      ["account_info.read", "files.content.read", "files.content.write"],
+      { parameters: { token_access_type: "offline" }, pkce: true }
+    ),
     fields: {},
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
@@ -61,15 +61,11 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "oauth2_client_credentials"],
     baseUrl: "https://api.box.com/2.0",
     ...getWhoAmI("/users/me", "id"),
-    oauth2: {
-      authorizationEndpoint: "https://account.box.com/api/oauth2/authorize",
-      tokenEndpoint: "https://api.box.com/oauth2/token",
-      revocationEndpoint: "https://api.box.com/oauth2/revoke",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server({
+      authorize: "https://account.box.com/api/oauth2/authorize",
+      token: "https://api.box.com/oauth2/token",
+      revoke: "https://api.box.com/oauth2/revoke"
+    }),
     fields: {
       client_id: {
         title: "Client ID",

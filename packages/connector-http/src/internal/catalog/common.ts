@@ -169,3 +169,33 @@ export const microsoftApp = (api: string, scopes: ReadonlyArray<string>) => ({
   refreshToken: microsoftRefreshToken,
   checked: microsoftChecked(api)
 })
+
+/**
+ * An OAuth2 server by its endpoints: scopes joined by a space, no extra authorization parameters
+ * and no PKCE unless `options` says otherwise.
+ */
+export const oauth2Server = (
+  endpoints: {
+    readonly authorize?: string
+    readonly token: string
+    readonly revoke?: string
+    readonly issuer?: string
+    readonly userinfo?: string
+  },
+  scopes: ReadonlyArray<string> = [],
+  options: {
+    readonly separator?: " " | ","
+    readonly parameters?: Readonly<Record<string, string>>
+    readonly pkce?: boolean
+  } = {}
+) => ({
+  ...(endpoints.issuer === undefined ? {} : { issuer: endpoints.issuer }),
+  ...(endpoints.authorize === undefined ? {} : { authorizationEndpoint: endpoints.authorize }),
+  tokenEndpoint: endpoints.token,
+  ...(endpoints.revoke === undefined ? {} : { revocationEndpoint: endpoints.revoke }),
+  ...(endpoints.userinfo === undefined ? {} : { userinfoEndpoint: endpoints.userinfo }),
+  scopes,
+  scopeSeparator: options.separator ?? " ",
+  authorizationParameters: options.parameters ?? {},
+  pkce: options.pkce ?? false
+})

@@ -1,6 +1,6 @@
 /** CRMs. */
 import type { Entry } from "../../Catalog.js"
-import { basicFields, checked, getWhoAmI, retryAfterOnly, tokenField, unchecked } from "./common.js"
+import { basicFields, checked, getWhoAmI, oauth2Server, retryAfterOnly, tokenField, unchecked } from "./common.js"
 
 export const crm: ReadonlyArray<Entry> = [
   {
@@ -16,17 +16,17 @@ export const crm: ReadonlyArray<Entry> = [
       endpoint: "https://login.salesforce.com/services/oauth2/userinfo",
       accountId: "user_id"
     },
-    oauth2: {
-      issuer: "https://login.salesforce.com",
-      authorizationEndpoint: "https://login.salesforce.com/services/oauth2/authorize",
-      tokenEndpoint: "https://login.salesforce.com/services/oauth2/token",
-      revocationEndpoint: "https://login.salesforce.com/services/oauth2/revoke",
-      userinfoEndpoint: "https://login.salesforce.com/services/oauth2/userinfo",
-      scopes: ["api", "refresh_token", "openid"],
-      scopeSeparator: " ",
-      authorizationParameters: { prompt: "consent" },
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        issuer: "https://login.salesforce.com",
+        authorize: "https://login.salesforce.com/services/oauth2/authorize",
+        token: "https://login.salesforce.com/services/oauth2/token",
+        revoke: "https://login.salesforce.com/services/oauth2/revoke",
+        userinfo: "https://login.salesforce.com/services/oauth2/userinfo"
+      },
+      ["api", "refresh_token", "openid"],
+      { parameters: { prompt: "consent" }, pkce: true }
+    ),
     fields: {
       base_url: {
         title: "Instance URL",
@@ -51,14 +51,10 @@ export const crm: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.hubapi.com",
     ...getWhoAmI("/account-info/v3/details", "portalId"),
-    oauth2: {
-      authorizationEndpoint: "https://app.hubspot.com/oauth/authorize",
-      tokenEndpoint: "https://api.hubapi.com/oauth/v1/token",
-      scopes: ["crm.objects.contacts.read", "oauth"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server(
+      { authorize: "https://app.hubspot.com/oauth/authorize", token: "https://api.hubapi.com/oauth/v1/token" },
+      ["crm.objects.contacts.read", "oauth"]
+    ),
     fields: {
       token: tokenField("Private app access token", "https://developers.hubspot.com/docs/api/private-apps", "pat-na1-…")
     },
@@ -81,15 +77,15 @@ export const crm: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://www.zohoapis.com/crm/v7",
     ...getWhoAmI("/org", "org.0.id"),
-    oauth2: {
-      authorizationEndpoint: "https://accounts.zoho.com/oauth/v2/auth",
-      tokenEndpoint: "https://accounts.zoho.com/oauth/v2/token",
-      revocationEndpoint: "https://accounts.zoho.com/oauth/v2/token/revoke",
-      scopes: ["ZohoCRM.modules.ALL", "ZohoCRM.org.READ"],
-      scopeSeparator: ",",
-      authorizationParameters: { access_type: "offline", prompt: "consent" },
-      pkce: false
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://accounts.zoho.com/oauth/v2/auth",
+        token: "https://accounts.zoho.com/oauth/v2/token",
+        revoke: "https://accounts.zoho.com/oauth/v2/token/revoke"
+      },
+      ["ZohoCRM.modules.ALL", "ZohoCRM.org.READ"],
+      { separator: ",", parameters: { access_type: "offline", prompt: "consent" } }
+    ),
     fields: {},
     checked: checked(
       "https://www.zoho.com/contracts/api/getting-started/refreshing-access-tokens.html",
@@ -106,14 +102,10 @@ export const crm: ReadonlyArray<Entry> = [
     baseUrl: "https://api.pipedrive.com",
     apiKey: { in: "header", name: "x-api-token" },
     ...getWhoAmI("/v1/users/me", "data.id"),
-    oauth2: {
-      authorizationEndpoint: "https://oauth.pipedrive.com/oauth/authorize",
-      tokenEndpoint: "https://oauth.pipedrive.com/oauth/token",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server({
+      authorize: "https://oauth.pipedrive.com/oauth/authorize",
+      token: "https://oauth.pipedrive.com/oauth/token"
+    }),
     fields: {
       api_key: {
         title: "API token",
@@ -158,14 +150,7 @@ export const crm: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.attio.com/v2",
     ...getWhoAmI("/self", "workspace_id"),
-    oauth2: {
-      authorizationEndpoint: "https://app.attio.com/authorize",
-      tokenEndpoint: "https://app.attio.com/oauth/token",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server({ authorize: "https://app.attio.com/authorize", token: "https://app.attio.com/oauth/token" }),
     fields: { token: tokenField("Access token", "https://developers.attio.com/docs/authentication") },
     rateLimitHeaders: retryAfterOnly,
     checked: unchecked("https://developers.attio.com/docs/authentication", "endpoints and /self")

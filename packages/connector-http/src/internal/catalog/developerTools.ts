@@ -1,6 +1,15 @@
 /** Developer tools. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, checked, getWhoAmI, retryAfterOnly, tokenField, unchecked, xRateLimit } from "./common.js"
+import {
+  apiKeyField,
+  checked,
+  getWhoAmI,
+  oauth2Server,
+  retryAfterOnly,
+  tokenField,
+  unchecked,
+  xRateLimit
+} from "./common.js"
 
 export const developerTools: ReadonlyArray<Entry> = [
   {
@@ -13,14 +22,11 @@ export const developerTools: ReadonlyArray<Entry> = [
     baseUrl: "https://api.github.com",
     headers: { Accept: "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28" },
     ...getWhoAmI("/user", "id"),
-    oauth2: {
-      authorizationEndpoint: "https://github.com/login/oauth/authorize",
-      tokenEndpoint: "https://github.com/login/oauth/access_token",
-      scopes: ["repo", "read:user"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      { authorize: "https://github.com/login/oauth/authorize", token: "https://github.com/login/oauth/access_token" },
+      ["repo", "read:user"],
+      { pkce: true }
+    ),
     fields: {
       token: tokenField(
         "Personal access token",
@@ -43,17 +49,17 @@ export const developerTools: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://gitlab.com/api/v4",
     ...getWhoAmI("/user", "id"),
-    oauth2: {
-      issuer: "https://gitlab.com",
-      authorizationEndpoint: "https://gitlab.com/oauth/authorize",
-      tokenEndpoint: "https://gitlab.com/oauth/token",
-      revocationEndpoint: "https://gitlab.com/oauth/revoke",
-      userinfoEndpoint: "https://gitlab.com/oauth/userinfo",
-      scopes: ["read_user", "api"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        issuer: "https://gitlab.com",
+        authorize: "https://gitlab.com/oauth/authorize",
+        token: "https://gitlab.com/oauth/token",
+        revoke: "https://gitlab.com/oauth/revoke",
+        userinfo: "https://gitlab.com/oauth/userinfo"
+      },
+      ["read_user", "api"],
+      { pkce: true }
+    ),
     fields: {
       token: tokenField(
         "Personal access token",
@@ -79,14 +85,11 @@ export const developerTools: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     testEndpoint: { method: "GET", path: "/rest/api/3/myself", expectStatus: 200 },
     identity: { method: "GET", endpoint: "https://api.atlassian.com/me", accountId: "account_id" },
-    oauth2: {
-      authorizationEndpoint: "https://auth.atlassian.com/authorize",
-      tokenEndpoint: "https://auth.atlassian.com/oauth/token",
-      scopes: ["read:jira-work", "write:jira-work", "read:me", "offline_access"],
-      scopeSeparator: " ",
-      authorizationParameters: { audience: "api.atlassian.com", prompt: "consent" },
-      pkce: false
-    },
+    oauth2: oauth2Server(
+      { authorize: "https://auth.atlassian.com/authorize", token: "https://auth.atlassian.com/oauth/token" },
+      ["read:jira-work", "write:jira-work", "read:me", "offline_access"],
+      { parameters: { audience: "api.atlassian.com", prompt: "consent" } }
+    ),
     fields: {
       base_url: {
         title: "Site API URL",
@@ -114,15 +117,15 @@ export const developerTools: ReadonlyArray<Entry> = [
     baseUrl: "https://api.linear.app",
     apiKey: { in: "header", name: "Authorization" },
     testEndpoint: { method: "POST", path: "/graphql", expectStatus: 400 },
-    oauth2: {
-      authorizationEndpoint: "https://linear.app/oauth/authorize",
-      tokenEndpoint: "https://api.linear.app/oauth/token",
-      revocationEndpoint: "https://api.linear.app/oauth/revoke",
-      scopes: ["read", "write"],
-      scopeSeparator: ",",
-      authorizationParameters: { prompt: "consent" },
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://linear.app/oauth/authorize",
+        token: "https://api.linear.app/oauth/token",
+        revoke: "https://api.linear.app/oauth/revoke"
+      },
+      ["read", "write"],
+      { separator: ",", parameters: { prompt: "consent" }, pkce: true }
+    ),
     fields: { api_key: apiKeyField("Personal API key", "https://linear.app/developers/graphql", "lin_api_…") },
     rateLimitHeaders: {
       limit: "X-RateLimit-Requests-Limit",
@@ -143,14 +146,10 @@ export const developerTools: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://api.bitbucket.org/2.0",
     ...getWhoAmI("/user", "uuid"),
-    oauth2: {
-      authorizationEndpoint: "https://bitbucket.org/site/oauth2/authorize",
-      tokenEndpoint: "https://bitbucket.org/site/oauth2/access_token",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server({
+      authorize: "https://bitbucket.org/site/oauth2/authorize",
+      token: "https://bitbucket.org/site/oauth2/access_token"
+    }),
     fields: {},
     checked: checked(
       "https://developer.atlassian.com/cloud/bitbucket/oauth-2/",
@@ -184,15 +183,15 @@ export const developerTools: ReadonlyArray<Entry> = [
     baseUrl: "https://api.pagerduty.com",
     headers: { Accept: "application/vnd.pagerduty+json;version=2" },
     ...getWhoAmI("/users/me", "user.id"),
-    oauth2: {
-      authorizationEndpoint: "https://identity.pagerduty.com/oauth/authorize",
-      tokenEndpoint: "https://identity.pagerduty.com/oauth/token",
-      revocationEndpoint: "https://identity.pagerduty.com/oauth/revoke",
-      scopes: ["read"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://identity.pagerduty.com/oauth/authorize",
+        token: "https://identity.pagerduty.com/oauth/token",
+        revoke: "https://identity.pagerduty.com/oauth/revoke"
+      },
+      ["read"],
+      { pkce: true }
+    ),
     fields: {},
     rateLimitHeaders: retryAfterOnly,
     checked: unchecked("https://developer.pagerduty.com/docs/oauth-functionality", "endpoints, scopes and /users/me")

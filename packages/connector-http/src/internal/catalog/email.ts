@@ -7,6 +7,7 @@ import {
   getWhoAmI,
   googleApp,
   microsoftApp,
+  oauth2Server,
   retryAfterOnly,
   tokenField,
   unchecked,
@@ -48,15 +49,15 @@ export const email: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://mail.zoho.com/api",
     ...getWhoAmI("/accounts", "data.0.accountId"),
-    oauth2: {
-      authorizationEndpoint: "https://accounts.zoho.com/oauth/v2/auth",
-      tokenEndpoint: "https://accounts.zoho.com/oauth/v2/token",
-      revocationEndpoint: "https://accounts.zoho.com/oauth/v2/token/revoke",
-      scopes: ["ZohoMail.accounts.READ", "ZohoMail.messages.ALL"],
-      scopeSeparator: ",",
-      authorizationParameters: { access_type: "offline", prompt: "consent" },
-      pkce: false
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://accounts.zoho.com/oauth/v2/auth",
+        token: "https://accounts.zoho.com/oauth/v2/token",
+        revoke: "https://accounts.zoho.com/oauth/v2/token/revoke"
+      },
+      ["ZohoMail.accounts.READ", "ZohoMail.messages.ALL"],
+      { separator: ",", parameters: { access_type: "offline", prompt: "consent" } }
+    ),
     fields: {},
     checked: checked(
       "https://www.zoho.com/contracts/api/getting-started/refreshing-access-tokens.html",

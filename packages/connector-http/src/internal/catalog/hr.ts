@@ -1,6 +1,15 @@
 /** HR systems. */
 import type { Entry } from "../../Catalog.js"
-import { baseUrlField, basicFields, clientFields, getWhoAmI, retryAfterOnly, tokenField, unchecked } from "./common.js"
+import {
+  baseUrlField,
+  basicFields,
+  clientFields,
+  getWhoAmI,
+  oauth2Server,
+  retryAfterOnly,
+  tokenField,
+  unchecked
+} from "./common.js"
 
 export const hr: ReadonlyArray<Entry> = [
   {
@@ -38,13 +47,7 @@ export const hr: ReadonlyArray<Entry> = [
     auth: ["oauth2_client_credentials"],
     baseUrl: "https://api.personio.de",
     testEndpoint: { method: "GET", path: "/v2/persons?limit=1", expectStatus: 200 },
-    oauth2: {
-      tokenEndpoint: "https://api.personio.de/v2/auth/token",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server({ token: "https://api.personio.de/v2/auth/token" }),
     fields: clientFields("https://developer.personio.de/docs/getting-started-with-the-personio-api"),
     rateLimitHeaders: retryAfterOnly,
     checked: unchecked("https://developer.personio.de/reference/auth", "the v2 token endpoint and /v2/persons")
@@ -73,15 +76,11 @@ export const hr: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://api.gusto.com",
     ...getWhoAmI("/v1/me", "uuid"),
-    oauth2: {
-      authorizationEndpoint: "https://api.gusto.com/oauth/authorize",
-      tokenEndpoint: "https://api.gusto.com/oauth/token",
-      revocationEndpoint: "https://api.gusto.com/oauth/revoke",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server({
+      authorize: "https://api.gusto.com/oauth/authorize",
+      token: "https://api.gusto.com/oauth/token",
+      revoke: "https://api.gusto.com/oauth/revoke"
+    }),
     fields: {},
     checked: unchecked("https://docs.gusto.com/app-integrations/docs/authentication", "endpoints and /v1/me")
   },
@@ -119,14 +118,10 @@ export const hr: ReadonlyArray<Entry> = [
     baseUrl: "https://api.factorialhr.com",
     apiKey: { in: "header", name: "x-api-key" },
     testEndpoint: { method: "GET", path: "/api/2024-10-01/resources/employees/employees", expectStatus: 200 },
-    oauth2: {
-      authorizationEndpoint: "https://api.factorialhr.com/oauth/authorize",
-      tokenEndpoint: "https://api.factorialhr.com/oauth/token",
-      scopes: ["read", "write"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server(
+      { authorize: "https://api.factorialhr.com/oauth/authorize", token: "https://api.factorialhr.com/oauth/token" },
+      ["read", "write"]
+    ),
     fields: {
       api_key: {
         title: "API key",

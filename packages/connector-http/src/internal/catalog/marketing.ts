@@ -1,6 +1,6 @@
 /** Marketing and e-commerce. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, getWhoAmI, retryAfterOnly, unchecked } from "./common.js"
+import { apiKeyField, getWhoAmI, oauth2Server, retryAfterOnly, unchecked } from "./common.js"
 
 export const marketing: ReadonlyArray<Entry> = [
   {
@@ -12,14 +12,10 @@ export const marketing: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     testEndpoint: { method: "GET", path: "/ping", expectStatus: 200 },
     identity: { method: "GET", endpoint: "https://login.mailchimp.com/oauth2/metadata", accountId: "user_id" },
-    oauth2: {
-      authorizationEndpoint: "https://login.mailchimp.com/oauth2/authorize",
-      tokenEndpoint: "https://login.mailchimp.com/oauth2/token",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server({
+      authorize: "https://login.mailchimp.com/oauth2/authorize",
+      token: "https://login.mailchimp.com/oauth2/token"
+    }),
     fields: {
       base_url: {
         title: "API URL",
@@ -44,15 +40,15 @@ export const marketing: ReadonlyArray<Entry> = [
     baseUrl: "https://a.klaviyo.com/api",
     headers: { revision: "2024-10-15" },
     ...getWhoAmI("/accounts/", "data.0.id"),
-    oauth2: {
-      authorizationEndpoint: "https://www.klaviyo.com/oauth/authorize",
-      tokenEndpoint: "https://a.klaviyo.com/oauth/token",
-      revocationEndpoint: "https://a.klaviyo.com/oauth/revoke",
-      scopes: ["accounts:read", "profiles:read"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://www.klaviyo.com/oauth/authorize",
+        token: "https://a.klaviyo.com/oauth/token",
+        revoke: "https://a.klaviyo.com/oauth/revoke"
+      },
+      ["accounts:read", "profiles:read"],
+      { pkce: true }
+    ),
     fields: {},
     rateLimitHeaders: retryAfterOnly,
     checked: unchecked(

@@ -5,6 +5,7 @@ import {
   checked,
   getWhoAmI,
   microsoftApp,
+  oauth2Server,
   retryAfterOnly,
   tokenField,
   unchecked,
@@ -44,15 +45,15 @@ export const messaging: ReadonlyArray<Entry> = [
     baseUrl: "https://slack.com/api",
     testEndpoint: { method: "POST", path: "/auth.test", expectStatus: 200 },
     identity: { method: "POST", endpoint: "/auth.test", accountId: "team_id" },
-    oauth2: {
-      authorizationEndpoint: "https://slack.com/oauth/v2/authorize",
-      tokenEndpoint: "https://slack.com/api/oauth.v2.access",
-      revocationEndpoint: "https://slack.com/api/auth.revoke",
-      scopes: ["chat:write", "channels:read"],
-      scopeSeparator: ",",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://slack.com/oauth/v2/authorize",
+        token: "https://slack.com/api/oauth.v2.access",
+        revoke: "https://slack.com/api/auth.revoke"
+      },
+      ["chat:write", "channels:read"],
+      { separator: "," }
+    ),
     fields: { token: tokenField("Bot token", "https://api.slack.com/authentication/token-types", "xoxb-…") },
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
@@ -125,15 +126,15 @@ export const messaging: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://discord.com/api/v10",
     ...getWhoAmI("/users/@me", "id"),
-    oauth2: {
-      authorizationEndpoint: "https://discord.com/oauth2/authorize",
-      tokenEndpoint: "https://discord.com/api/oauth2/token",
-      revocationEndpoint: "https://discord.com/api/oauth2/token/revoke",
-      scopes: ["identify", "guilds"],
-      scopeSeparator: " ",
-      authorizationParameters: { prompt: "consent" },
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://discord.com/oauth2/authorize",
+        token: "https://discord.com/api/oauth2/token",
+        revoke: "https://discord.com/api/oauth2/token/revoke"
+      },
+      ["identify", "guilds"],
+      { parameters: { prompt: "consent" }, pkce: true }
+    ),
     fields: {},
     rateLimitHeaders: {
       limit: "X-RateLimit-Limit",
@@ -171,15 +172,15 @@ export const messaging: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://api.zoom.us/v2",
     ...getWhoAmI("/users/me", "id"),
-    oauth2: {
-      authorizationEndpoint: "https://zoom.us/oauth/authorize",
-      tokenEndpoint: "https://zoom.us/oauth/token",
-      revocationEndpoint: "https://zoom.us/oauth/revoke",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://zoom.us/oauth/authorize",
+        token: "https://zoom.us/oauth/token",
+        revoke: "https://zoom.us/oauth/revoke"
+      },
+      [],
+      { pkce: true }
+    ),
     fields: {},
     rateLimitHeaders: { ...xRateLimit, retryAfter: "Retry-After" },
     checked: unchecked(

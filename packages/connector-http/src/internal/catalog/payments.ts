@@ -1,6 +1,15 @@
 /** Payments. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, baseUrlField, checked, clientFields, retryAfterOnly, tokenField, unchecked } from "./common.js"
+import {
+  apiKeyField,
+  baseUrlField,
+  checked,
+  clientFields,
+  oauth2Server,
+  retryAfterOnly,
+  tokenField,
+  unchecked
+} from "./common.js"
 
 export const payments: ReadonlyArray<Entry> = [
   {
@@ -34,13 +43,7 @@ export const payments: ReadonlyArray<Entry> = [
     auth: ["oauth2_client_credentials"],
     baseUrl: "https://api-m.paypal.com",
     testEndpoint: { method: "GET", path: "/v1/identity/oauth2/userinfo?schema=paypalv1.1", expectStatus: 200 },
-    oauth2: {
-      tokenEndpoint: "https://api-m.paypal.com/v1/oauth2/token",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server({ token: "https://api-m.paypal.com/v1/oauth2/token" }),
     fields: clientFields("https://developer.paypal.com/api/rest/authentication/"),
     checked: unchecked(
       "https://developer.paypal.com/api/rest/authentication/",
@@ -58,15 +61,15 @@ export const payments: ReadonlyArray<Entry> = [
     headers: { "Square-Version": "2024-10-17" },
     testEndpoint: { method: "GET", path: "/locations", expectStatus: 200 },
     identity: { method: "GET", endpoint: "/merchants/me", accountId: "merchant.id" },
-    oauth2: {
-      authorizationEndpoint: "https://connect.squareup.com/oauth2/authorize",
-      tokenEndpoint: "https://connect.squareup.com/oauth2/token",
-      revocationEndpoint: "https://connect.squareup.com/oauth2/revoke",
-      scopes: ["MERCHANT_PROFILE_READ", "PAYMENTS_READ"],
-      scopeSeparator: " ",
-      authorizationParameters: { session: "false" },
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://connect.squareup.com/oauth2/authorize",
+        token: "https://connect.squareup.com/oauth2/token",
+        revoke: "https://connect.squareup.com/oauth2/revoke"
+      },
+      ["MERCHANT_PROFILE_READ", "PAYMENTS_READ"],
+      { parameters: { session: "false" }, pkce: true }
+    ),
     fields: { token: tokenField("Access token", "https://developer.squareup.com/docs/build-basics/access-tokens") },
     checked: checked(
       "https://developer.squareup.com/reference/square/oauth-api/authorize",

@@ -1,6 +1,6 @@
 /** Productivity suites and work management. */
 import type { Entry } from "../../Catalog.js"
-import { getWhoAmI, googleApp, retryAfterOnly, tokenField, unchecked } from "./common.js"
+import { getWhoAmI, googleApp, oauth2Server, retryAfterOnly, tokenField, unchecked } from "./common.js"
 
 export const productivity: ReadonlyArray<Entry> = [
   {
@@ -35,14 +35,11 @@ export const productivity: ReadonlyArray<Entry> = [
     baseUrl: "https://api.notion.com/v1",
     headers: { "Notion-Version": "2022-06-28" },
     ...getWhoAmI("/users/me", "bot.workspace_id"),
-    oauth2: {
-      authorizationEndpoint: "https://api.notion.com/v1/oauth/authorize",
-      tokenEndpoint: "https://api.notion.com/v1/oauth/token",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: { owner: "user" },
-      pkce: false
-    },
+    oauth2: oauth2Server(
+      { authorize: "https://api.notion.com/v1/oauth/authorize", token: "https://api.notion.com/v1/oauth/token" },
+      [],
+      { parameters: { owner: "user" } }
+    ),
     fields: {
       token: tokenField("Internal integration secret", "https://developers.notion.com/docs/authorization", "ntn_…")
     },
@@ -61,14 +58,11 @@ export const productivity: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.airtable.com/v0",
     ...getWhoAmI("/meta/whoami", "id"),
-    oauth2: {
-      authorizationEndpoint: "https://airtable.com/oauth2/v1/authorize",
-      tokenEndpoint: "https://airtable.com/oauth2/v1/token",
-      scopes: ["data.records:read", "schema.bases:read", "user.email:read"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      { authorize: "https://airtable.com/oauth2/v1/authorize", token: "https://airtable.com/oauth2/v1/token" },
+      ["data.records:read", "schema.bases:read", "user.email:read"],
+      { pkce: true }
+    ),
     fields: {
       token: tokenField(
         "Personal access token",
@@ -92,15 +86,15 @@ export const productivity: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://app.asana.com/api/1.0",
     ...getWhoAmI("/users/me", "data.gid"),
-    oauth2: {
-      authorizationEndpoint: "https://app.asana.com/-/oauth_authorize",
-      tokenEndpoint: "https://app.asana.com/-/oauth_token",
-      revocationEndpoint: "https://app.asana.com/-/oauth_revoke",
-      scopes: ["default"],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: true
-    },
+    oauth2: oauth2Server(
+      {
+        authorize: "https://app.asana.com/-/oauth_authorize",
+        token: "https://app.asana.com/-/oauth_token",
+        revoke: "https://app.asana.com/-/oauth_revoke"
+      },
+      ["default"],
+      { pkce: true }
+    ),
     fields: { token: tokenField("Personal access token", "https://developers.asana.com/docs/personal-access-token") },
     rateLimitHeaders: retryAfterOnly,
     checked: unchecked("https://developers.asana.com/docs/oauth", "endpoints and /users/me")
@@ -114,14 +108,11 @@ export const productivity: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.todoist.com/rest/v2",
     testEndpoint: { method: "GET", path: "/projects", expectStatus: 200 },
-    oauth2: {
-      authorizationEndpoint: "https://todoist.com/oauth/authorize",
-      tokenEndpoint: "https://todoist.com/oauth/access_token",
-      scopes: ["data:read_write"],
-      scopeSeparator: ",",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server(
+      { authorize: "https://todoist.com/oauth/authorize", token: "https://todoist.com/oauth/access_token" },
+      ["data:read_write"],
+      { separator: "," }
+    ),
     fields: { token: tokenField("API token", "https://todoist.com/help/articles/find-your-api-token-Jpzx9IIlB") },
     checked: unchecked("https://developer.todoist.com/guides/#oauth", "endpoints, comma separator and REST v2 base URL")
   }

@@ -1,6 +1,6 @@
 /** Customer support. */
 import type { Entry } from "../../Catalog.js"
-import { basicFields, getWhoAmI, tokenField, unchecked } from "./common.js"
+import { basicFields, getWhoAmI, oauth2Server, tokenField, unchecked } from "./common.js"
 
 export const support: ReadonlyArray<Entry> = [
   {
@@ -42,14 +42,10 @@ export const support: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code", "bearer"],
     baseUrl: "https://api.intercom.io",
     ...getWhoAmI("/me", "app.id_code"),
-    oauth2: {
-      authorizationEndpoint: "https://app.intercom.com/oauth",
-      tokenEndpoint: "https://api.intercom.io/auth/eagle/token",
-      scopes: [],
-      scopeSeparator: " ",
-      authorizationParameters: {},
-      pkce: false
-    },
+    oauth2: oauth2Server({
+      authorize: "https://app.intercom.com/oauth",
+      token: "https://api.intercom.io/auth/eagle/token"
+    }),
     fields: {
       token: tokenField(
         "Access token",
