@@ -9,7 +9,6 @@ import { fileURLToPath } from "node:url"
 import * as Command from "@effect/platform/Command"
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type { PlatformError } from "@effect/platform/Error"
-import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -24,10 +23,10 @@ export const ReadyLine = Schema.parseJson(
 )
 
 /** A runner process exited before it was ready. */
-export class RunnerExited extends Data.TaggedError("RunnerExited")<{
-  readonly name: string
-  readonly detail: string
-}> {}
+export class RunnerExited extends Schema.TaggedError<RunnerExited>("@patchbay/example-notify-cluster/RunnerExited")(
+  "RunnerExited",
+  { runner: Schema.String, detail: Schema.String }
+) {}
 
 /** A running runner process. */
 export interface RunnerProcess {
@@ -93,7 +92,7 @@ export const spawn = Effect.fn("RunnerProcess.spawn")(function* (
     Effect.flatMap((exit) =>
       Effect.fail(
         new RunnerExited({
-          name: options.name,
+          runner: options.name,
           detail: `${exit._tag === "Right" ? `exit code ${exit.right}` : exit.left.message}\n${logs.slice(-20).join("\n")}`
         })
       )
