@@ -19,7 +19,7 @@ const env = (name: string): string => {
   return value
 }
 
-const worker = WebhookWorker.layer(Schedule.spaced("20 millis"), {
+const worker = WebhookWorker.layer(Schedule.spaced("100 millis"), {
   backoffBase: "20 millis",
   batchSize: 10,
   concurrency: 4
