@@ -39,8 +39,9 @@ export interface WorkerOptions {
   /** Longest one request may take (default 10 seconds). */
   readonly timeout?: Duration.DurationInput | undefined
   /**
-   * How long a claim holds a delivery (default 1 minute). Must exceed `timeout`: a lease that runs
-   * out while its request is in flight lets another process send the delivery again.
+   * How long a claim holds a delivery (default 1 minute), raised to what the slowest batch can take
+   * (⌈batchSize / concurrency⌉ × timeout + 5 seconds): a lease that runs out while its request is
+   * in flight lets another process send the delivery again.
    */
   readonly lease?: Duration.DurationInput | undefined
   /** Events taken by one fan-out step and deliveries claimed by one delivery step (default 50). */
@@ -58,15 +59,18 @@ const publicVerdict = EgressPolicy.verdictOf({})
 
 const settings = (options: WorkerOptions = {}) => {
   const timeout = Duration.decode(options.timeout ?? "10 seconds")
-  const lease = Duration.max(Duration.decode(options.lease ?? "1 minute"), Duration.sum(timeout, "5 seconds"))
+  const batch = Math.max(1, Math.floor(options.batchSize ?? 50))
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8))
+  // A claimed batch is sent in rounds of `concurrency`: the lease covers the slowest possible batch.
+  const slowestBatch = Duration.millis(Math.ceil(batch / concurrency) * Duration.toMillis(timeout) + 5_000)
   return {
     maxAttempts: Math.max(1, Math.floor(options.maxAttempts ?? 8)),
     base: Duration.toMillis(options.backoffBase ?? "10 seconds"),
     max: Duration.toMillis(options.backoffMax ?? "1 hour"),
     timeout,
-    lease,
-    batch: Math.max(1, Math.floor(options.batchSize ?? 50)),
-    concurrency: Math.max(1, Math.floor(options.concurrency ?? 8))
+    lease: Duration.max(Duration.decode(options.lease ?? "1 minute"), slowestBatch),
+    batch,
+    concurrency
   }
 }
 
