@@ -1,7 +1,8 @@
 /**
  * One streaming read in a process of its own, for `suites/streaming-memory.ts`; run with
  * `--expose-gc`. Reads the first `rows` rows of `big` (`id`, `label`, `score`) in batches of 1,000,
- * either with the PostgreSQL driver's `streamQuery` or with raw `pg` + `pg-cursor`, after a
+ * with the PostgreSQL driver's `streamQuery`, with raw `pg` + `pg-cursor`, or with raw `pg` running
+ * the driver's own protocol (`BEGIN READ ONLY`, `DECLARE … NO SCROLL CURSOR`, `FETCH FORWARD 1000`), after a
  * warm-up read of 20,000 rows on the same connection (modules loaded, connection open, code
  * compiled) and a forced GC. Prints one
  * JSON line: time, the RSS before the read, the highest RSS sampled at every batch, the RSS after
@@ -15,7 +16,7 @@ import pg from "pg"
 
 /** What the parent asks for. */
 export interface ReadRequest {
-  readonly subject: "patchbay" | "pg-cursor"
+  readonly subject: "patchbay" | "pg-cursor" | "pg-fetch"
   readonly rows: number
   readonly url: string
 }
@@ -125,10 +126,34 @@ const cursorReader = async (url: URL): Promise<Reader> => {
   }
 }
 
+/** Raw pg on the statements `streamQuery` sends: what the cursor protocol costs without the driver. */
+const fetchReader = async (url: URL): Promise<Reader> => {
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  return {
+    read: async (sql, onBatch) => {
+      await client.query("BEGIN READ ONLY")
+      await client.query(`DECLARE c NO SCROLL CURSOR FOR ${sql}`)
+      while (true) {
+        const n = (await client.query(`FETCH FORWARD ${batchSize} FROM c`)).rows.length
+        if (n > 0) onBatch(n)
+        if (n < batchSize) break
+      }
+      await client.query("ROLLBACK")
+    },
+    close: () => client.end()
+  }
+}
+
 const main = async () => {
   const request = JSON.parse(process.env.PATCHBAY_BENCH_STREAM ?? "") as ReadRequest
   const url = new URL(request.url)
-  const reader = request.subject === "patchbay" ? patchbayReader(url) : await cursorReader(url)
+  const reader =
+    request.subject === "patchbay"
+      ? patchbayReader(url)
+      : request.subject === "pg-cursor"
+        ? await cursorReader(url)
+        : await fetchReader(url)
   await reader.read("SELECT id, label, score FROM big LIMIT 20000", () => {})
   gc()
   const baseRss = process.memoryUsage.rss()

@@ -1,6 +1,7 @@
 /**
  * Streaming at scale: rows per second of the PostgreSQL driver's `streamQuery` against raw `pg` +
- * `pg-cursor` (the driver's own streaming, the baseline) in the same run, and the peak resident
+ * `pg-cursor` (the driver's own streaming, the baseline) and against raw `pg` sending the statements
+ * `streamQuery` sends (DECLARE / FETCH: the cost of the protocol without the driver) in the same run, and the peak resident
  * memory of each, at 10k and 1M rows (and 10M with `PATCHBAY_BENCH_STREAM_ROWS=10000,1000000,10000000`).
  * Every read runs in a process of its own started with `--expose-gc` (`../streamingRead.ts`), so
  * that its peak RSS is its own; the two readers alternate at each size. Memory should stay flat as
@@ -24,6 +25,8 @@ const readIn = async (request: ReadRequest): Promise<ReadReport> => {
   })
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as ReadReport
 }
+
+const names = { patchbay: "streamQuery", "pg-cursor": "raw pg-cursor", "pg-fetch": "raw pg DECLARE/FETCH" }
 
 const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)}`
 
@@ -52,15 +55,22 @@ const suite = {
       for (const size of sizes) {
         const raw = await readIn({ subject: "pg-cursor", rows: size, url })
         const ours = await readIn({ subject: "patchbay", rows: size, url })
-        for (const report of [ours, raw]) {
+        const fetch = await readIn({ subject: "pg-fetch", rows: size, url })
+        for (const report of [ours, raw, fetch]) {
           lines.push(
-            `| ${size.toLocaleString("en")} | ${report.subject === "patchbay" ? "streamQuery" : "raw pg-cursor"} | ${Math.round((size * 1e9) / report.nanos).toLocaleString("en")} | ${mib(report.baseRss)} MiB | ${mib(report.peakRss)} MiB (+${mib(report.peakRss - report.baseRss)}) | ${report.gcRss.map(mib).join(", ")} MiB | ${mib(report.maxRss)} MiB |`
+            `| ${size.toLocaleString("en")} | ${names[report.subject]} | ${Math.round((size * 1e9) / report.nanos).toLocaleString("en")} | ${mib(report.baseRss)} MiB | ${mib(report.peakRss)} MiB (+${mib(report.peakRss - report.baseRss)}) | ${report.gcRss.map(mib).join(", ")} MiB | ${mib(report.maxRss)} MiB |`
           )
         }
         rows.push(
           ratioRow(
             `streamQuery, ${size.toLocaleString("en")} rows (per row)`,
             ours.nanos / size,
+            { name: "raw pg-cursor", median: raw.nanos / size },
+            1.5
+          ),
+          ratioRow(
+            `raw pg DECLARE/FETCH, ${size.toLocaleString("en")} rows (per row)`,
+            fetch.nanos / size,
             { name: "raw pg-cursor", median: raw.nanos / size },
             1.5
           )
