@@ -61,7 +61,8 @@ export const Configuration = Schema.Struct({
 export type Configuration = typeof Configuration.Type
 
 /**
- * Credentials: the database user and its password (`Redacted` once decoded), and optionally a TLS
+ * Credentials: the database user and its password (`Redacted` once decoded; optional for an account
+ * that logs in by client certificate alone), and optionally a TLS
  * client certificate (PEM) and its private key (`Redacted`) for accounts created `REQUIRE X509`
  * (or `REQUIRE SUBJECT/ISSUER`), and the SSH login (`private_key` with its `passphrase`, or
  * `password`, all `Redacted`) of an instance configured with `ssh_tunnel`.
@@ -70,7 +71,7 @@ export type Configuration = typeof Configuration.Type
  */
 export const Credentials = Schema.Struct({
   username: Schema.String.pipe(Schema.minLength(1, { message: () => "username must not be empty" })),
-  password: Schema.Redacted(Schema.String),
+  password: Schema.optional(Schema.Redacted(Schema.String)),
   ssl_cert: Schema.optional(
     Schema.String.pipe(
       Schema.pattern(/-----BEGIN CERTIFICATE-----/, { message: () => "ssl_cert must be a PEM certificate" })

@@ -98,6 +98,8 @@ let server: MariaDbServer.MariaDbServer
 let material: Material
 const db: Fixture = { name: "pb_tls", password: "pw-pb_tls-secret", drop: async () => {} }
 const certUser = { name: "pb_cert", password: "pw-pb_cert-secret" }
+/** An account with no password that logs in by its certificate's subject alone. */
+const certOnly = "pb_certonly"
 
 beforeAll(async () => {
   if (missing) return
@@ -116,7 +118,9 @@ beforeAll(async () => {
       `CREATE USER '${db.name}'@'%' IDENTIFIED BY '${db.password}'`,
       `GRANT ALL PRIVILEGES ON ${db.name}.* TO '${db.name}'@'%'`,
       `CREATE USER '${certUser.name}'@'%' IDENTIFIED BY '${certUser.password}' REQUIRE X509`,
-      `GRANT SELECT ON ${db.name}.* TO '${certUser.name}'@'%'`
+      `GRANT SELECT ON ${db.name}.* TO '${certUser.name}'@'%'`,
+      `CREATE USER '${certOnly}'@'%' REQUIRE SUBJECT '/CN=pb_cert'`,
+      `GRANT SELECT ON ${db.name}.* TO '${certOnly}'@'%'`
     ]) {
       await admin.query(statement)
     }
@@ -230,6 +234,31 @@ describe.skipIf(missing)("TLS to a real MariaDB with a throwaway CA", () => {
       assert.notStrictEqual(row.cipher, "")
       const without = yield* Effect.flip(probe(base))
       assert.strictEqual(without._tag, "AuthFailed")
+    })
+  )
+
+  it.effect("a credential with a certificate and no password logs in a certificate-only account", () =>
+    Effect.gen(function* () {
+      const base = context({ ssl_mode: "verify-full", ssl_root_cert: material.ca, host: "localhost" })
+      const credentials = Schema.decodeUnknownSync(MysqlDescriptor.Credentials)({
+        username: certOnly,
+        ssl_cert: material.clientCert,
+        ssl_key: material.clientKey
+      })
+      const row = yield* probe({ ...base, credentials })
+      assert.strictEqual(row.who, `${certOnly}@%`)
+      // The same credential without its certificate is refused by the server.
+      const plain = Schema.decodeUnknownSync(MysqlDescriptor.Credentials)({ username: certOnly })
+      const refused = yield* Effect.flip(probe({ ...base, credentials: plain }))
+      assert.strictEqual(refused._tag, "AuthFailed")
+      // A password-protected account is not opened without its password, certificate or not.
+      const noPassword = Schema.decodeUnknownSync(MysqlDescriptor.Credentials)({
+        username: certUser.name,
+        ssl_cert: material.clientCert,
+        ssl_key: material.clientKey
+      })
+      const denied = yield* Effect.flip(probe({ ...base, credentials: noPassword }))
+      assert.strictEqual(denied._tag, "AuthFailed")
     })
   )
 })

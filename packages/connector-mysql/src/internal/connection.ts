@@ -70,7 +70,9 @@ export const connectionOptions = (
     stream: dial,
     database: configuration.database,
     user: credentials.username,
-    password: Redacted.value(credentials.password),
+    // Without a password (certificate-only login) mysql2 sends an empty one: an account that has a
+    // password refuses it (AuthFailed).
+    ...(credentials.password !== undefined ? { password: Redacted.value(credentials.password) } : {}),
     ...sslOf(configuration, credentials),
     connectTimeout: connectTimeoutMillis,
     multipleStatements: false,
