@@ -123,15 +123,16 @@ export const OAuth2 = Schema.Struct({
 export type OAuth2 = typeof OAuth2.Type
 
 /**
- * The who-am-I request: an absolute https URL or a path under the base URL, and the dotted path
- * of the account id in its JSON answer.
+ * The who-am-I request: an absolute https URL or a path under the base URL, the dotted path of the
+ * account id in its JSON answer, and for a POST an optional JSON body (a GraphQL `viewer` query).
  *
  * @since 0.1.0
  */
 export const Identity = Schema.Struct({
   method: Schema.Literal("GET", "POST"),
   endpoint: Schema.Union(HttpsUrl, Path),
-  accountId: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/))
+  accountId: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/)),
+  body: Schema.optional(Schema.String)
 })
 /** @since 0.1.0 */
 export type Identity = typeof Identity.Type
@@ -350,7 +351,12 @@ export interface Registration {
   /** The userinfo endpoint, when the entry's scopes include `openid` (else userinfo refuses the token). */
   readonly userinfoEndpoint?: string
   /** The who-am-I request, its endpoint absolute (a path is resolved against the base URL). */
-  readonly identity?: { readonly method: "GET" | "POST"; readonly endpoint: string; readonly accountId: string }
+  readonly identity?: {
+    readonly method: "GET" | "POST"
+    readonly endpoint: string
+    readonly accountId: string
+    readonly body?: string | undefined
+  }
   /** The documented refresh-token lifetime in seconds. */
   readonly refreshTokenLifetime?: number
   readonly scopes: ReadonlyArray<string>

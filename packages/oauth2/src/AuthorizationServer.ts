@@ -384,8 +384,11 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: Options = 
             accessToken,
             identity.method,
             new URL(target),
-            new Headers({ accept: "application/json" }),
-            undefined,
+            new Headers({
+              accept: "application/json",
+              ...(identity.body === undefined ? {} : { "content-type": "application/json" })
+            }),
+            identity.body,
             requestOptions(signal)
           )
           .catch((error: unknown) => {

@@ -60,7 +60,9 @@ export const IdentityEndpoint = Schema.Struct({
   endpoint: HttpUrl,
   accountId: Schema.String.pipe(
     Schema.pattern(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, { message: () => "accountId must be a dotted path" })
-  )
+  ),
+  /** A JSON body to send (a GraphQL `{ viewer { id } }` query), as `application/json`. */
+  body: Schema.optional(Schema.String)
 })
 /** @since 0.1.0 */
 export type IdentityEndpoint = typeof IdentityEndpoint.Type

@@ -348,17 +348,18 @@ describe("manual credential store", () => {
 describe("refresh-token deadlines", () => {
   it.effect("refresh_token_expires_in is stored and listExpiring warns before the refresh token dies", () =>
     Effect.gen(function* () {
-      yield* TestClock.setTime(Date.now())
+      // The token set's times are the (frozen) test clock's: the deadline is exact.
+      const start = Date.now()
+      yield* TestClock.setTime(start)
       server.ttl.refreshToken = 3 * 86400
       server.announce.refreshTokenExpiresIn = true
       const instance = yield* createInstance("oauth2_authorization_code", "Mail - deadline")
-      const before = Date.now()
       assert.isTrue(Exit.isSuccess(yield* signIn(instance.id, "deadline")))
       const vault = yield* CredentialVault.CredentialVault
       const [version] = yield* vault.list(instance.id)
       const deadline = version!.labels.refresh_token_expires_at
       assert.isNumber(deadline)
-      assert.isAtLeast(deadline as number, Math.floor(before / 1000) + 3 * 86400)
+      assert.strictEqual(deadline, Math.floor(start / 1000) + 3 * 86400)
       // The access token lives an hour and has no vault expiry: only the refresh token is listed.
       const soon = yield* vault.listExpiring({ daysAhead: 4 })
       const entries = soon.filter((e) => e.instanceId === instance.id)
@@ -387,17 +388,15 @@ describe("refresh-token deadlines", () => {
     "without refresh_token_expires_in the registration's documented lifetime is the deadline, renewed on rotation",
     () =>
       Effect.gen(function* () {
-        yield* TestClock.setTime(Date.now())
+        const start = Date.now()
+        yield* TestClock.setTime(start)
         const week = 7 * 86400
         const instance = yield* createInstance("oauth2_authorization_code", "Mail - documented")
-        const before = Math.floor(Date.now() / 1000)
         assert.isTrue(Exit.isSuccess(yield* signIn(instance.id, "documented")))
-        const after = Math.floor(Date.now() / 1000)
         const vault = yield* CredentialVault.CredentialVault
         const [first] = yield* vault.list(instance.id)
         const deadline = first!.labels.refresh_token_expires_at as number
-        assert.isAtLeast(deadline, before + week)
-        assert.isAtMost(deadline, after + week)
+        assert.strictEqual(deadline, Math.floor(start / 1000) + week)
         const oauth2 = yield* OAuth2.OAuth2
         const listed = (yield* oauth2.listExpiring({ daysAhead: 8 })).filter((e) => e.instanceId === instance.id)
         assert.deepStrictEqual(
@@ -419,8 +418,7 @@ describe("refresh-token deadlines", () => {
         const versions = yield* vault.list(instance.id)
         assert.lengthOf(versions, 2)
         const renewed = versions.find((v) => v.id !== first.id)!.labels.refresh_token_expires_at as number
-        assert.isAtLeast(renewed, deadline + 86400)
-        assert.isAtMost(renewed, deadline + 86400 + (Math.floor(Date.now() / 1000) - before))
+        assert.strictEqual(renewed, deadline + 86400)
       }).pipe(Effect.provide(stack(whoAmIRegistration({ refreshTokenLifetime: 7 * 86400 }))))
   )
 })

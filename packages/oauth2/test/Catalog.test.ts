@@ -157,7 +157,10 @@ describe("every OAuth2 entry of the catalog against oidc-provider", () => {
           if (identity !== declared) outcomes.push(`${entry.key}: identity ${String(identity)}, expected ${declared}`)
           const viaWhoAmI = declared?.startsWith('["who_am_i"') === true
           assert.strictEqual(whoAmI.requests.length - asked, viaWhoAmI ? 1 : 0, entry.key)
-          if (viaWhoAmI) assert.strictEqual(whoAmI.requests.at(-1), registration.identity?.method, entry.key)
+          if (viaWhoAmI) {
+            assert.strictEqual(whoAmI.requests.at(-1), registration.identity?.method, entry.key)
+            assert.strictEqual(whoAmI.bodies.at(-1), registration.identity?.body ?? "", entry.key)
+          }
           const fingerprint = (yield* instances.getInstance(view.id)).accountFingerprint
           assert.strictEqual(fingerprint === null, declared === null, `${entry.key}: fingerprint`)
         }

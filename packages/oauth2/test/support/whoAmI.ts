@@ -11,6 +11,8 @@ export interface WhoAmI {
   readonly url: string
   /** Requests seen, with the method. */
   readonly requests: Array<string>
+  /** The bodies of the requests seen ("" for none). */
+  readonly bodies: Array<string>
   /** Where the account id goes in the answer (`data.user.id`). */
   readonly shape: { path: string }
   close: () => Promise<void>
@@ -30,13 +32,19 @@ const nest = (path: string, value: string): unknown =>
 
 export const start = async (provider: () => TestProvider): Promise<WhoAmI> => {
   const requests: Array<string> = []
+  const bodies: Array<string> = []
   const shape = { path: "data.user.id" }
   const server: Server = createServer((req, res) => {
     requests.push(req.method ?? "")
     const header = req.headers.authorization ?? ""
     const token = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : ""
-    provider()
-      .introspect(token)
+    const chunks: Array<Buffer> = []
+    req.on("data", (chunk: Buffer) => chunks.push(chunk))
+    new Promise<void>((resolve) => req.on("end", () => resolve()))
+      .then(() => {
+        bodies.push(Buffer.concat(chunks).toString("utf8"))
+        return provider().introspect(token)
+      })
       .then(
         (account) => {
           if (account === undefined) {
@@ -52,6 +60,7 @@ export const start = async (provider: () => TestProvider): Promise<WhoAmI> => {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    bodies,
     shape,
     close: () =>
       new Promise<void>((resolve) => {

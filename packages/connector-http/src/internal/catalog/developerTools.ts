@@ -117,6 +117,12 @@ export const developerTools: ReadonlyArray<Entry> = [
     baseUrl: "https://api.linear.app",
     apiKey: { in: "header", name: "Authorization" },
     testEndpoint: { method: "POST", path: "/graphql", expectStatus: 400 },
+    identity: {
+      method: "POST",
+      endpoint: "/graphql",
+      accountId: "data.viewer.id",
+      body: JSON.stringify({ query: "{ viewer { id } }" })
+    },
     oauth2: oauth2Server(
       {
         authorize: "https://linear.app/oauth/authorize",
@@ -134,7 +140,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://developers.linear.app/docs/oauth/authentication",
-      "authorize (linear.app/oauth/authorize) and token (api.linear.app/oauth/token) endpoints, comma-separated scopes (read, write) and prompt=consent checked; revoke endpoint, PKCE, the raw Authorization key header, rate-limit headers and a who-am-I (GraphQL viewer, a POST body the catalog cannot express yet) NOT checked"
+      "authorize (linear.app/oauth/authorize) and token (api.linear.app/oauth/token) endpoints, comma-separated scopes (read, write) and prompt=consent checked; revoke endpoint, PKCE, the raw Authorization key header and rate-limit headers NOT checked; the who-am-I (GraphQL { viewer { id } } at /graphql) only from third-party pages"
     )
   },
   {
