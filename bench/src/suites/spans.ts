@@ -1,8 +1,7 @@
 import { Actor, ConnectorDriver, ConnectorInstances, Ids, PatchbayMetrics } from "@patchbay/core"
 import { CredentialResolver, Credentials, CredentialVault } from "@patchbay/credentials"
+import { Telemetry } from "@patchbay/telemetry"
 import { Effect, Layer, ManagedRuntime, Redacted, Runtime, Schema } from "effect"
-// bench/package.json does not declare @patchbay/telemetry yet: its sources are imported by path.
-import { Telemetry } from "../../../packages/telemetry/src/index.js"
 import {
   formatNanos,
   limitRow,

@@ -16,11 +16,11 @@ import {
   ReconnectWaits
 } from "@patchbay/core"
 import { Credentials, CredentialVault } from "@patchbay/credentials"
+// @patchbay/store-sql is no dependency of this package (yet): its sources are imported by path.
+import { SqlStore } from "@patchbay/store-sql"
 import { PostgresServer } from "@patchbay/testing"
 import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Redacted, Schedule, Schema, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
-// @patchbay/store-sql is no dependency of this package (yet): its sources are imported by path.
-import { SqlStore } from "../../store-sql/src/index.js"
 import { PatchbayActivity, ReconnectWaker } from "../src/index.js"
 
 const orgId = Ids.OrgId.make("0190a000-0000-7000-8000-00000000000b")
