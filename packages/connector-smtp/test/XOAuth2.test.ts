@@ -6,10 +6,11 @@
  */
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConnectorInstance, ConnectorRegistry, EgressPolicy, FailureClassifier, Ids, Messaging } from "@patchbay/core"
-import { Context, Effect, Layer } from "effect"
+import { AuthorizationServer, OAuth2Clients } from "@patchbay/oauth2"
+import { Context, Effect, Layer, Schema } from "effect"
 import { SMTPServer } from "smtp-server"
 import { SmtpConnector } from "../src/index.js"
-import { TokenProvider, layer as tokenProviderLayer } from "./support/tokenProvider.js"
+import { client, TokenProvider, layer as tokenProviderLayer } from "./support/tokenProvider.js"
 
 const mailbox = "robot@example.com"
 
@@ -115,8 +116,19 @@ const setup = (credentials: unknown, configuration: Record<string, unknown> = {}
     return { driver: connector.driver, context, instance }
   })
 
-/** A fresh access token from the provider. */
-const freshToken = Effect.flatMap(TokenProvider, (provider) => Effect.promise(() => provider.issue()))
+/** A fresh access token from the provider, fetched by @patchbay/oauth2's client (discovery, then client credentials). */
+const freshToken = Effect.gen(function* () {
+  const provider = yield* TokenProvider
+  const servers = AuthorizationServer.make(yield* EgressPolicy.EgressPolicy, { allowInsecureRequests: true })
+  const registration = yield* Schema.decodeUnknown(OAuth2Clients.ClientRegistration)({
+    issuer: provider.issuer,
+    clientId: client.id,
+    clientSecret: client.secret
+  })
+  const endpoint = yield* servers.endpoint(registration, "smtp", registration)
+  const response = yield* servers.clientCredentials(endpoint, ["mail"])
+  return response.access_token
+}).pipe(Effect.orDie)
 
 describe("SMTP with OAuth2 (XOAUTH2)", () => {
   it.effect("the Gmail and Microsoft 365 presets default to the providers' submission servers", () =>

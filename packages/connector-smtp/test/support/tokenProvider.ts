@@ -1,6 +1,6 @@
 /**
- * oidc-provider on 127.0.0.1 as the mail provider's token source: a machine client gets access
- * tokens with the client-credentials grant; the mail server asks the introspection endpoint
+ * oidc-provider on 127.0.0.1 as the mail provider's token source: a machine client (`client`) gets
+ * access tokens with the client-credentials grant; the mail server asks the introspection endpoint
  * whether a token is active, and a token revoked at the revocation endpoint is not.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
@@ -16,14 +16,13 @@ type ProviderConstructor = new (issuer: string, configuration: Readonly<Record<s
 // oidc-provider ships no types: loaded through a specifier TypeScript does not resolve.
 const moduleName = "oidc-provider"
 
-const client = { id: "mail-robot", secret: "mail-robot-secret-0123456789abcdef" }
+/** The machine client registered at the provider. */
+export const client = { id: "mail-robot", secret: "mail-robot-secret-0123456789abcdef" }
 const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString("base64")}`
 
 /** The provider's token operations, as the mailbox's owner and the mail server use them. */
 export interface TokenProviderShape {
   readonly issuer: string
-  /** A fresh access token (client credentials). */
-  readonly issue: () => Promise<string>
   /** Whether the provider still honours an access token (introspection). */
   readonly isActive: (token: string) => Promise<boolean>
   /** Revokes an access token. */
@@ -73,11 +72,6 @@ export const layer: Layer.Layer<TokenProvider> = Layer.scoped(
       server.on("request", provider.callback())
       const shape: TokenProviderShape = {
         issuer,
-        issue: async () => {
-          const body = await form(`${issuer}/token`, { grant_type: "client_credentials", scope: "mail" })
-          if (typeof body.access_token !== "string") throw new Error("no access token")
-          return body.access_token
-        },
         isActive: async (token) => (await form(`${issuer}/token/introspection`, { token })).active === true,
         revoke: async (token) => {
           await form(`${issuer}/token/revocation`, { token, token_type_hint: "access_token" })
