@@ -77,9 +77,9 @@ export const email: ReadonlyArray<Entry> = [
       token: tokenField("API key", "https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys", "SG.xxxxx")
     },
     rateLimitHeaders: xRateLimit,
-    checked: unchecked(
-      "https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/authentication",
-      "base URL, bearer API key, test endpoint and rate-limit headers"
+    checked: checked(
+      "https://sendgrid.com/docs/Classroom/Send/How_Emails_Are_Sent/api_keys.html",
+      "API key as a bearer token in Authorization and the api.sendgrid.com/v3 host checked; GET /v3/scopes as the test request only from SendGrid's Japanese partner mirror of the docs; rate-limit headers NOT checked"
     )
   },
   {
@@ -117,9 +117,9 @@ export const email: ReadonlyArray<Entry> = [
     apiKey: { in: "header", name: "X-Postmark-Server-Token" },
     ...getWhoAmI("/server", "ID"),
     fields: { api_key: apiKeyField("Server API token", "https://postmarkapp.com/developer/api/overview") },
-    checked: unchecked(
-      "https://postmarkapp.com/developer/api/overview",
-      "the server token header, base URL and /server endpoint"
+    checked: checked(
+      "https://postmarkapp.com/developer/user-guide/managing-your-account",
+      "the X-Postmark-Server-Token header for server-level endpoints (account endpoints use X-Postmark-Account-Token) and 401 on a refused token checked; base URL and GET /server (ID) NOT checked"
     )
   },
   {
