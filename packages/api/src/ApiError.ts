@@ -8,9 +8,9 @@
  * | --- | --- |
  * | 401 | `Unauthenticated` |
  * | 403 | `Forbidden`, `ScopeForbidden` |
- * | 404 | `InstanceNotFound`, `ConnectorNotFound`, `CredentialNotFound` |
+ * | 404 | `InstanceNotFound`, `ConnectorNotFound`, `CredentialNotFound`, `SubscriptionNotFound`, `DeliveryNotFound` |
  * | 409 | `NameTaken`, `DuplicateAccount`, `IdempotencyKeyReused`, `InstanceDisabled`, `CredentialCorrupted` |
- * | 422 | `InvalidInput`, `InvalidConfiguration`, `BatchTooLarge`, `OperationUnsupported`, `EgressDenied`, `ActivityRejected`, `OAuth2Rejected` |
+ * | 422 | `InvalidInput`, `InvalidConfiguration`, `BatchTooLarge`, `OperationUnsupported`, `EgressDenied`, `ActivityRejected`, `OAuth2Rejected`, `InvalidWebhookUrl` |
  * | 424 | `ReconnectRequired` (with `action` and `reconnect_url`) |
  * | 502 | `UpstreamFailure` (an OAuth2 authorization server failed) |
  * | 503 | `StorageError`, `TransientFailure` (retryable) |
@@ -281,6 +281,41 @@ export class TransientFailure extends Schema.TaggedError<TransientFailure>("@pat
 ) {}
 
 /**
+ * 404: no webhook subscription with this id in the caller's organization.
+ *
+ * @since 0.1.0
+ */
+export class SubscriptionNotFound extends Schema.TaggedError<SubscriptionNotFound>(
+  "@patchbay/api/SubscriptionNotFound"
+)("SubscriptionNotFound", common, {
+  identifier: "SubscriptionNotFound",
+  ...HttpApiSchema.annotations({ status: 404 })
+}) {}
+
+/**
+ * 404: no dead webhook delivery with this id in the caller's organization.
+ *
+ * @since 0.1.0
+ */
+export class DeliveryNotFound extends Schema.TaggedError<DeliveryNotFound>("@patchbay/api/DeliveryNotFound")(
+  "DeliveryNotFound",
+  common,
+  { identifier: "DeliveryNotFound", ...HttpApiSchema.annotations({ status: 404 }) }
+) {}
+
+/**
+ * 422: the webhook URL cannot be used (not https, plain http to a public address, credentials in
+ * it, too long). The message says why without quoting the URL.
+ *
+ * @since 0.1.0
+ */
+export class InvalidWebhookUrl extends Schema.TaggedError<InvalidWebhookUrl>("@patchbay/api/InvalidWebhookUrl")(
+  "InvalidWebhookUrl",
+  { ...common, reason: Schema.String },
+  { identifier: "InvalidWebhookUrl", ...HttpApiSchema.annotations({ status: 422 }) }
+) {}
+
+/**
  * Every error an endpoint may answer with (besides 400 `HttpApiDecodeError` for a request that
  * does not match the endpoint's schema).
  *
@@ -308,6 +343,9 @@ export type ApiError =
   | UpstreamFailure
   | StorageError
   | TransientFailure
+  | SubscriptionNotFound
+  | DeliveryNotFound
+  | InvalidWebhookUrl
 
 /**
  * The error schemas, for `HttpApi.addError`.
@@ -335,5 +373,8 @@ export const schemas = [
   ReconnectRequired,
   UpstreamFailure,
   StorageError,
-  TransientFailure
+  TransientFailure,
+  SubscriptionNotFound,
+  DeliveryNotFound,
+  InvalidWebhookUrl
 ] as const

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { ConnectorDescriptor, ConnectorInstance, CredentialScope } from "@patchbay/core"
+import { ConnectorDescriptor, ConnectorInstance, CredentialScope, WebhookStore } from "@patchbay/core"
 import * as Schema from "effect/Schema"
 
 const field = <K extends string, S extends Schema.Schema.Any>(key: K, schema: S) =>
@@ -529,3 +529,106 @@ export const SmsReceipt = Schema.Struct({
   id: Schema.String,
   status: Schema.String
 }).annotations({ identifier: "SmsReceipt" })
+
+/**
+ * A lifecycle event type a webhook subscription can ask for (`InstanceCreated`, …).
+ *
+ * @since 0.1.0
+ */
+export const WebhookEventType = WebhookStore.EventType.annotations({
+  identifier: "WebhookEventType",
+  jsonSchema: { type: "string" }
+})
+
+/**
+ * A webhook subscription of the caller's organization, as listings show it: never its secret.
+ * `event_types` null means every type.
+ *
+ * @since 0.1.0
+ */
+export const WebhookSubscription = Schema.Struct({
+  id: Schema.String,
+  url: Schema.String,
+  eventTypes: field("event_types", Schema.NullOr(Schema.Array(WebhookEventType))),
+  enabled: Schema.Boolean,
+  secretVersion: field("secret_version", Schema.Number),
+  previousSecretUntil: field("previous_secret_until", Schema.NullOr(Schema.Date)),
+  createdAt: field("created_at", Schema.Date),
+  updatedAt: field("updated_at", Schema.Date)
+}).annotations({ identifier: "WebhookSubscription" })
+
+/**
+ * A webhook subscription with its signing secret, answered only by create and rotate: the secret
+ * is never shown again. The client decodes it as a `Redacted`.
+ *
+ * @since 0.1.0
+ */
+export const WebhookSubscriptionWithSecret = Schema.Struct({
+  subscription: WebhookSubscription,
+  secret: Schema.Redacted(Schema.String)
+}).annotations({ identifier: "WebhookSubscriptionWithSecret" })
+
+/**
+ * Body of `POST /webhook-subscriptions`: an `https` URL (plain `http` only to an address the
+ * host's egress policy opens and the default denies, such as loopback) and the event types
+ * (absent or null for all).
+ *
+ * @since 0.1.0
+ */
+export const CreateWebhookSubscription = Schema.Struct({
+  url: Schema.String,
+  eventTypes: optionalField("event_types", Schema.NullOr(Schema.Array(WebhookEventType)))
+}).annotations({ identifier: "CreateWebhookSubscription" })
+
+/**
+ * Body of `PATCH /webhook-subscriptions/{subscription_id}`: only the fields given change.
+ *
+ * @since 0.1.0
+ */
+export const UpdateWebhookSubscription = Schema.Struct({
+  url: Schema.optional(Schema.String),
+  eventTypes: optionalField("event_types", Schema.NullOr(Schema.Array(WebhookEventType))),
+  enabled: Schema.optional(Schema.Boolean)
+}).annotations({ identifier: "UpdateWebhookSubscription" })
+
+/**
+ * Body of `POST /webhook-subscriptions/{subscription_id}/rotate-secret`: for `overlap_seconds`
+ * (default 86400) deliveries are signed with both the old and the new secret.
+ *
+ * @since 0.1.0
+ */
+export const RotateWebhookSecret = Schema.Struct({
+  overlapSeconds: optionalField("overlap_seconds", Schema.Number.pipe(Schema.int(), Schema.between(0, 604_800)))
+}).annotations({ identifier: "RotateWebhookSecret" })
+
+/**
+ * One event for one subscription: where it stands, attempts since it was created or redelivered,
+ * the receiver's last HTTP status and the class of the last failure. Never a body or a secret.
+ *
+ * @since 0.1.0
+ */
+export const WebhookDelivery = Schema.Struct({
+  id: Schema.String,
+  subscriptionId: field("subscription_id", Schema.String),
+  eventId: field("event_id", Schema.String),
+  eventType: field("event_type", WebhookEventType),
+  status: WebhookStore.DeliveryStatus,
+  attempts: Schema.Number,
+  nextAttemptAt: field("next_attempt_at", Schema.Date),
+  lastStatusCode: field("last_status_code", Schema.NullOr(Schema.Number)),
+  lastError: field("last_error", Schema.NullOr(Schema.String)),
+  createdAt: field("created_at", Schema.Date),
+  updatedAt: field("updated_at", Schema.Date),
+  deliveredAt: field("delivered_at", Schema.NullOr(Schema.Date))
+}).annotations({ identifier: "WebhookDelivery" })
+
+/**
+ * Query of `GET /webhook-subscriptions/{subscription_id}/deliveries`: a status filter and a limit
+ * (1–1000, default 100); newest first.
+ *
+ * @since 0.1.0
+ */
+export const ListWebhookDeliveries = Schema.Struct({
+  status: Schema.optional(WebhookStore.DeliveryStatus),
+  limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000)))
+})

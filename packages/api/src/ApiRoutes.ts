@@ -15,13 +15,16 @@ import type * as HttpPlatform from "@effect/platform/HttpPlatform"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as Path from "@effect/platform/Path"
 import { Activities } from "@patchbay/activities"
-import { Actor, ConnectorInstances, ConnectorRegistry, DomainError } from "@patchbay/core"
+import { Actor, ConnectorInstances, ConnectorRegistry, DomainError, WebhookStore } from "@patchbay/core"
 import { CredentialVault } from "@patchbay/credentials"
 import { OAuth2 } from "@patchbay/oauth2"
 import { ConnectionTester } from "@patchbay/testers"
+import { WebhookSubscriptions } from "@patchbay/webhooks"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
 import * as ApiError from "./ApiError.js"
 import type * as ApiModels from "./ApiModels.js"
@@ -66,6 +69,7 @@ export type Services =
   | ConnectionTester.ConnectionTester
   | Activities.Activities
   | OAuth2.OAuth2
+  | WebhookSubscriptions.WebhookSubscriptions
 
 /**
  * What `HttpLayerRouter.addHttpApi` needs from the platform (`NodeHttpServer.layer` provides it).
@@ -462,6 +466,93 @@ const ActivitiesLive = HttpApiBuilder.group(PatchbayApi, "activities", (handlers
   })
 )
 
+const decodeSubscriptionId = Schema.decodeUnknownOption(WebhookStore.SubscriptionId)
+const decodeDeliveryId = Schema.decodeUnknownOption(WebhookStore.DeliveryId)
+
+/** A path's subscription id; one that is not a UUID names no subscription. */
+const subscriptionId = (id: string) =>
+  Option.match(decodeSubscriptionId(id), {
+    onNone: () => Effect.fail(new WebhookSubscriptions.SubscriptionNotFound({ subscriptionId: id })),
+    onSome: Effect.succeed
+  })
+
+const WebhooksLive = HttpApiBuilder.group(PatchbayApi, "webhooks", (handlers) =>
+  Effect.gen(function* () {
+    const webhooks = yield* WebhookSubscriptions.WebhookSubscriptions
+    const manage = authorize("manage-webhooks")
+    const withSecret = (created: WebhookSubscriptions.WithSecret) => ({
+      subscription: Wire.webhookSubscription(created.subscription),
+      secret: created.secret
+    })
+    return handlers
+      .handle("create", ({ payload }) =>
+        manage(
+          Effect.map(
+            webhooks.create({
+              url: payload.url,
+              ...(payload.eventTypes === undefined ? {} : { eventTypes: payload.eventTypes })
+            }),
+            withSecret
+          )
+        )
+      )
+      .handle("list", () => manage(Effect.map(webhooks.list, (items) => items.map(Wire.webhookSubscription))))
+      .handle("get", ({ path }) =>
+        manage(Effect.map(Effect.flatMap(subscriptionId(path.subscription_id), webhooks.get), Wire.webhookSubscription))
+      )
+      .handle("update", ({ path, payload }) =>
+        manage(
+          Effect.flatMap(subscriptionId(path.subscription_id), (id) =>
+            Effect.map(
+              webhooks.update(id, {
+                ...(payload.url === undefined ? {} : { url: payload.url }),
+                ...(payload.eventTypes === undefined ? {} : { eventTypes: payload.eventTypes }),
+                ...(payload.enabled === undefined ? {} : { enabled: payload.enabled })
+              }),
+              Wire.webhookSubscription
+            )
+          )
+        )
+      )
+      .handle("delete", ({ path }) => manage(Effect.flatMap(subscriptionId(path.subscription_id), webhooks.remove)))
+      .handle("rotateSecret", ({ path, payload }) =>
+        manage(
+          Effect.flatMap(subscriptionId(path.subscription_id), (id) =>
+            Effect.map(
+              webhooks.rotateSecret(
+                id,
+                payload.overlapSeconds === undefined ? {} : { overlap: `${payload.overlapSeconds} seconds` }
+              ),
+              withSecret
+            )
+          )
+        )
+      )
+      .handle("listDeliveries", ({ path, urlParams }) =>
+        manage(
+          Effect.gen(function* () {
+            // 404 for a subscription the organization does not have, rather than an empty list.
+            const subscription = yield* webhooks.get(yield* subscriptionId(path.subscription_id))
+            const deliveries = yield* webhooks.deliveries({
+              subscriptionId: subscription.id,
+              ...(urlParams.status === undefined ? {} : { status: urlParams.status }),
+              ...(urlParams.limit === undefined ? {} : { limit: urlParams.limit })
+            })
+            return deliveries.map(Wire.webhookDelivery)
+          })
+        )
+      )
+      .handle("redeliver", ({ path }) =>
+        manage(
+          Option.match(decodeDeliveryId(path.delivery_id), {
+            onNone: () => Effect.fail(new WebhookSubscriptions.DeliveryNotFound({ deliveryId: path.delivery_id })),
+            onSome: (id) => Effect.map(webhooks.redeliver(id), Wire.webhookDelivery)
+          })
+        )
+      )
+  })
+)
+
 /**
  * The `Authenticated` middleware on the host's `Authentication`.
  *
@@ -492,6 +583,7 @@ export const layer = (
           OperationsLive,
           OAuth2Live(options),
           ActivitiesLive,
+          WebhooksLive,
           layerAuthenticated
         )
       )

@@ -2,7 +2,7 @@
  * The HTTP API of Patchbay as an `HttpApi` definition: the product's SDK surface
  * (`connector_instances.create`, `create_credential`, `list_expiring_credentials`,
  * `test_connection`, `health_check`, `bulk_operation`, `get_schema`, `execute_ddl`), the
- * connectors, OAuth2 and the activities, under `/api/v1`. `ApiRoutes` implements it;
+ * connectors, OAuth2, the activities and webhook subscriptions, under `/api/v1`. `ApiRoutes` implements it;
  * `PatchbayClient` calls it.
  *
  * @since 0.1.0
@@ -190,6 +190,53 @@ export class ActivitiesGroup extends HttpApiGroup.make("activities")
   .add(instanceAction("sendSms", "send-sms", ApiModels.SendSms, ApiModels.SmsReceipt))
   .annotate(OpenApi.Description, "Activities with typed outcomes") {}
 
+const SubscriptionPath = Schema.Struct({ subscription_id: Schema.String })
+
+/**
+ * Webhook subscriptions of the caller's organization (admin only): the signing secret comes back
+ * once, from create and from rotate-secret; deliveries show status, attempts and the last status
+ * code, never a body or a secret.
+ *
+ * @since 0.1.0
+ */
+export class WebhooksGroup extends HttpApiGroup.make("webhooks")
+  .add(
+    HttpApiEndpoint.post("create", "/webhook-subscriptions")
+      .setPayload(ApiModels.CreateWebhookSubscription)
+      .addSuccess(ApiModels.WebhookSubscriptionWithSecret, { status: 201 })
+  )
+  .add(HttpApiEndpoint.get("list", "/webhook-subscriptions").addSuccess(Schema.Array(ApiModels.WebhookSubscription)))
+  .add(
+    HttpApiEndpoint.get("get", "/webhook-subscriptions/:subscription_id")
+      .setPath(SubscriptionPath)
+      .addSuccess(ApiModels.WebhookSubscription)
+  )
+  .add(
+    HttpApiEndpoint.patch("update", "/webhook-subscriptions/:subscription_id")
+      .setPath(SubscriptionPath)
+      .setPayload(ApiModels.UpdateWebhookSubscription)
+      .addSuccess(ApiModels.WebhookSubscription)
+  )
+  .add(HttpApiEndpoint.del("delete", "/webhook-subscriptions/:subscription_id").setPath(SubscriptionPath))
+  .add(
+    HttpApiEndpoint.post("rotateSecret", "/webhook-subscriptions/:subscription_id/rotate-secret")
+      .setPath(SubscriptionPath)
+      .setPayload(ApiModels.RotateWebhookSecret)
+      .addSuccess(ApiModels.WebhookSubscriptionWithSecret)
+  )
+  .add(
+    HttpApiEndpoint.get("listDeliveries", "/webhook-subscriptions/:subscription_id/deliveries")
+      .setPath(SubscriptionPath)
+      .setUrlParams(ApiModels.ListWebhookDeliveries)
+      .addSuccess(Schema.Array(ApiModels.WebhookDelivery))
+  )
+  .add(
+    HttpApiEndpoint.post("redeliver", "/webhook-deliveries/:delivery_id/redeliver")
+      .setPath(Schema.Struct({ delivery_id: Schema.String }))
+      .addSuccess(ApiModels.WebhookDelivery)
+  )
+  .annotate(OpenApi.Description, "Webhook subscriptions, their signing secrets and deliveries") {}
+
 /**
  * The Patchbay HTTP API: every group under `/api/v1`, every endpoint behind `Authenticated`, every
  * typed error with its status (see `ApiError`).
@@ -203,6 +250,7 @@ export class PatchbayApi extends HttpApi.make("patchbay")
   .add(OperationsGroup)
   .add(OAuth2Group)
   .add(ActivitiesGroup)
+  .add(WebhooksGroup)
   .addError(ApiError.Forbidden)
   .addError(ApiError.ScopeForbidden)
   .addError(ApiError.InstanceNotFound)
@@ -224,11 +272,14 @@ export class PatchbayApi extends HttpApi.make("patchbay")
   .addError(ApiError.UpstreamFailure)
   .addError(ApiError.StorageError)
   .addError(ApiError.TransientFailure)
+  .addError(ApiError.SubscriptionNotFound)
+  .addError(ApiError.DeliveryNotFound)
+  .addError(ApiError.InvalidWebhookUrl)
   .middleware(Authenticated)
   .prefix("/api/v1")
   .annotate(OpenApi.Title, "Patchbay API")
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(
     OpenApi.Description,
-    "Connectors, connector instances, credentials, tests, OAuth2 and activities of Patchbay"
+    "Connectors, connector instances, credentials, tests, OAuth2, activities and webhooks of Patchbay"
   ) {}

@@ -2,7 +2,7 @@
  * The small, replaceable permission model of the surfaces:
  * - `viewer`: list, and masked views;
  * - `member`: create and change instances, user- and agent-scope credentials, tests, activities;
- * - `admin`: workspace and organization credentials, DDL, delete.
+ * - `admin`: workspace and organization credentials, DDL, delete, webhook subscriptions.
  *
  * @since 0.1.0
  */
@@ -32,6 +32,7 @@ export type Action =
   | "run-activity"
   | "execute-ddl"
   | "delete"
+  | "manage-webhooks"
 
 const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2 }
 
@@ -43,7 +44,8 @@ const needs: Record<Action, Role> = {
   "run-activity": "member",
   "write-shared-credential": "admin",
   "execute-ddl": "admin",
-  delete: "admin"
+  delete: "admin",
+  "manage-webhooks": "admin"
 }
 
 /**

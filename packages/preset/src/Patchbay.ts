@@ -30,11 +30,13 @@ import {
   MonitorClaims,
   PendingAuthorizationRepository,
   RefreshLock,
-  Transactions
+  Transactions,
+  WebhookStore
 } from "@patchbay/core"
 import { CredentialRefresher, CredentialResolver, CredentialVault } from "@patchbay/credentials"
 import { Envelope, Fingerprint, Keyring } from "@patchbay/crypto"
 import { ConnectionTester } from "@patchbay/testers"
+import { WebhookSubscriptions } from "@patchbay/webhooks"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -57,6 +59,7 @@ export type StoreServices =
   | Transactions.Transactions
   | HealthHistory.HealthHistory
   | MonitorClaims.MonitorClaims
+  | WebhookStore.WebhookStore
 
 /**
  * Core's memory ports as a store: nothing survives the process. For tests and experiments.
@@ -64,7 +67,8 @@ export type StoreServices =
  * @since 0.1.0
  */
 export const layerMemory: Layer.Layer<StoreServices> = Layer.mergeAll(
-  InstanceRepository.layerMemory,
+  // Webhook deliveries fan out from the same outbox the instance lifecycle writes to.
+  WebhookStore.layerMemory.pipe(Layer.provideMerge(InstanceRepository.layerMemory)),
   CredentialRepository.layerMemory,
   AuditLog.layerMemory,
   PendingAuthorizationRepository.layerMemory,
@@ -118,6 +122,7 @@ export type Services =
   | ConnectionTester.ConnectionTester
   | Activities.Activities
   | LifecycleEvents.Events
+  | WebhookSubscriptions.WebhookSubscriptions
 
 /**
  * @since 0.1.0
@@ -175,8 +180,10 @@ const egressLayer = (
 /**
  * Patchbay from nothing: the store, keys, egress policy and connectors, then the instance
  * lifecycle, the vault, the refresher, the resolver, the connection tester, the activities and
- * `Events` (publish the outbox to in-process subscribers with `LifecycleEvents.relay`). Every
- * service is exposed. At start it migrates the store (as the store layer does) and checks that
+ * `Events` (publish the outbox to in-process subscribers with `LifecycleEvents.relay`) and
+ * `WebhookSubscriptions`. Every service is exposed. Webhooks are delivered by a worker the host
+ * runs on these services: `WebhookWorker.layer(Schedule.spaced("5 seconds"))` from
+ * `@patchbay/webhooks`, provided with this layer, in one process or several. At start it migrates the store (as the store layer does) and checks that
  * the keyring holds every key stored credentials name. Build it once (a `ManagedRuntime`, or the
  * host's main layer) and provide the `Actor` per request.
  *
@@ -200,9 +207,10 @@ export const layer = <StoreE, ConnectorE = never, KeysE = never, RefresherOut = 
       RefresherE,
       Foundation
     >)
-  return Layer.mergeAll(Activities.layer, ConnectionTester.layer, LifecycleEvents.layer).pipe(
-    Layer.provideMerge(CredentialResolver.layer),
-    Layer.provideMerge(refresher),
-    Layer.provideMerge(foundation)
-  )
+  return Layer.mergeAll(
+    Activities.layer,
+    ConnectionTester.layer,
+    LifecycleEvents.layer,
+    WebhookSubscriptions.layer
+  ).pipe(Layer.provideMerge(CredentialResolver.layer), Layer.provideMerge(refresher), Layer.provideMerge(foundation))
 }

@@ -1,6 +1,7 @@
 import type { ActivityError, DomainError, DriverError } from "@patchbay/core"
 import type { CredentialVault } from "@patchbay/credentials"
 import type { OAuth2Error } from "@patchbay/oauth2"
+import type { WebhookSubscriptions } from "@patchbay/webhooks"
 import * as Effect from "effect/Effect"
 import * as ApiError from "../ApiError.js"
 
@@ -32,6 +33,9 @@ export type ServiceFailure =
   | OAuth2Error.InvalidCallback
   | OAuth2Error.AuthorizationStateRejected
   | OAuth2Error.AuthorizationDenied
+  | WebhookSubscriptions.InvalidWebhookUrl
+  | WebhookSubscriptions.SubscriptionNotFound
+  | WebhookSubscriptions.DeliveryNotFound
 
 const plain = (error: { readonly message: string; readonly retryable: boolean }) => ({
   message: error.message,
@@ -110,6 +114,12 @@ export const toApiError = (error: ServiceFailure): ApiError.ApiError => {
       return new ApiError.OAuth2Rejected({ ...plain(error), kind: error._tag })
     case "AuthorizationDenied":
       return new ApiError.OAuth2Rejected({ ...plain(error), kind: error._tag })
+    case "SubscriptionNotFound":
+      return new ApiError.SubscriptionNotFound(plain(error))
+    case "DeliveryNotFound":
+      return new ApiError.DeliveryNotFound(plain(error))
+    case "InvalidWebhookUrl":
+      return new ApiError.InvalidWebhookUrl({ ...plain(error), reason: error.reason })
     case "AuthFailed":
     case "Unreachable":
     case "TimedOut":

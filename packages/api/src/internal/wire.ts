@@ -1,4 +1,12 @@
-import type { Actor, ConnectorDescriptor, ConnectorDriver, Credential, CredentialScope, Database } from "@patchbay/core"
+import type {
+  Actor,
+  ConnectorDescriptor,
+  ConnectorDriver,
+  Credential,
+  CredentialScope,
+  Database,
+  WebhookStore
+} from "@patchbay/core"
 import { DomainError } from "@patchbay/core"
 import type { ConnectionTester } from "@patchbay/testers"
 import * as Effect from "effect/Effect"
@@ -165,3 +173,33 @@ export const bulkResult = (result: ConnectionTester.BulkResult): typeof ApiModel
   }
   return { ...base, status: value.status, message: value.message, error: value.failure, retryable: false }
 }
+
+/** A webhook subscription as the API shows it: no secret. */
+export const webhookSubscription = (
+  subscription: WebhookStore.Subscription
+): typeof ApiModels.WebhookSubscription.Type => ({
+  id: subscription.id,
+  url: subscription.url,
+  eventTypes: subscription.eventTypes,
+  enabled: subscription.enabled,
+  secretVersion: subscription.secretVersion,
+  previousSecretUntil: subscription.previousSecretUntil,
+  createdAt: subscription.createdAt,
+  updatedAt: subscription.updatedAt
+})
+
+/** A webhook delivery as the API shows it: state only, never the event body. */
+export const webhookDelivery = (delivery: WebhookStore.Delivery): typeof ApiModels.WebhookDelivery.Type => ({
+  id: delivery.id,
+  subscriptionId: delivery.subscriptionId,
+  eventId: delivery.eventId,
+  eventType: delivery.eventType,
+  status: delivery.status,
+  attempts: delivery.attempts,
+  nextAttemptAt: delivery.nextAttemptAt,
+  lastStatusCode: delivery.lastStatus,
+  lastError: delivery.lastError,
+  createdAt: delivery.createdAt,
+  updatedAt: delivery.updatedAt,
+  deliveredAt: delivery.deliveredAt
+})
