@@ -229,6 +229,16 @@ export interface EventOutboxShape {
     readonly after?: LifecycleEventId | undefined
     readonly limit: number
   }) => Effect.Effect<ReadonlyArray<LifecycleEvent>, StorageError>
+  /**
+   * Up to `limit` events in id order after the event `after` when given, delivered or not (the
+   * in-process relay reads this way, so webhook fan-out marking events delivered hides none).
+   */
+  readonly read: (query: {
+    readonly after?: LifecycleEventId | undefined
+    readonly limit: number
+  }) => Effect.Effect<ReadonlyArray<LifecycleEvent>, StorageError>
+  /** The id of the newest recorded event, if any. */
+  readonly newest: Effect.Effect<LifecycleEventId | undefined, StorageError>
   /** Marks events delivered at `at`; they are no longer pending. */
   readonly markDelivered: (ids: ReadonlyArray<LifecycleEventId>, at: Date) => Effect.Effect<void, StorageError>
 }
@@ -255,6 +265,20 @@ export const emit = (input: EventInput): Effect.Effect<LifecycleEvent, StorageEr
     return event
   })
 
+const inOrder = (
+  entries: ReadonlyArray<OutboxEntry>,
+  query: { readonly after?: LifecycleEventId | undefined; readonly limit: number; readonly pendingOnly: boolean }
+): Array<LifecycleEvent> =>
+  entries
+    .filter(
+      (entry) =>
+        (!query.pendingOnly || entry.deliveredAt === null) &&
+        (query.after === undefined || entry.event.id > query.after)
+    )
+    .map((entry) => entry.event)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, Math.max(0, Math.floor(query.limit)))
+
 /**
  * An in-memory outbox. Inside a unit of `Transactions.layerMemory` an event is removed again when
  * the unit fails.
@@ -274,14 +298,9 @@ export const layerMemory: Layer.Layer<EventOutbox> = Layer.sync(EventOutbox, () 
         })
         return Effect.void
       }),
-    pending: ({ after, limit }) =>
-      Effect.sync(() =>
-        entries
-          .filter((entry) => entry.deliveredAt === null && (after === undefined || entry.event.id > after))
-          .map((entry) => entry.event)
-          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-          .slice(0, Math.max(0, Math.floor(limit)))
-      ),
+    pending: ({ after, limit }) => Effect.sync(() => inOrder(entries, { after, limit, pendingOnly: true })),
+    read: ({ after, limit }) => Effect.sync(() => inOrder(entries, { after, limit, pendingOnly: false })),
+    newest: Effect.sync(() => inOrder(entries, { limit: Number.POSITIVE_INFINITY, pendingOnly: false }).at(-1)?.id),
     markDelivered: (ids, at) =>
       Effect.sync(() => {
         const wanted = new Set<string>(ids)
@@ -302,9 +321,10 @@ export interface EventsShape {
    */
   readonly subscription: Effect.Effect<Stream.Stream<LifecycleEvent>, never, Scope.Scope>
   /**
-   * Publishes the outbox's pending events after the last one this process published, in id
-   * order, and returns how many it published. A host runs it on a schedule (see `relay`) or after
-   * its own writes.
+   * Publishes the outbox's events after the last one this process published — from the newest
+   * event when the layer was built — in id order, whether webhook fan-out has marked them
+   * delivered or not, and returns how many it published. A host runs it on a schedule (see
+   * `relay`) or after its own writes.
    */
   readonly publishPending: Effect.Effect<number, StorageError>
 }
@@ -318,18 +338,19 @@ export class Events extends Context.Tag("@patchbay/core/Events")<Events, EventsS
 
 /**
  * `Events` over the outbox in context, on an unbounded `PubSub` shut down with the layer's scope.
+ * Subscribers see the events recorded after the layer was built.
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<Events, never, EventOutbox> = Layer.scoped(
+export const layer: Layer.Layer<Events, StorageError, EventOutbox> = Layer.scoped(
   Events,
   Effect.gen(function* () {
     const outbox = yield* EventOutbox
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<LifecycleEvent>(), PubSub.shutdown)
     const lock = yield* Effect.makeSemaphore(1)
-    let cursor: LifecycleEventId | undefined
+    let cursor = yield* outbox.newest
     const batch = Effect.gen(function* () {
-      const events = yield* outbox.pending({ after: cursor, limit: 500 })
+      const events = yield* outbox.read({ after: cursor, limit: 500 })
       if (events.length === 0) return 0
       yield* PubSub.publishAll(pubsub, events)
       cursor = events[events.length - 1]!.id

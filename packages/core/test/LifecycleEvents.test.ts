@@ -99,4 +99,27 @@ describe("LifecycleEvents", () => {
       )
     }).pipe(Effect.provide(Layer.merge(stack, actorLayer())))
   )
+
+  it.scoped("the relay starts after the newest event and publishes events fan-out already marked delivered", () =>
+    Effect.gen(function* () {
+      const outbox = yield* LifecycleEvents.EventOutbox
+      yield* createDemo("Before")
+      const events = yield* Layer.build(LifecycleEvents.layer).pipe(
+        Effect.map((context) => Layer.succeedContext(context)),
+        Effect.flatMap((built) => Effect.provide(LifecycleEvents.Events, built))
+      )
+      const subscribed = yield* events.subscription
+      yield* createDemo("After")
+      const [after] = yield* outbox.pending({ limit: 10 }).pipe(Effect.map((all) => all.slice(1)))
+      yield* outbox.markDelivered([after!.id], new Date(0))
+      assert.strictEqual(yield* events.publishPending, 1)
+      const [received] = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(subscribed, 1)))
+      assert.strictEqual(received!.id, after!.id)
+      assert.deepStrictEqual(
+        (yield* outbox.read({ limit: 10 })).map((event) => event.id),
+        [...(yield* outbox.read({ limit: 1 })).map((event) => event.id), after!.id]
+      )
+      assert.strictEqual(yield* outbox.newest, after!.id)
+    }).pipe(Effect.provide(Layer.merge(memoryLayer, actorLayer())))
+  )
 })

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
 import { LifecycleEvents } from "@patchbay/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -30,6 +31,21 @@ export const make = (
     const client = yield* SqlClient.SqlClient
     const sql = client.withoutTransforms()
     const timeout = operationTimeout(options, client)
+    const select = (
+      operation: string,
+      query: { readonly after?: LifecycleEvents.LifecycleEventId | undefined; readonly limit: number },
+      where: Array<Statement.Fragment>
+    ) =>
+      Effect.gen(function* () {
+        const conditions = query.after === undefined ? where : [...where, sql`id > ${query.after}`]
+        const filter = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
+        const rows = yield* sql`SELECT payload::text AS payload FROM patchbay.event_outbox ${filter}
+          ORDER BY id LIMIT ${Math.max(0, Math.floor(query.limit))}`.pipe(
+          Effect.flatMap(decodeRows),
+          guard(operation, timeout)
+        )
+        return rows.map((row) => row.payload)
+      }).pipe(Effect.withSpan(operation))
     return LifecycleEvents.EventOutbox.of({
       append: Effect.fn("EventOutbox.append")(function* (event) {
         yield* sql`INSERT INTO patchbay.event_outbox (id, org_id, type, payload, created_at)
@@ -37,16 +53,13 @@ export const make = (
           guard("EventOutbox.append", timeout)
         )
       }),
-      pending: Effect.fn("EventOutbox.pending")(function* (query) {
-        const where = [sql`delivered_at IS NULL`]
-        if (query.after !== undefined) where.push(sql`id > ${query.after}`)
-        const rows = yield* sql`SELECT payload::text AS payload FROM patchbay.event_outbox WHERE ${sql.and(where)}
-          ORDER BY id LIMIT ${Math.max(0, Math.floor(query.limit))}`.pipe(
-          Effect.flatMap(decodeRows),
-          guard("EventOutbox.pending", timeout)
-        )
-        return rows.map((row) => row.payload)
-      }),
+      pending: (query) => select("EventOutbox.pending", query, [sql`delivered_at IS NULL`]),
+      read: (query) => select("EventOutbox.read", query, []),
+      newest: sql<{ id: string }>`SELECT id FROM patchbay.event_outbox ORDER BY id DESC LIMIT 1`.pipe(
+        Effect.map(([row]) => (row === undefined ? undefined : LifecycleEvents.LifecycleEventId.make(row.id))),
+        guard("EventOutbox.newest", timeout),
+        Effect.withSpan("EventOutbox.newest")
+      ),
       markDelivered: Effect.fn("EventOutbox.markDelivered")(function* (ids, at) {
         if (ids.length === 0) return
         yield* sql`UPDATE patchbay.event_outbox SET delivered_at = ${at}

@@ -44,6 +44,16 @@ describe("event outbox in PostgreSQL", () => {
           rest.map((event) => event.id),
           events.slice(1).map((event) => event.id)
         )
+        assert.deepStrictEqual(
+          (yield* outbox.read({ limit: 10 })).map((event) => event.id),
+          events.map((event) => event.id),
+          "read returns delivered events too"
+        )
+        assert.deepStrictEqual(
+          (yield* outbox.read({ after: events[0]!.id, limit: 1 })).map((event) => event.id),
+          [events[1]!.id]
+        )
+        assert.strictEqual(yield* outbox.newest, events[events.length - 1]!.id)
         return events
       }).pipe(
         Effect.provide(services.pipe(Layer.provideMerge(SqlStore.layerPg({ url: Redacted.make(db.url) })))),
