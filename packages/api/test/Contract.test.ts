@@ -61,8 +61,11 @@ describe("HTTP API contract", () => {
         assert.strictEqual(postgres.name, "PostgreSQL")
         assert.isTrue(postgres.supportsSchemaDiscovery)
         assert.property(postgres.configurationSchema, "properties")
+        // Optional: a client certificate alone may log in.
         const password = postgres.fields.find((f) => f.name === "password")!
-        assert.deepInclude(password, { location: "credentials", secret: true, required: true })
+        assert.deepInclude(password, { location: "credentials", secret: true, required: false })
+        const username = postgres.fields.find((f) => f.name === "username")!
+        assert.deepInclude(username, { location: "credentials", secret: false, required: true })
         const host = postgres.fields.find((f) => f.name === "host")!
         assert.deepInclude(host, { location: "configuration", secret: false, required: true })
         assert.isFalse(postgres.fields.find((f) => f.name === "port")!.required)
