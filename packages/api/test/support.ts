@@ -62,14 +62,14 @@ const patchbay = <E>(store: Layer.Layer<Patchbay.StoreServices, E>, options: Ser
     refresher: OAuth2.layer(options.oauth2).pipe(Layer.provide(options.clients ?? OAuth2Clients.layer()))
   })
 
-/** The API on a store, served on 127.0.0.1 on a free port. */
+/** The API on a store, served on 127.0.0.1 on a free port; the tests may use Patchbay's services too. */
 export const serverOn = <E>(store: Layer.Layer<Patchbay.StoreServices, E>, options: ServerOptions = {}) =>
   HttpLayerRouter.serve(ApiRoutes.layer(options.routes), {
     disableListenLog: true,
     disableLogger: true
   }).pipe(
     Layer.provide(authentication),
-    Layer.provide(patchbay(store, options)),
+    Layer.provideMerge(patchbay(store, options)),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
     Layer.provideMerge(FetchHttpClient.layer)
   )
