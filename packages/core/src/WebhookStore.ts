@@ -184,6 +184,41 @@ export interface SubscriptionPatch {
 }
 
 /**
+ * What the sealed secret of version `version` of a subscription is bound to (the envelope's
+ * authenticated data): its id, organization, creation time and the version, so a sealed secret
+ * copied onto another row or another version does not open. Sealing and key rotation share it.
+ *
+ * @since 0.1.0
+ */
+export const secretBinding = (
+  subscription: { readonly id: string; readonly orgId: string; readonly createdAt: Date },
+  version: number
+) => ({
+  credentialId: subscription.id,
+  instanceId: `webhook-secret-v${version}`,
+  scopeType: "webhook_subscription",
+  scopeId: subscription.orgId,
+  orgId: subscription.orgId,
+  expiresAt: null,
+  createdAt: subscription.createdAt
+})
+
+/**
+ * A subscription's secrets re-wrapped by key rotation, replaced only while the stored row is still
+ * at `secretVersion` with its secrets under `expectedKeyId` and `expectedPreviousKeyId`.
+ *
+ * @since 0.1.0
+ */
+export interface SecretReplacement {
+  readonly id: SubscriptionId
+  readonly secretVersion: number
+  readonly expectedKeyId: string
+  readonly secret: SealedSecret
+  readonly expectedPreviousKeyId: string | null
+  readonly previousSecret: SealedSecret | null
+}
+
+/**
  * @since 0.1.0
  */
 export interface WebhookStoreShape {
@@ -261,6 +296,24 @@ export interface WebhookStoreShape {
     id: DeliveryId,
     at: Date
   ) => Effect.Effect<Option.Option<Delivery>, StorageError>
+  /** Every key id that seals a stored secret (current or previous), across organizations. */
+  readonly keyIds: Effect.Effect<ReadonlyArray<string>, StorageError>
+  /**
+   * Up to `limit` subscriptions, across organizations, with a secret (current or previous) sealed
+   * under a key other than `keyId`, in id order and with an id above `after` when given.
+   */
+  readonly sealedWithOtherKey: (
+    keyId: string,
+    limit: number,
+    after?: SubscriptionId
+  ) => Effect.Effect<ReadonlyArray<SubscriptionRecord>, StorageError>
+  /**
+   * Replaces re-wrapped secrets (a key rotation's batch) in one unit, each only if its row is
+   * unchanged since it was read (see `SecretReplacement`); returns the ids that were replaced.
+   */
+  readonly replaceSealedBatch: (
+    replacements: ReadonlyArray<SecretReplacement>
+  ) => Effect.Effect<ReadonlyArray<SubscriptionId>, StorageError>
 }
 
 /**
@@ -472,6 +525,51 @@ export const layerMemory: Layer.Layer<WebhookStore, never, EventOutbox> = Layer.
             )
             .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
             .slice(0, Math.max(0, Math.floor(query.limit)))
+        ),
+      keyIds: Effect.sync(() => [
+        ...new Set(
+          [...subscriptions.values()].flatMap((record) => [
+            record.secret.keyId,
+            ...(record.previousSecret === null ? [] : [record.previousSecret.keyId])
+          ])
+        )
+      ]),
+      sealedWithOtherKey: (keyId, limit, after) =>
+        Effect.sync(() =>
+          [...subscriptions.values()]
+            .filter(
+              (record) =>
+                (record.secret.keyId !== keyId ||
+                  (record.previousSecret !== null && record.previousSecret.keyId !== keyId)) &&
+                (after === undefined || record.subscription.id > after)
+            )
+            .sort((a, b) =>
+              a.subscription.id < b.subscription.id ? -1 : a.subscription.id > b.subscription.id ? 1 : 0
+            )
+            .slice(0, Math.max(0, Math.floor(limit)))
+        ),
+      replaceSealedBatch: (replacements) =>
+        Effect.sync(() =>
+          replacements.flatMap((replacement) => {
+            const found = subscriptions.get(replacement.id)
+            if (
+              found === undefined ||
+              found.subscription.secretVersion !== replacement.secretVersion ||
+              found.secret.keyId !== replacement.expectedKeyId ||
+              (found.previousSecret?.keyId ?? null) !== replacement.expectedPreviousKeyId
+            ) {
+              return []
+            }
+            subscriptions.set(
+              replacement.id,
+              SubscriptionRecord.make({
+                ...found,
+                secret: replacement.secret,
+                previousSecret: replacement.previousSecret
+              })
+            )
+            return [replacement.id]
+          })
         ),
       redeliver: (orgId, id, at) =>
         lock.withPermits(1)(

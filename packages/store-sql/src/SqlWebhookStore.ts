@@ -146,6 +146,10 @@ const toDelivery = (row: DeliveryRow) =>
 
 const count = (limit: number) => Math.max(0, Math.floor(limit))
 
+const hex = (value: Uint8Array) => Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")
+const decodeKeyIdRows = Schema.decodeUnknown(Schema.Array(Schema.Struct({ key_id: Schema.String })))
+const decodeIdRows = Schema.decodeUnknown(Schema.Array(Schema.Struct({ id: WebhookStore.SubscriptionId })))
+
 /**
  * Builds the store on the `SqlClient` in context (the database must be migrated).
  *
@@ -315,7 +319,61 @@ export const make = (
           guard("WebhookStore.redeliver", timeout)
         )
         return Option.fromNullable(rows[0])
-      })
+      }),
+      keyIds: Effect.gen(function* () {
+        const rows = yield* sql`SELECT key_id FROM patchbay.webhook_subscriptions
+          UNION SELECT previous_key_id FROM patchbay.webhook_subscriptions WHERE previous_key_id IS NOT NULL
+          ORDER BY key_id`.pipe(Effect.flatMap(decodeKeyIdRows), guard("WebhookStore.keyIds", timeout))
+        return rows.map((row) => row.key_id)
+      }).pipe(Effect.withSpan("WebhookStore.keyIds")),
+      sealedWithOtherKey: Effect.fn("WebhookStore.sealedWithOtherKey")(function* (keyId, limit, after) {
+        const from = after === undefined ? sql`` : sql`AND s.id > ${after}`
+        return yield* sql`SELECT ${sql.literal(subscriptionColumns)} FROM patchbay.webhook_subscriptions s
+          WHERE (s.key_id <> ${keyId} OR s.previous_key_id <> ${keyId}) ${from}
+          ORDER BY s.id LIMIT ${count(limit)}`.pipe(
+          Effect.flatMap(decodeSubscriptionRows),
+          Effect.flatMap(Effect.forEach(toRecord)),
+          guard("WebhookStore.sealedWithOtherKey", timeout)
+        )
+      }),
+      // One statement per batch, as for credentials: the replacements travel as one JSON array
+      // (bytes as hex), each fenced by the secret version and the key ids it was read with.
+      replaceSealedBatch: (replacements) =>
+        replacements.length === 0
+          ? Effect.succeed([])
+          : sql`UPDATE patchbay.webhook_subscriptions s SET key_id = u.key_id,
+                wrapped_key = decode(u.wrapped_key, 'hex'), nonce = decode(u.nonce, 'hex'),
+                ciphertext = decode(u.ciphertext, 'hex'), previous_key_id = u.previous_key_id,
+                previous_wrapped_key = decode(u.previous_wrapped_key, 'hex'),
+                previous_nonce = decode(u.previous_nonce, 'hex'),
+                previous_ciphertext = decode(u.previous_ciphertext, 'hex')
+              FROM jsonb_to_recordset(${json(
+                replacements.map((r) => ({
+                  id: r.id,
+                  secret_version: r.secretVersion,
+                  expected_key_id: r.expectedKeyId,
+                  expected_previous_key_id: r.expectedPreviousKeyId,
+                  key_id: r.secret.keyId,
+                  wrapped_key: hex(r.secret.wrappedKey),
+                  nonce: hex(r.secret.nonce),
+                  ciphertext: hex(r.secret.ciphertext),
+                  previous_key_id: r.previousSecret?.keyId ?? null,
+                  previous_wrapped_key: r.previousSecret === null ? null : hex(r.previousSecret.wrappedKey),
+                  previous_nonce: r.previousSecret === null ? null : hex(r.previousSecret.nonce),
+                  previous_ciphertext: r.previousSecret === null ? null : hex(r.previousSecret.ciphertext)
+                }))
+              )}::jsonb)
+                AS u(id uuid, secret_version int, expected_key_id text, expected_previous_key_id text, key_id text,
+                  wrapped_key text, nonce text, ciphertext text, previous_key_id text, previous_wrapped_key text,
+                  previous_nonce text, previous_ciphertext text)
+              WHERE s.id = u.id AND s.secret_version = u.secret_version AND s.key_id = u.expected_key_id
+                AND s.previous_key_id IS NOT DISTINCT FROM u.expected_previous_key_id
+              RETURNING s.id::text AS id`.pipe(
+              Effect.flatMap(decodeIdRows),
+              Effect.map((rows) => rows.map((row) => row.id)),
+              guard("WebhookStore.replaceSealedBatch", timeout),
+              Effect.withSpan("WebhookStore.replaceSealedBatch", { attributes: { rows: replacements.length } })
+            )
     })
   })
 

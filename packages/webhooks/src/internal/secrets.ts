@@ -4,7 +4,7 @@
  * another row (or another version of the same row) does not open.
  */
 import { randomBytes } from "node:crypto"
-import type { DomainError, WebhookStore } from "@patchbay/core"
+import { type DomainError, WebhookStore } from "@patchbay/core"
 import type { Envelope } from "@patchbay/crypto"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -16,15 +16,7 @@ export const generate = (): Redacted.Redacted<string> => Redacted.make(`whsec_${
 export const aad = (
   subscription: { readonly id: string; readonly orgId: string; readonly createdAt: Date },
   version: number
-): Envelope.Aad => ({
-  credentialId: subscription.id,
-  instanceId: `webhook-secret-v${version}`,
-  scopeType: "webhook_subscription",
-  scopeId: subscription.orgId,
-  orgId: subscription.orgId,
-  expiresAt: null,
-  createdAt: subscription.createdAt
-})
+): Envelope.Aad => WebhookStore.secretBinding(subscription, version)
 
 /** Seals `secret` as version `version` of the subscription. */
 export const seal = (
