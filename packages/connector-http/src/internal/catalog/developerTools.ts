@@ -73,7 +73,10 @@ export const developerTools: ReadonlyArray<Entry> = [
       reset: "RateLimit-Reset",
       retryAfter: "Retry-After"
     },
-    checked: unchecked("https://docs.gitlab.com/api/oauth2/", "endpoints, scopes and RateLimit headers")
+    checked: checked(
+      "https://docs.gitlab.com/api/oauth2/",
+      "authorization code with PKCE, /oauth/token, /oauth/revoke and /oauth/userinfo checked; the RateLimit-Limit/Remaining/Reset headers only from GitLab's issue tracker quoting the GitLab.com docs (which also report them missing on some 429s); /oauth/authorize and the read_user scope only from third-party pages; /user (id) NOT checked"
+    )
   },
   {
     id: "e2369233-8524-4e29-bea6-c0a95c57e217",

@@ -100,9 +100,9 @@ export const email: ReadonlyArray<Entry> = [
       )
     },
     rateLimitHeaders: retryAfterOnly,
-    checked: unchecked(
-      "https://documentation.mailgun.com/docs/mailgun/api-reference/authentication",
-      "Basic auth with username `api` and the API key as password, base URL and test endpoint"
+    checked: checked(
+      "https://documentation.mailgun.com/docs/mailgun/api-reference",
+      "HTTP Basic auth with username `api` and the API key as password, and the US base URL api.mailgun.net (EU: api.eu.mailgun.net) checked; GET /v4/domains as the test request NOT checked"
     )
   },
   {

@@ -3,6 +3,7 @@ import type { Entry } from "../../Catalog.js"
 import {
   baseUrlField,
   basicFields,
+  checked,
   clientFields,
   getWhoAmI,
   oauth2Server,
@@ -33,9 +34,9 @@ export const hr: ReadonlyArray<Entry> = [
         "https://documentation.bamboohr.com/docs/getting-started"
       )
     },
-    checked: unchecked(
-      "https://documentation.bamboohr.com/docs/getting-started",
-      "the gateway URL with company subdomain and API key as Basic username"
+    checked: checked(
+      "https://documentation.bamboohr.com/reference/getting-started",
+      "the company subdomain and per-user API keys (multi-customer integrations use OAuth/OpenID Connect) checked; the API key as Basic username with any password only from third-party pages; the api.bamboohr.com/api/gateway.php/<company> URL and /v1/meta/fields NOT checked"
     )
   },
   {
@@ -50,7 +51,10 @@ export const hr: ReadonlyArray<Entry> = [
     oauth2: oauth2Server({ token: "https://api.personio.de/v2/auth/token" }),
     fields: clientFields("https://developer.personio.de/docs/getting-started-with-the-personio-api"),
     rateLimitHeaders: retryAfterOnly,
-    checked: unchecked("https://developer.personio.de/reference/auth", "the v2 token endpoint and /v2/persons")
+    checked: checked(
+      "https://developer.personio.de/reference/post_v2-auth-token",
+      "the v2 token endpoint POST https://api.personio.de/v2/auth/token (client-credentials grant, form-encoded client id and secret) checked; /v2/persons and rate-limit headers NOT checked"
+    )
   },
   {
     id: "ba4f0c09-0620-4ea4-9a36-6407cde789c7",
@@ -62,9 +66,9 @@ export const hr: ReadonlyArray<Entry> = [
     baseUrl: "https://api.hibob.com/v1",
     testEndpoint: { method: "GET", path: "/company/named-lists", expectStatus: 200 },
     fields: basicFields("Service user ID", "Service user token", "https://apidocs.hibob.com/docs/api-service-users"),
-    checked: unchecked(
-      "https://apidocs.hibob.com/docs/api-service-users",
-      "Basic auth with service user id and token, base URL and test path"
+    checked: checked(
+      "https://apidocs.hibob.com/reference/authorization",
+      "HTTP Basic auth with the service user's ID and token (SERVICE-USER-ID:TOKEN) checked; base URL api.hibob.com/v1 and /company/named-lists NOT checked"
     )
   },
   {

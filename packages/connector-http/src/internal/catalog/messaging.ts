@@ -30,9 +30,9 @@ export const messaging: ReadonlyArray<Entry> = [
       "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
     ),
     smsPath: "/2010-04-01/Accounts/{username}/Messages.json",
-    checked: unchecked(
-      "https://www.twilio.com/docs/usage/api",
-      "Basic auth with the account SID, the 2010-04-01 account and Messages paths"
+    checked: checked(
+      "https://www.twilio.com/docs/usage/requests-to-twilio",
+      "HTTP Basic auth with the account SID and auth token (or an API key SID and secret, which Twilio recommends for production) and the base https://api.twilio.com/2010-04-01 with its Accounts resource checked; the Accounts/{sid}.json who-am-I (sid) and the Messages.json path NOT checked"
     )
   },
   {
@@ -88,7 +88,10 @@ export const messaging: ReadonlyArray<Entry> = [
     fields: {
       token: tokenField("Bot token", "https://core.telegram.org/bots/api#authorizing-your-bot", "123456:ABC-DEF…")
     },
-    checked: unchecked("https://core.telegram.org/bots/api", "the /bot<token>/METHOD URL form and getMe")
+    checked: checked(
+      "https://core.telegram.org/bots/api",
+      "the https://api.telegram.org/bot<token>/METHOD_NAME URL form, GET or POST, getMe (tests the token, returns a User) and the answer's ok/result envelope checked; the User's id field as the account id NOT quoted"
+    )
   },
   {
     id: "5f5d1d77-1483-45ec-9c01-066bd5dc1c2c",

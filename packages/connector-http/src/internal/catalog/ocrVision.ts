@@ -1,6 +1,6 @@
 /** OCR and vision services. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, baseUrlField, googleOAuth2, unchecked } from "./common.js"
+import { apiKeyField, baseUrlField, checked, googleOAuth2, unchecked } from "./common.js"
 
 const awsFields = {
   access_key_id: {
@@ -42,9 +42,9 @@ export const ocrVision: ReadonlyArray<Entry> = [
       accountId: "GetCallerIdentityResponse.GetCallerIdentityResult.Account"
     },
     fields: awsFields,
-    checked: unchecked(
-      "https://docs.aws.amazon.com/textract/latest/dg/API_Reference.html",
-      "regional endpoint and STS GetCallerIdentity as the who-am-I"
+    checked: checked(
+      "https://docs.aws.amazon.com/general/latest/gr/textract.html",
+      "the regional endpoint textract.us-east-1.amazonaws.com (HTTPS) checked; the JSON 1.1 protocol, POST / as the test request and STS GetCallerIdentity (Account) as the who-am-I NOT checked"
     )
   },
   {
@@ -66,9 +66,9 @@ export const ocrVision: ReadonlyArray<Entry> = [
         "^AIza[0-9A-Za-z_-]{35}$"
       )
     },
-    checked: unchecked(
-      "https://cloud.google.com/vision/docs/reference/rest",
-      "base URL, the `key` query parameter and the test request (an empty annotate answers 400 when the key is valid)"
+    checked: checked(
+      "https://cloud.google.com/vision/docs/request",
+      "base URL vision.googleapis.com/v1, POST /images:annotate and authentication by an API key or an OAuth token checked; the `key` query parameter name, the cloud-vision scope and the 400 answer to an empty annotate NOT checked"
     )
   },
   {
@@ -89,9 +89,9 @@ export const ocrVision: ReadonlyArray<Entry> = [
       api_key: apiKeyField("Resource key", "https://learn.microsoft.com/en-us/azure/ai-services/computer-vision/")
     },
     rateLimitHeaders: { retryAfter: "Retry-After" },
-    checked: unchecked(
-      "https://learn.microsoft.com/en-us/azure/ai-services/computer-vision/",
-      "the Ocp-Apim-Subscription-Key header, endpoint shape and test path"
+    checked: checked(
+      "https://learn.microsoft.com/en-us/python/api/azure-ai-vision-imageanalysis/azure.ai.vision.imageanalysis.imageanalysisclient",
+      "the resource endpoint shape https://<resource-name>.cognitiveservices.azure.com and key authentication (from Microsoft's client library reference) checked; the Ocp-Apim-Subscription-Key header name and the /computervision/models test path NOT checked"
     )
   },
   {
