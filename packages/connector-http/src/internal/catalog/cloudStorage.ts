@@ -49,7 +49,7 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
       "https://dropbox.tech/developers/using-oauth-2-0-with-offline-access",
-      "authorize URL and token_access_type=offline for refresh tokens checked; token, revoke and users endpoints NOT checked"
+      "authorize URL and token_access_type=offline for refresh tokens checked; POST /2/users/get_current_account with a bearer token answering account_id, and POST /2/auth/token/revoke, only from Dropbox's SDK docs and third-party pages; the token endpoint NOT checked"
     )
   },
   {

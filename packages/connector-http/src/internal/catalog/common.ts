@@ -127,7 +127,7 @@ export const microsoftRefreshToken = {
 export const microsoftChecked = (api: string) =>
   checked(
     "https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens",
-    `Refresh-token lifetime (90 days, 24 h for SPAs) checked; v2.0 endpoints and ${api} test endpoint NOT checked`
+    `Refresh-token lifetime (90 days, 24 h for SPAs) checked; the v2.0 authorize/token endpoints with \`common\` for multi-tenant apps, space-separated scopes and offline_access for a refresh token only from Microsoft Q&A and Microsoft's azure-skills repository; userinfo and ${api} test endpoint NOT checked`
   )
 
 /** Microsoft Graph identity: `GET /me`, account id `id`. */

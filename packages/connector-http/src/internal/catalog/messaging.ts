@@ -115,9 +115,9 @@ export const messaging: ReadonlyArray<Entry> = [
         secret: false
       }
     },
-    checked: unchecked(
-      "https://developers.facebook.com/docs/whatsapp/cloud-api",
-      "Graph API version, bearer token and /me"
+    checked: checked(
+      "https://developers.facebook.com/blog/post/2022/12/05/auth-tokens/",
+      "a bearer access token on graph.facebook.com/<version>/ (v21.0 in Meta's own examples), temporary tokens dying within 24 hours and system-user tokens for production checked; whether v21.0 is still served and GET /me (id) as the who-am-I NOT checked"
     )
   },
   {
