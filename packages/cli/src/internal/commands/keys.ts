@@ -5,8 +5,8 @@
  * - `rotate` re-wraps every data key under the primary key. With the embedded store and its key
  *   file it first adds a fresh key and makes it primary; otherwise the operator has already added
  *   the new key to `PATCHBAY_KEYRING` and named it in `PATCHBAY_PRIMARY_KEY_ID`.
- * - `verify` checks that the keyring holds every key stored credentials name (exit 1 if not) and
- *   lists the keys no credential uses any more.
+ * - `verify` checks that the keyring holds every key stored credentials and webhook secrets name
+ *   (exit 1 if not) and lists the keys nothing uses any more.
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -60,14 +60,21 @@ const rotate = Command.make(
             batchSize,
             // Progress goes to standard error, so it never mixes with --json on standard output.
             onBatch: (progress) =>
-              Console.error(`re-wrapped ${progress.rewrapped} credentials (${progress.batches} batches)`)
+              Console.error(
+                `re-wrapped ${progress.rewrapped} credentials, ${progress.webhookRewrapped} webhook subscriptions (${progress.batches} batches)`
+              )
           })
           yield* print(json, report, (r) => [
             `primary key ${r.primary}: ${r.rewrapped} re-wrapped, ${r.raced} re-wrapped by another process, ${r.failed.length} failed`,
-            ...r.failed.map((f) => `  failed ${f.credentialId}: ${f.detail}`)
+            `webhook secrets: ${r.webhookRewrapped} subscriptions re-wrapped, ${r.webhookRaced} changed meanwhile, ${r.webhookFailed.length} failed`,
+            ...r.failed.map((f) => `  failed ${f.credentialId}: ${f.detail}`),
+            ...r.webhookFailed.map((f) => `  failed webhook subscription ${f.subscriptionId}: ${f.detail}`)
           ])
-          if (report.failed.length > 0) {
-            return yield* failure("failed-check", `${report.failed.length} credentials could not be re-wrapped`)
+          if (report.failed.length + report.webhookFailed.length > 0) {
+            return yield* failure(
+              "failed-check",
+              `${report.failed.length} credentials and ${report.webhookFailed.length} webhook subscriptions could not be re-wrapped`
+            )
           }
         }).pipe(Effect.mapError(classify), Effect.provide(Settings.patchbay(store)))
       )
@@ -77,10 +84,15 @@ const rotate = Command.make(
 const verify = Command.make("verify", { store: Settings.store, json: Settings.json }, ({ json, store }) =>
   Effect.gen(function* () {
     const keyring = yield* Keyring.Keyring
+    const missing = yield* Rotation.missingWebhookKeys
+    if (missing.length > 0) {
+      if (json) yield* print(true, { ok: false, missing, webhookSecrets: true }, () => [])
+      return yield* failure("failed-check", `the keyring lacks keys webhook secrets use: ${missing.join(", ")}`)
+    }
     const retirable = yield* Rotation.retirable
     yield* print(json, { ok: true, primary: keyring.primary, keys: keyring.ids, retirable }, (r) => [
-      `keyring holds every key stored credentials use; primary ${r.primary}`,
-      r.retirable.length === 0 ? "no key can be retired" : `no credential uses: ${r.retirable.join(", ")}`
+      `keyring holds every key stored credentials and webhook secrets use; primary ${r.primary}`,
+      r.retirable.length === 0 ? "no key can be retired" : `nothing uses: ${r.retirable.join(", ")}`
     ])
   }).pipe(
     Effect.provide(Settings.patchbayUnclassified(store)),
@@ -94,7 +106,11 @@ const verify = Command.make("verify", { store: Settings.store, json: Settings.js
     ),
     Effect.mapError(classify)
   )
-).pipe(Command.withDescription("Check the keyring against the stored credentials (exit 1 if a key is missing)"))
+).pipe(
+  Command.withDescription(
+    "Check the keyring against the stored credentials and webhook secrets (exit 1 if a key is missing)"
+  )
+)
 
 export const keys = Command.make("keys").pipe(
   Command.withDescription("Key management"),
