@@ -5,7 +5,7 @@
  * the driver's own protocol (`BEGIN READ ONLY`, `DECLARE … NO SCROLL CURSOR`, `FETCH FORWARD 1000`), after a
  * warm-up read of 20,000 rows on the same connection (modules loaded, connection open, code
  * compiled) and a forced GC. Prints one
- * JSON line: time, the RSS before the read, the highest RSS sampled at every batch, the RSS after
+ * JSON line: time, CPU time, the RSS before the read, the highest RSS sampled at every batch, the RSS after
  * a forced GC every 1,000 batches and at the end, and the kernel's peak RSS of the process.
  */
 import { createRequire } from "node:module"
@@ -26,6 +26,8 @@ export interface ReadReport {
   readonly subject: ReadRequest["subject"]
   readonly rows: number
   readonly nanos: number
+  /** CPU time of the process during the read (user + system), in microseconds: steadier than `nanos` on a shared machine. */
+  readonly cpuMicros: number
   readonly baseRss: number
   readonly peakRss: number
   /** RSS after a forced GC, every 1,000 batches and at the end. */
@@ -161,6 +163,7 @@ const main = async () => {
   const gcRss: Array<number> = []
   let seen = 0
   let batches = 0
+  const cpuStart = process.cpuUsage()
   const start = process.hrtime.bigint()
   await reader.read(`SELECT id, label, score FROM big LIMIT ${request.rows}`, (n) => {
     seen += n
@@ -172,6 +175,7 @@ const main = async () => {
     }
   })
   const nanos = Number(process.hrtime.bigint() - start)
+  const cpu = process.cpuUsage(cpuStart)
   gc()
   gcRss.push(process.memoryUsage.rss())
   await reader.close()
@@ -180,6 +184,7 @@ const main = async () => {
     subject: request.subject,
     rows: seen,
     nanos,
+    cpuMicros: cpu.user + cpu.system,
     baseRss,
     peakRss,
     gcRss,

@@ -5,7 +5,8 @@
  * memory of each, at 10k and 1M rows (and 10M with `PATCHBAY_BENCH_STREAM_ROWS=10000,1000000,10000000`).
  * Every read runs in a process of its own started with `--expose-gc` (`../streamingRead.ts`), so
  * that its peak RSS is its own; the two readers alternate at each size. Memory should stay flat as
- * the row count grows: one batch of 1,000 rows is held at a time.
+ * the row count grows: one batch of 1,000 rows is held at a time. CPU time per row (user + system of
+ * the reading process) is printed beside the rate: on a shared machine it moves far less than rows/s.
  */
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -49,8 +50,8 @@ const suite = {
       await client.end()
       const rows: Array<Row> = []
       const lines = [
-        "| rows | reader | rows/s | RSS before | peak RSS (sampled each batch) | RSS after GC (every 1M rows, end) | kernel max RSS |",
-        "| --- | --- | --- | --- | --- | --- | --- |"
+        "| rows | reader | rows/s | CPU µs/row | RSS before | peak RSS (sampled each batch) | RSS after GC (every 1M rows, end) | kernel max RSS |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |"
       ]
       for (const size of sizes) {
         const raw = await readIn({ subject: "pg-cursor", rows: size, url })
@@ -58,7 +59,7 @@ const suite = {
         const fetch = await readIn({ subject: "pg-fetch", rows: size, url })
         for (const report of [ours, raw, fetch]) {
           lines.push(
-            `| ${size.toLocaleString("en")} | ${names[report.subject]} | ${Math.round((size * 1e9) / report.nanos).toLocaleString("en")} | ${mib(report.baseRss)} MiB | ${mib(report.peakRss)} MiB (+${mib(report.peakRss - report.baseRss)}) | ${report.gcRss.map(mib).join(", ")} MiB | ${mib(report.maxRss)} MiB |`
+            `| ${size.toLocaleString("en")} | ${names[report.subject]} | ${Math.round((size * 1e9) / report.nanos).toLocaleString("en")} | ${(report.cpuMicros / size).toFixed(2)} | ${mib(report.baseRss)} MiB | ${mib(report.peakRss)} MiB (+${mib(report.peakRss - report.baseRss)}) | ${report.gcRss.map(mib).join(", ")} MiB | ${mib(report.maxRss)} MiB |`
           )
         }
         rows.push(

@@ -2,8 +2,9 @@
  * Streaming queries: a read-only statement's rows in batches from a server-side cursor.
  *
  * The statement runs inside `BEGIN READ ONLY` (the statement timeout transaction-local) as
- * `DECLARE … NO SCROLL CURSOR`, and each pull of the consumer is one `FETCH FORWARD batchSize`: the
- * next batch is fetched only when the consumer asks for it, so one batch at most is held. The
+ * `DECLARE … NO SCROLL CURSOR`, and each pull of the consumer is one `FETCH FORWARD batchSize`, sent
+ * with the extended protocol: the next batch is fetched only when the consumer asks for it, so one
+ * batch at most is held. The
  * connection is held by a fiber of the stream's scope; when the consumer stops or is interrupted,
  * that fiber is interrupted: a FETCH still running is cancelled on the server (`pg_cancel_backend`)
  * and the connection, still inside its transaction, is destroyed, which closes the cursor.
@@ -66,7 +67,10 @@ const serve = (
     const fetchSql = `FETCH FORWARD ${request.batchSize} FROM ${cursorName}`
     let columns: ReadonlyArray<Database.Column> | undefined
     while (true) {
-      const result = yield* connection.query(fetchSql, undefined, options)
+      // Each FETCH goes through pg-cursor (extended protocol) rather than pg's simple query: the
+      // same rows for less CPU per row in pg (raw pg at 1M rows: 0.9–1.6 µs against 2.3 µs).
+      // FETCH returns `batchSize` rows at most, so the read is never truncated.
+      const result = yield* connection.read(fetchSql, [], request.batchSize, options)
       if (columns === undefined) columns = yield* columnsOf(connection, result, request.timeoutMillis)
       if (result.rows.length > 0) {
         yield* Queue.offer(batches, Exit.succeed(new Database.RowBatch({ columns, rows: result.rows }, true)))
