@@ -84,7 +84,7 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     refreshToken: { seconds: 60 * 24 * 3600, note: "Box refresh tokens are single-use and valid for 60 days" },
     checked: checked(
       "https://developer.box.com/guides/authentication/tokens/refresh",
-      "refresh tokens valid 60 days and usable once, refreshed at POST /oauth2/token, checked; authorize and revoke endpoints NOT checked"
+      "refresh tokens valid 60 days and usable once, refreshed at POST /oauth2/token, and the authorize URL account.box.com/api/oauth2/authorize (developer.box.com/reference/get-authorize) checked; POST /oauth2/revoke only from Box's official Node SDK; GET /users/me (id) only from third-party pages"
     )
   }
 ]

@@ -103,7 +103,7 @@ export const googleTestingRefreshToken = {
 export const googleChecked = (api: string) =>
   checked(
     "https://developers.google.com/identity/protocols/oauth2",
-    `authorize (o/oauth2/v2/auth), token and revoke endpoints (from a client library quoting Google's docs) and that refresh tokens can expire checked; the 7-day Testing lifetime from pages quoting Google (Google's own sentence not retrieved); userinfo, scopes, ${api} base URL and test endpoint NOT checked`
+    `authorize (o/oauth2/v2/auth), token and revoke endpoints (from a client library quoting Google's docs), the issuer https://accounts.google.com and its discovery document (Google's OpenID Connect reference) and that refresh tokens can expire checked; the 7-day Testing lifetime from pages quoting Google (Google's own sentence not retrieved); userinfo, scopes, ${api} base URL and test endpoint NOT checked`
   )
 
 /** Microsoft identity platform (multi-tenant `common` endpoints) with offline access. */

@@ -88,8 +88,8 @@ export const crm: ReadonlyArray<Entry> = [
     ),
     fields: {},
     checked: checked(
-      "https://www.zoho.com/contracts/api/getting-started/refreshing-access-tokens.html",
-      "accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; authorize endpoint, CRM v7 base URL, scopes and /org NOT checked"
+      "https://www.zoho.com/accounts/protocol/oauth/web-apps/authorization.html",
+      "authorize endpoint {accounts-server}/oauth/v2/auth (per data centre) with access_type=offline for a refresh token and the prompt parameter, and the accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; comma-separated scopes from another Zoho product's docs; CRM v7 base URL, CRM scopes and /org NOT checked"
     )
   },
   {

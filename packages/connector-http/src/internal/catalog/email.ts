@@ -60,8 +60,8 @@ export const email: ReadonlyArray<Entry> = [
     ),
     fields: {},
     checked: checked(
-      "https://www.zoho.com/contracts/api/getting-started/refreshing-access-tokens.html",
-      "accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; authorize endpoint, Mail scopes, comma separator and /accounts NOT checked"
+      "https://www.zoho.com/accounts/protocol/oauth/web-apps/authorization.html",
+      "authorize endpoint {accounts-server}/oauth/v2/auth (per data centre) with access_type=offline for a refresh token and the prompt parameter, and the accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; comma-separated scopes from another Zoho product's docs; Mail scopes and /accounts NOT checked"
     )
   },
   {

@@ -58,7 +58,7 @@ export const messaging: ReadonlyArray<Entry> = [
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
       "https://api.slack.com/authentication/oauth-v2",
-      "v2 authorize and oauth.v2.access endpoints (from a page quoting Slack's docs); scopes, comma separator, auth.test and auth.revoke NOT checked"
+      "v2 authorize and oauth.v2.access endpoints (from a page quoting Slack's docs) checked; auth.test (checks authentication and identity, answers team_id) and auth.revoke only from client libraries; scopes and comma separator NOT checked"
     )
   },
   {
