@@ -39,7 +39,7 @@ export const crm: ReadonlyArray<Entry> = [
     rateLimitHeaders: { limit: "Sforce-Limit-Info" },
     checked: checked(
       "https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_endpoints.htm",
-      "issuer, authorize, token, revoke and userinfo endpoints (login.salesforce.com's OpenID configuration; My Domain hosts also work) and the api, refresh_token, openid scopes checked; /services/data and the Sforce-Limit-Info header NOT checked"
+      "issuer, authorize, token, revoke and userinfo endpoints (login.salesforce.com's OpenID configuration; My Domain hosts also work) and the api, refresh_token, openid scopes checked; the Sforce-Limit-Info response header (developer.salesforce.com REST API guide: api-usage=used/limit, so not a bare number, and not sent for the versions URI /) checked; GET /services/data as the test request NOT checked"
     )
   },
   {

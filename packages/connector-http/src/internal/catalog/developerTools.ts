@@ -37,7 +37,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     rateLimitHeaders: { ...xRateLimit, retryAfter: "Retry-After" },
     checked: checked(
       "https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api",
-      "X-RateLimit-Limit/Remaining/Reset headers (from a page quoting this doc) and the web flow's /login/oauth/authorize (docs.github.com, authorizing OAuth apps) checked; token endpoint, PKCE and /user NOT checked"
+      "X-RateLimit-Limit/Remaining/Reset headers (from a page quoting this doc) and the web flow's /login/oauth/authorize (docs.github.com, authorizing OAuth apps) checked; POST /login/oauth/access_token from the source text of GitHub's docs (a mirror); GET api.github.com/user only from third-party pages; PKCE NOT checked"
     )
   },
   {

@@ -91,7 +91,7 @@ export const ocrVision: ReadonlyArray<Entry> = [
     rateLimitHeaders: { retryAfter: "Retry-After" },
     checked: checked(
       "https://learn.microsoft.com/en-us/python/api/azure-ai-vision-imageanalysis/azure.ai.vision.imageanalysis.imageanalysisclient",
-      "the resource endpoint shape https://<resource-name>.cognitiveservices.azure.com and key authentication (from Microsoft's client library reference) checked; the Ocp-Apim-Subscription-Key header name and the /computervision/models test path NOT checked"
+      "the resource endpoint shape https://<resource-name>.cognitiveservices.azure.com and key authentication (from Microsoft's client library reference) and the Ocp-Apim-Subscription-Key request header (Microsoft's 'Call the Computer Vision API' page, v2.1 era) checked; the /computervision/models?api-version=2024-02-01 test path NOT checked"
     )
   },
   {
