@@ -103,7 +103,7 @@ export const googleTestingRefreshToken = {
 export const googleChecked = (api: string) =>
   checked(
     "https://developers.google.com/identity/protocols/oauth2",
-    `authorize (o/oauth2/v2/auth), token and revoke endpoints (from a client library quoting Google's docs), the issuer https://accounts.google.com and its discovery document (Google's OpenID Connect reference) and that refresh tokens can expire checked; the 7-day Testing lifetime from pages quoting Google (Google's own sentence not retrieved); userinfo, scopes, ${api} base URL and test endpoint NOT checked`
+    `authorize (o/oauth2/v2/auth), token and revoke endpoints (from a client library quoting Google's docs), the issuer https://accounts.google.com and its discovery document (Google's OpenID Connect reference) and that refresh tokens can expire checked; the userinfo URL openidconnect.googleapis.com/v1/userinfo only from a third-party reading of that document; the 7-day Testing lifetime from pages quoting Google (Google's own sentence not retrieved); scopes, ${api} base URL and test endpoint NOT checked`
   )
 
 /** Microsoft identity platform (multi-tenant `common` endpoints) with offline access. */
@@ -127,7 +127,7 @@ export const microsoftRefreshToken = {
 export const microsoftChecked = (api: string) =>
   checked(
     "https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens",
-    `Refresh-token lifetime (90 days, 24 h for SPAs) checked; the v2.0 authorize/token endpoints with \`common\` for multi-tenant apps, space-separated scopes and offline_access for a refresh token only from Microsoft Q&A and Microsoft's azure-skills repository; userinfo and ${api} test endpoint NOT checked`
+    `Refresh-token lifetime (90 days, 24 h for SPAs), the common/oauth2/v2.0/authorize endpoint and a Graph-hosted userinfo named by the v2.0 discovery document (answering the subject claim; learn.microsoft.com/entra/identity-platform/userinfo) checked; the token endpoint, space-separated scopes and offline_access for a refresh token only from Microsoft Q&A and Microsoft's azure-skills repository; the exact graph.microsoft.com/oidc/userinfo URL and the ${api} test endpoint NOT checked`
   )
 
 /** Microsoft Graph identity: `GET /me`, account id `id`. */

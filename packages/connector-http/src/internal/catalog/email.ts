@@ -102,7 +102,7 @@ export const email: ReadonlyArray<Entry> = [
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
       "https://documentation.mailgun.com/docs/mailgun/api-reference",
-      "HTTP Basic auth with username `api` and the API key as password, and the US base URL api.mailgun.net (EU: api.eu.mailgun.net) checked; GET /v4/domains as the test request NOT checked"
+      "HTTP Basic auth with username `api` and the API key as password, the US base URL api.mailgun.net (EU: api.eu.mailgun.net) and GET /v4/domains (Mailgun's OpenAPI reference, Basic auth) checked; rate-limit headers NOT checked"
     )
   },
   {

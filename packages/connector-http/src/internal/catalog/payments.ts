@@ -31,7 +31,7 @@ export const payments: ReadonlyArray<Entry> = [
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
       "https://docs.stripe.com/api/authentication",
-      "API key as Basic username or Bearer token, sk_test_/sk_live_ prefixes, restricted keys and https://api.stripe.com/v1 checked; /balance, /account and Retry-After NOT checked"
+      "API key as Basic username or Bearer token, sk_test_/sk_live_ prefixes, restricted keys and https://api.stripe.com/v1 checked; GET /v1/balance (the balance of the authenticated account) from Stripe's official SDKs; GET /v1/account (id) only from a third-party SDK; Retry-After NOT checked"
     )
   },
   {
