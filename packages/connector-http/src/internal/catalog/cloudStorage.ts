@@ -12,7 +12,11 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://www.googleapis.com/drive/v3",
     testEndpoint: { method: "GET", path: "/about?fields=user", expectStatus: 200 },
-    ...googleApp("Drive API", ["https://www.googleapis.com/auth/drive.file"])
+    ...googleApp("Drive API", ["https://www.googleapis.com/auth/drive.file"]),
+    checked: checked(
+      "https://developers.google.com/drive/api/reference/rest/v3/about/get",
+      "the Drive v3 base URL www.googleapis.com/drive/v3, GET /about (the fields parameter is required) and the drive.file scope among those it accepts checked; Google's OAuth endpoints and issuer as for Gmail (client library and OpenID Connect reference), userinfo only from a third-party reading of the discovery document; the 7-day Testing lifetime from pages quoting Google"
+    )
   },
   {
     id: "19ce4f36-b32b-4a2a-80ef-d6a9224495d1",

@@ -24,7 +24,11 @@ export const email: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://gmail.googleapis.com/gmail/v1",
     testEndpoint: { method: "GET", path: "/users/me/profile", expectStatus: 200 },
-    ...googleApp("Gmail API", ["https://www.googleapis.com/auth/gmail.modify"])
+    ...googleApp("Gmail API", ["https://www.googleapis.com/auth/gmail.modify"]),
+    checked: checked(
+      "https://developers.google.com/identity/protocols/oauth2",
+      "authorize (o/oauth2/v2/auth), token and revoke endpoints (from a client library quoting Google's docs), the issuer https://accounts.google.com (Google's OpenID Connect reference), the gmail.modify scope (Google's generated Gmail client library docs) and that refresh tokens can expire checked; userinfo and the gmail.googleapis.com root and users/{userId}/profile path only from third-party client libraries; the 7-day Testing lifetime from pages quoting Google (Google's own sentence not retrieved)"
+    )
   },
   {
     id: "a1218a7e-2a32-42eb-9620-9ce40243d293",
