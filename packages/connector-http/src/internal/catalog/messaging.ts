@@ -32,7 +32,7 @@ export const messaging: ReadonlyArray<Entry> = [
     smsPath: "/2010-04-01/Accounts/{username}/Messages.json",
     checked: checked(
       "https://www.twilio.com/docs/usage/requests-to-twilio",
-      "HTTP Basic auth with the account SID and auth token (or an API key SID and secret, which Twilio recommends for production) and the base https://api.twilio.com/2010-04-01 with its Accounts resource checked; the Accounts/{sid}.json who-am-I (sid) and the Messages.json path NOT checked"
+      "HTTP Basic auth with the account SID and auth token (or an API key SID and secret, which Twilio recommends for production) and the base https://api.twilio.com/2010-04-01 with its Accounts resource checked; POST /2010-04-01/Accounts/{AccountSid}/Messages.json from Twilio's official twilio-go API docs; the Accounts/{sid}.json who-am-I (sid) NOT checked"
     )
   },
   {
