@@ -1,7 +1,8 @@
 /**
  * The standalone Patchbay server that `patchbay serve` runs: the HTTP API (with `/openapi.json`
  * and the reference page at `/docs`), the MCP endpoint at `/mcp` and the Connect UI at `/`, over
- * the services a Patchbay layer provides, on one Node HTTP server.
+ * the services a Patchbay layer provides, on one Node HTTP server; and the webhook worker, which
+ * delivers lifecycle events to the subscriptions made through the API.
  *
  * It is single-operator: every request is the one principal given (an organization administrator
  * by default), so it listens on 127.0.0.1 unless told otherwise. A multi-user host mounts the same
@@ -19,8 +20,11 @@ import { ConnectUi } from "@patchbay/connect-ui"
 import { McpHttp, McpTools } from "@patchbay/mcp"
 import { OAuth2, OAuth2Clients } from "@patchbay/oauth2"
 import type { Patchbay } from "@patchbay/preset"
+import { WebhookWorker } from "@patchbay/webhooks"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 
 /**
  * Options of `layer`.
@@ -38,6 +42,8 @@ export interface Options {
   readonly principal: typeof Authentication.Principal.Encoded
   /** Runs once the server listens, with its address (the port chosen for port 0). */
   readonly onListening?: ((address: HttpServer.Address) => Effect.Effect<void>) | undefined
+  /** How often the webhook worker fans out and delivers (default 5 seconds). */
+  readonly webhookInterval?: Duration.DurationInput | undefined
 }
 
 /**
@@ -64,7 +70,8 @@ export const layer = <E, R>(options: Options, patchbay: Layer.Layer<Patchbay.Ser
   const listening = Layer.effectDiscard(
     Effect.flatMap(HttpServer.HttpServer, (server) => options.onListening?.(server.address) ?? Effect.void)
   )
-  return Layer.merge(HttpLayerRouter.serve(routes), listening).pipe(
+  const webhooks = WebhookWorker.layer(Schedule.spaced(options.webhookInterval ?? Duration.seconds(5)))
+  return Layer.mergeAll(HttpLayerRouter.serve(routes), listening, webhooks).pipe(
     Layer.provide(Authentication.layerStatic(options.principal)),
     Layer.provide(patchbay),
     Layer.provide(NodeHttpServer.layer(createServer, { port: options.port, host: options.host ?? "127.0.0.1" }))

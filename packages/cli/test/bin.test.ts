@@ -128,7 +128,7 @@ describe("patchbay", () => {
       const verified = yield* patchbay("keys", "verify", "--data-dir", dataDir, "--json")
       assert.strictEqual(verified.code, 0, verified.stderr)
       assert.strictEqual(statSync(join(dataDir, "keys.env")).mode & 0o777, 0o600)
-      assert.match(keyFile().get("PATCHBAY_KEYRING") ?? "", /^k\d{8}T\d{6}:[A-Za-z0-9+/]{43}=$/)
+      assert.match(keyFile().get("PATCHBAY_KEYRING") ?? "", /^k\d{12}[0-9a-f]{3}:[A-Za-z0-9+/]{43}=$/)
     })
   )
 

@@ -20,12 +20,13 @@ export const fileName = "keys.env"
 /** A fresh key: 32 bytes from the OS generator, base64. */
 export const freshKey = (): string => randomBytes(32).toString("base64")
 
-/** A key id derived from the time, e.g. `k20261201T120000`. */
+/**
+ * A key id: `k`, the time to the second and three random hex digits, e.g. `k261201120000a3f` (two
+ * keys made in the same second, by `migrate` then `keys rotate`, get different ids; 16 characters,
+ * so messages show the id itself).
+ */
 export const freshKeyId = (now: Date): string =>
-  `k${now
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "")}`
+  `k${now.toISOString().slice(2, 19).replace(/[-:T]/g, "")}${randomBytes(2).toString("hex").slice(0, 3)}`
 
 /** The key variables of a key file or the environment. */
 export interface KeyVariables {
