@@ -9,9 +9,9 @@
 import { type ConnectorDriver, EgressPolicy } from "@patchbay/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Equal from "effect/Equal"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import * as Bastion from "./Bastion.js"
 import * as SshTunnel from "./SshTunnel.js"
 import type { TunnelConfiguration, TunnelCredentials } from "./TunnelConfiguration.js"
 
@@ -59,16 +59,8 @@ interface Entry {
   readonly tunnel: SshTunnel.Tunnel
 }
 
-const sameSecret = (a: unknown, b: unknown) => (a === undefined ? b === undefined : Equal.equals(a, b))
-
 const fits = (entry: Entry, configuration: TunnelConfiguration, credentials: TunnelCredentials) =>
-  entry.configuration.host === configuration.host &&
-  entry.configuration.port === configuration.port &&
-  entry.configuration.username === configuration.username &&
-  entry.configuration.host_key_fingerprint === configuration.host_key_fingerprint &&
-  sameSecret(entry.credentials.private_key, credentials.private_key) &&
-  sameSecret(entry.credentials.passphrase, credentials.passphrase) &&
-  sameSecret(entry.credentials.password, credentials.password)
+  Bastion.sameBastion(entry.configuration, configuration) && Bastion.sameLogin(entry.credentials, credentials)
 
 /**
  * Tunnels on the given egress policy, closed by `closeAll` only (idle SSH connections close by

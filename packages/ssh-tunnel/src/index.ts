@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+export * as Bastion from "./Bastion.js"
 export * as SshTunnel from "./SshTunnel.js"
 export * as SshTunnels from "./SshTunnels.js"
 export * as TunnelConfiguration from "./TunnelConfiguration.js"

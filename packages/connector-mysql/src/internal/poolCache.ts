@@ -7,7 +7,7 @@
  * replaces the tunnel with the pool, and the old one closes once its connections have ended.
  */
 import type { ConnectorDriver, DriverError, EgressPolicy } from "@patchbay/core"
-import { type SshTunnel, SshTunnels } from "@patchbay/ssh-tunnel"
+import { Bastion, type SshTunnel, SshTunnels } from "@patchbay/ssh-tunnel"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
 import type * as Redacted from "effect/Redacted"
@@ -65,7 +65,7 @@ const sameSecret = (a: Redacted.Redacted<string> | undefined, b: Redacted.Redact
 const sameSecrets = (a: Credentials, b: Credentials) =>
   sameSecret(a.password, b.password) &&
   sameSecret(a.ssl_key, b.ssl_key) &&
-  Tunnel.sameLogin(a.ssh_credentials, b.ssh_credentials)
+  Bastion.sameLogin(a.ssh_credentials, b.ssh_credentials)
 
 /** The pools of every instance. */
 export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOptions = {}): MysqlPoolsShape => {
@@ -94,7 +94,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
 
   /** The approved address of the host, or the pool's tunnel (its bastion checked when the tunnel is made). */
   const route = (id: string, context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
-    Effect.flatMap(Tunnel.settingsOf(context), (settings) =>
+    Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
       settings === undefined
         ? direct(context)
         : Effect.map(tunnels.acquire(id, settings.configuration, settings.credentials), (tunnel) =>
@@ -104,10 +104,10 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
 
   /** Where a fresh connection goes: a new SSH login of its own behind a bastion, closed with the scope. */
   const freshRoute = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure, Scope.Scope> =>
-    Effect.flatMap(Tunnel.settingsOf(context), (settings) =>
+    Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
       settings === undefined
         ? direct(context)
-        : Effect.map(Tunnel.fresh(egress, settings, connectTimeoutMillis), (tunnel) => through(tunnel, context))
+        : Effect.map(Bastion.open(egress, settings, connectTimeoutMillis), (tunnel) => through(tunnel, context))
     )
 
   const entryFor = (context: DriverContext): Effect.Effect<Entry, ConnectorDriver.DriverFailure> =>

@@ -9,7 +9,7 @@
  * credential: a new credential version replaces the tunnel with the pool.
  */
 import type { ConnectorDriver, DriverError, EgressPolicy } from "@patchbay/core"
-import { type SshTunnel, SshTunnels } from "@patchbay/ssh-tunnel"
+import { Bastion, type SshTunnel, SshTunnels } from "@patchbay/ssh-tunnel"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
 import type * as Redacted from "effect/Redacted"
@@ -40,7 +40,7 @@ export interface Entry {
   readonly address: string
   /** The SSH tunnel the pool connects through, and what it was made with. */
   readonly tunnel: SshTunnel.Tunnel | undefined
-  readonly tunnelSettings: Tunnel.Settings | undefined
+  readonly tunnelSettings: Bastion.Settings | undefined
   readonly checkedAt: number
   /** Type names of non-built-in OIDs seen on this instance. */
   readonly typeCache: Map<number, string>
@@ -54,7 +54,7 @@ export interface Entry {
 export interface Route {
   readonly address: string
   readonly tunnel: SshTunnel.Tunnel | undefined
-  readonly tunnelSettings: Tunnel.Settings | undefined
+  readonly tunnelSettings: Bastion.Settings | undefined
 }
 
 /** The pools of every instance, and what the pooled call needs of them. */
@@ -132,7 +132,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
 
   /** The approved address of the host, or the instance's tunnel (its bastion checked when the tunnel is made). */
   const route = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
-    Effect.flatMap(Tunnel.settingsOf(context), (settings) =>
+    Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
       settings === undefined
         ? direct(context)
         : Effect.map(tunnels.acquire(context.instance.id, settings.configuration, settings.credentials), (tunnel) => ({
@@ -143,11 +143,11 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     )
 
   const freshRoute: PoolCache["freshRoute"] = (context) =>
-    Effect.flatMap(Tunnel.settingsOf(context), (settings) =>
+    Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
       settings === undefined
         ? direct(context)
         : Effect.map(
-            Tunnel.fresh(egress, settings, connectTimeoutMillis),
+            Bastion.open(egress, settings, connectTimeoutMillis),
             (tunnel): Route => ({
               address: context.configuration.host,
               tunnel,

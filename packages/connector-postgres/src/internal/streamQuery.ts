@@ -103,7 +103,7 @@ export const stream = (
         )
       const pull = Queue.offer(demand, undefined).pipe(
         Effect.zipRight(Queue.take(batches)),
-        Effect.flatMap((pulled) => pulled)
+        Effect.flatten
       )
       return Stream.repeatEffectOption(pull)
     })
