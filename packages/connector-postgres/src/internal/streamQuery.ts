@@ -101,10 +101,7 @@ export const stream = (
           Effect.catchAllCause((cause) => Queue.offer(batches, Exit.failCause(Cause.map(cause, Option.some)))),
           Effect.forkScoped
         )
-      const pull = Queue.offer(demand, undefined).pipe(
-        Effect.zipRight(Queue.take(batches)),
-        Effect.flatten
-      )
+      const pull = Queue.offer(demand, undefined).pipe(Effect.zipRight(Queue.take(batches)), Effect.flatten)
       return Stream.repeatEffectOption(pull)
     })
   )
