@@ -22,6 +22,10 @@ import { fromSqlError } from "./errors.js"
  * a connection, BEGIN, COMMIT) become `StorageError`s of `operation`; the effect's own failures
  * pass through unchanged.
  */
+// `TransactionConnection` is not a dependency a host provides: it is the marker @effect/sql's own
+// `withTransaction` puts in the fiber's context while a transaction runs, and probing it with
+// `serviceOption` is how @effect/sql itself tells "inside a transaction" from "outside". A host
+// cannot forget it; nothing but a running transaction provides it.
 export const transaction =
   (sql: SqlClient.SqlClient, operation: string, admission: Admission) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DomainError.StorageError, R> =>
