@@ -24,7 +24,7 @@ import { fromSqlError } from "./errors.js"
  */
 // `TransactionConnection` is not a dependency a host provides: it is the marker @effect/sql's own
 // `withTransaction` puts in the fiber's context while a transaction runs, and probing it with
-// `serviceOption` is how @effect/sql itself tells "inside a transaction" from "outside". A host
+// `serviceOption` is how @effect/sql itself tells whether a transaction is running. A host
 // cannot forget it; nothing but a running transaction provides it.
 export const transaction =
   (sql: SqlClient.SqlClient, operation: string, admission: Admission) =>
