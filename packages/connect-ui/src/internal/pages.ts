@@ -179,7 +179,7 @@ export interface ConnectionRow {
 }
 
 const date = (value: Date | null | undefined): string =>
-  value ? value.toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—"
+  value ? `${value.toISOString().replace("T", " ").slice(0, 16)} UTC` : "—"
 
 /** The words for an instance's state. */
 export const statusOf = (instance: ConnectorInstance.InstanceView): { readonly key: string; readonly text: string } =>
