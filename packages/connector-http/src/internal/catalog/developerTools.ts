@@ -1,15 +1,6 @@
 /** Developer tools. */
 import type { Entry } from "../../Catalog.js"
-import {
-  apiKeyField,
-  checked,
-  getWhoAmI,
-  oauth2Server,
-  retryAfterOnly,
-  tokenField,
-  unchecked,
-  xRateLimit
-} from "./common.js"
+import { apiKeyField, checked, getWhoAmI, oauth2Server, retryAfterOnly, tokenField, xRateLimit } from "./common.js"
 
 export const developerTools: ReadonlyArray<Entry> = [
   {
@@ -180,7 +171,10 @@ export const developerTools: ReadonlyArray<Entry> = [
       remaining: "X-Sentry-Rate-Limit-Remaining",
       reset: "X-Sentry-Rate-Limit-Reset"
     },
-    checked: unchecked("https://docs.sentry.io/api/auth/", "base URL, bearer token and rate-limit headers")
+    checked: checked(
+      "https://docs.sentry.io/api/auth/",
+      "Authorization: Bearer token against https://sentry.io/api/0 (docs.sentry.io, Authentication), GET /api/0/organizations/ listing the organisations of the token (docs.sentry.io, List Your Organizations) and the X-Sentry-Rate-Limit-Limit/Remaining/Reset headers on every response, reset in epoch seconds (docs.sentry.io/api/ratelimits) checked; the sntrys_ token prefix NOT checked"
+    )
   },
   {
     id: "443d0b53-5e35-41a3-8b5b-82fdce23931e",
@@ -202,8 +196,15 @@ export const developerTools: ReadonlyArray<Entry> = [
       { pkce: true }
     ),
     fields: {},
-    rateLimitHeaders: retryAfterOnly,
-    checked: unchecked("https://developer.pagerduty.com/docs/oauth-functionality", "endpoints, scopes and /users/me")
+    rateLimitHeaders: { limit: "ratelimit-limit", remaining: "ratelimit-remaining", reset: "ratelimit-reset" },
+    refreshToken: {
+      seconds: 210 * 24 * 3600,
+      note: "Classic User OAuth (access tokens 30 days, rolling refresh window 3 years); Scoped OAuth user tokens refresh within 30 days, window 1 year"
+    },
+    checked: checked(
+      "https://developer.pagerduty.com/docs/oauth-functionality",
+      "identity.pagerduty.com/oauth/authorize and /oauth/token with PKCE (S256), the read/write Classic scopes (space-separated Scoped OAuth scopes), Bearer tokens with Accept: application/vnd.pagerduty+json;version=2, refresh-token lifetimes, and the ratelimit-limit/remaining/reset headers (reset in seconds; was wrongly Retry-After only) checked in PagerDuty's developer-docs sources; GET /users/me answering { user: { id } } at https://api.pagerduty.com checked in PagerDuty's official OpenAPI (PagerDuty/api-schema); the /oauth/revoke endpoint only from third-party code (PagerDuty documents revoking all tokens in the app UI)"
+    )
   },
   {
     id: "94392a72-ad1b-470a-9afe-3fecb9d3c465",
@@ -216,8 +217,16 @@ export const developerTools: ReadonlyArray<Entry> = [
     apiKey: { in: "header", name: "Circle-Token" },
     ...getWhoAmI("/me", "id"),
     fields: { api_key: apiKeyField("Personal API token", "https://circleci.com/docs/managing-api-tokens/") },
-    rateLimitHeaders: retryAfterOnly,
-    checked: unchecked("https://circleci.com/docs/api/v2/", "the Circle-Token header, base URL and /me")
+    rateLimitHeaders: {
+      limit: "RateLimit-Limit",
+      remaining: "RateLimit-Remaining",
+      reset: "RateLimit-Reset",
+      retryAfter: "Retry-After"
+    },
+    checked: checked(
+      "https://circleci.com/docs/guides/toolkit/api-developers-guide",
+      "the Circle-Token header (Basic with the token as username also works), https://circleci.com/api/v2, GET /api/v2/me answering { id, login, name } as the token test, Retry-After on most 429s and the RateLimit-Limit/Remaining/Reset headers (reset in seconds; X-RateLimit-* variants also sent) checked (CircleCI's API developer's guide, read from CircleCI's circleci-docs source)"
+    )
   },
   {
     id: "b623453e-5f71-4b94-ae89-c04aa0ab68e3",
@@ -230,6 +239,9 @@ export const developerTools: ReadonlyArray<Entry> = [
     ...getWhoAmI("/v2/user", "user.id"),
     fields: { token: tokenField("Access token", "https://vercel.com/docs/rest-api#creating-an-access-token") },
     rateLimitHeaders: { limit: "X-RateLimit-Limit", remaining: "X-RateLimit-Remaining", reset: "X-RateLimit-Reset" },
-    checked: unchecked("https://vercel.com/docs/rest-api", "base URL, bearer token, /v2/user and rate-limit headers")
+    checked: checked(
+      "https://vercel.com/docs/rest-api/user/get-the-user",
+      "https://api.vercel.com, Authorization: Bearer access token (vercel.com/docs/rest-api) and GET /v2/user answering { user: { id } } for the authenticated user checked; X-RateLimit-Limit/Remaining/Reset only from third-party pages (Vercel's own page not found)"
+    )
   }
 ]
