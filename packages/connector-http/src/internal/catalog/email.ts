@@ -10,7 +10,6 @@ import {
   oauth2Server,
   retryAfterOnly,
   tokenField,
-  unchecked,
   xRateLimit
 } from "./common.js"
 
@@ -142,9 +141,9 @@ export const email: ReadonlyArray<Entry> = [
       remaining: "x-sib-ratelimit-remaining",
       reset: "x-sib-ratelimit-reset"
     },
-    checked: unchecked(
-      "https://developers.brevo.com/docs/getting-started",
-      "the api-key header, base URL, /account endpoint and rate-limit headers"
+    checked: checked(
+      "https://developers.brevo.com/reference/get-account",
+      "the api-key request header (developers.brevo.com, API key authentication), GET https://api.brevo.com/v3/account answering 200 with the account's details as the documented key check (Brevo's quickstart), and the x-sib-ratelimit-limit/remaining/reset response headers (developers.brevo.com/docs/limit-headers; reset is seconds until the window resets, not an epoch) checked; the account answer's email field as the account id only from a third-party schema derived from Brevo's OpenAPI (Brevo's reference also names organization and user ids, which may be steadier)"
     )
   }
 ]

@@ -1,16 +1,6 @@
 /** Messaging platforms. */
 import type { Entry } from "../../Catalog.js"
-import {
-  basicFields,
-  checked,
-  getWhoAmI,
-  microsoftApp,
-  oauth2Server,
-  retryAfterOnly,
-  tokenField,
-  unchecked,
-  xRateLimit
-} from "./common.js"
+import { basicFields, checked, getWhoAmI, microsoftApp, oauth2Server, retryAfterOnly, tokenField } from "./common.js"
 
 export const messaging: ReadonlyArray<Entry> = [
   {
@@ -145,7 +135,10 @@ export const messaging: ReadonlyArray<Entry> = [
       reset: "X-RateLimit-Reset",
       retryAfter: "Retry-After"
     },
-    checked: unchecked("https://discord.com/developers/docs/topics/oauth2", "endpoints, scopes and rate-limit headers")
+    checked: checked(
+      "https://discord.com/developers/docs/topics/oauth2",
+      "the authorize (discord.com/oauth2/authorize), token and token/revoke URLs, the identify (GET /users/@me) and guilds scopes separated by spaces, prompt=consent, and the v10 API base (Discord's docs in its discord-api-docs repository) checked; PKCE with S256 from discord.com/.well-known/oauth-authorization-server; X-RateLimit-Limit/Remaining/Reset (epoch seconds) and Retry-After on 429 (Discord's rate-limits page) checked; the user object's id as the account id NOT quoted"
+    )
   },
   {
     id: "682ca9c9-d17e-4aed-b593-55e312640e30",
@@ -161,9 +154,9 @@ export const messaging: ReadonlyArray<Entry> = [
       "API secret",
       "https://developer.vonage.com/en/getting-started/concepts/authentication"
     ),
-    checked: unchecked(
-      "https://developer.vonage.com/en/getting-started/concepts/authentication",
-      "Basic auth with key and secret, base URL and test path"
+    checked: checked(
+      "https://developer.vonage.com/en/api/application.v2",
+      "GET https://api.nexmo.com/v2/applications (list applications, 200) authenticated by HTTP Basic with the API key and secret (Vonage's Application API v2 reference, whose OpenAPI names basicAuth) checked; that the Messages API accepts the same Basic credentials NOT checked here"
     )
   },
   {
@@ -185,10 +178,10 @@ export const messaging: ReadonlyArray<Entry> = [
       { pkce: true }
     ),
     fields: {},
-    rateLimitHeaders: { ...xRateLimit, retryAfter: "Retry-After" },
-    checked: unchecked(
-      "https://developers.zoom.us/docs/integrations/oauth/",
-      "endpoints (scopes are set on the app) and /users/me"
+    rateLimitHeaders: { limit: "X-RateLimit-Limit", remaining: "X-RateLimit-Remaining", retryAfter: "Retry-After" },
+    checked: checked(
+      "https://developers.zoom.us/docs/integrations/PKCE/",
+      "the authorize URL zoom.us/oauth/authorize with PKCE (S256) and the token endpoint zoom.us/oauth/token (developers.zoom.us) and the api.zoom.us/v2 base (Zoom's API reference) checked; X-RateLimit-Limit/Remaining and Retry-After (which is a timestamp for daily limits) only from Zoom's developer forum quoting Zoom's rate-limits page (Zoom documents no reset header, so none is declared); POST zoom.us/oauth/revoke only from a third-party mirror of Zoom's Postman collection; GET /users/me (the `me` keyword) and its id only from Zoom's Postman collection and third-party pages; scopes are set on the app, none are requested"
     )
   }
 ]

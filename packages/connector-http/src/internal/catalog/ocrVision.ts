@@ -1,6 +1,6 @@
 /** OCR and vision services. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, baseUrlField, checked, googleOAuth2, unchecked } from "./common.js"
+import { apiKeyField, baseUrlField, checked, googleOAuth2 } from "./common.js"
 
 const awsFields = {
   access_key_id: {
@@ -114,9 +114,9 @@ export const ocrVision: ReadonlyArray<Entry> = [
       ),
       api_key: apiKeyField("Resource key", "https://learn.microsoft.com/en-us/azure/ai-services/document-intelligence/")
     },
-    checked: unchecked(
-      "https://learn.microsoft.com/en-us/azure/ai-services/document-intelligence/",
-      "the key header, endpoint shape, API version and test path"
+    checked: checked(
+      "https://learn.microsoft.com/en-us/rest/api/aiservices/document-models/get-model",
+      "the Ocp-Apim-Subscription-Key request header, the endpoint shape https://<resource>.cognitiveservices.azure.com with the /documentintelligence/documentModels path and the GA api-version 2024-11-30 (Microsoft's REST reference, Get Model) checked; GET /documentintelligence/documentModels (List Models, 200 with a paged list) checked only at api-version 2024-02-29-preview in the same reference; rate-limit headers NOT checked"
     )
   },
   {
@@ -130,6 +130,9 @@ export const ocrVision: ReadonlyArray<Entry> = [
     apiKey: { in: "header", name: "apikey" },
     testEndpoint: { method: "POST", path: "/parse/image", expectStatus: 200 },
     fields: { api_key: apiKeyField("API key", "https://ocr.space/ocrapi") },
-    checked: unchecked("https://ocr.space/ocrapi", "base URL, the apikey header and the parse endpoint")
+    checked: checked(
+      "https://ocr.space/ocrapi",
+      "the OCR.space API and its free-tier key and per-IP limits (ocr.space/ocrapi) checked; POST https://api.ocr.space/parse/image with an `apikey` field only from third-party client libraries (which send it as a form field); the apikey request header and a 200 answer to an empty POST NOT checked"
+    )
   }
 ]
