@@ -1,6 +1,6 @@
 /** Productivity suites and work management. */
 import type { Entry } from "../../Catalog.js"
-import { getWhoAmI, googleApp, oauth2Server, retryAfterOnly, tokenField, unchecked } from "./common.js"
+import { checked, getWhoAmI, googleApp, oauth2Server, retryAfterOnly, tokenField } from "./common.js"
 
 export const productivity: ReadonlyArray<Entry> = [
   {
@@ -36,7 +36,11 @@ export const productivity: ReadonlyArray<Entry> = [
     headers: { "Notion-Version": "2022-06-28" },
     ...getWhoAmI("/users/me", "bot.workspace_id"),
     oauth2: oauth2Server(
-      { authorize: "https://api.notion.com/v1/oauth/authorize", token: "https://api.notion.com/v1/oauth/token" },
+      {
+        authorize: "https://api.notion.com/v1/oauth/authorize",
+        token: "https://api.notion.com/v1/oauth/token",
+        revoke: "https://api.notion.com/v1/oauth/revoke"
+      },
       [],
       { parameters: { owner: "user" } }
     ),
@@ -44,9 +48,9 @@ export const productivity: ReadonlyArray<Entry> = [
       token: tokenField("Internal integration secret", "https://developers.notion.com/docs/authorization", "ntn_…")
     },
     rateLimitHeaders: retryAfterOnly,
-    checked: unchecked(
+    checked: checked(
       "https://developers.notion.com/docs/authorization",
-      "endpoints, owner=user, Notion-Version and /users/me"
+      "the api.notion.com/v1/oauth/token endpoint (developers.notion.com reference, Basic client authentication), bearer tokens with a Notion-Version header (developers.notion.com authentication reference), GET /v1/users/me answering the token's bot user, Retry-After (integer seconds) on 429 (developers.notion.com request limits), and oauth/revoke and bot.workspace_id in the bot user from Notion's official SDK (makenotion/notion-sdk-js) checked; the /v1/oauth/authorize URL with owner=user only from third-party pages; Notion-Version 2022-06-28 is still accepted (the SDK's webhook types list it) but the SDK now defaults to 2025-09-03, not re-evaluated here"
     )
   },
   {
@@ -72,9 +76,9 @@ export const productivity: ReadonlyArray<Entry> = [
     },
     rateLimitHeaders: retryAfterOnly,
     refreshToken: { seconds: 60 * 24 * 3600, note: "Refresh tokens are single-use and expire after 60 days" },
-    checked: unchecked(
+    checked: checked(
       "https://airtable.com/developers/web/api/oauth-reference",
-      "endpoints, PKCE requirement, /meta/whoami and the 60-day refresh token"
+      "authorize endpoint (airtable.com/oauth2/v1/authorize) with space-separated scopes and a required S256 code_challenge, and GET /v0/meta/whoami answering id (airtable.com/developers/web/api/get-user-id-scopes) checked; the oauth2/v1/token endpoint with Basic client authentication from Airtable's own oauth-example repository; the 60-day refresh-token lifetime and rotation, and the data.records:read and schema.bases:read scope names, only from third-party pages (Nango, withone.ai; user.email:read is on Airtable's whoami page); Retry-After on 429 NOT checked (Airtable's support article says to wait 30 seconds after a 429 and names no header)"
     )
   },
   {
@@ -97,7 +101,10 @@ export const productivity: ReadonlyArray<Entry> = [
     ),
     fields: { token: tokenField("Personal access token", "https://developers.asana.com/docs/personal-access-token") },
     rateLimitHeaders: retryAfterOnly,
-    checked: unchecked("https://developers.asana.com/docs/oauth", "endpoints and /users/me")
+    checked: checked(
+      "https://developers.asana.com/docs/oauth",
+      "authorize (app.asana.com/-/oauth_authorize), token (/-/oauth_token) and revoke (/-/oauth_revoke) endpoints, bearer tokens, space-separated scopes (Asana's OAuth samples page), PKCE with S256 (the code_challenge in Asana's OpenID Connect example), and Retry-After on 429 with per-token limits (developers.asana.com rate limits, whose example request is GET /api/1.0/users/me) checked; data.gid in the /users/me answer only from client libraries generated from Asana's OpenAPI spec and third-party examples; the default scope (apps registered with full permissions) only from third-party pages (CData, ZappySys); Asana's own scopes page lists granular <resource>:<action> scopes, with which /users/me needs users:read"
+    )
   },
   {
     id: "4d61e722-5252-4fe0-8da4-41cbce395a4b",
@@ -106,14 +113,21 @@ export const productivity: ReadonlyArray<Entry> = [
     category: "productivity",
     description: "Tasks and projects in Todoist.",
     auth: ["oauth2_authorization_code", "bearer"],
-    baseUrl: "https://api.todoist.com/rest/v2",
-    testEndpoint: { method: "GET", path: "/projects", expectStatus: 200 },
+    baseUrl: "https://api.todoist.com/api/v1",
+    ...getWhoAmI("/user", "id"),
     oauth2: oauth2Server(
-      { authorize: "https://todoist.com/oauth/authorize", token: "https://todoist.com/oauth/access_token" },
+      {
+        authorize: "https://todoist.com/oauth/authorize",
+        token: "https://todoist.com/oauth/access_token",
+        revoke: "https://api.todoist.com/api/v1/revoke"
+      },
       ["data:read_write"],
       { separator: "," }
     ),
     fields: { token: tokenField("API token", "https://todoist.com/help/articles/find-your-api-token-Jpzx9IIlB") },
-    checked: unchecked("https://developer.todoist.com/guides/#oauth", "endpoints, comma separator and REST v2 base URL")
+    checked: checked(
+      "https://doist.github.io/todoist-api-typescript/authorization",
+      "authorize (todoist.com/oauth/authorize) and token (todoist.com/oauth/access_token) endpoints, comma-joined scopes including data:read_write, the RFC 7009 revoke endpoint api.todoist.com/api/v1/revoke with Basic client authentication, the API v1 base URL and GET /user answering id, all from Doist's official TypeScript SDK (its endpoints and authentication modules) checked; the REST v2 base URL was wrong (REST v2 is deprecated and, per Airbyte's migration notes, now answers 410 Gone) and is replaced by api.todoist.com/api/v1; rate limits NOT checked"
+    )
   }
 ]
