@@ -1,6 +1,6 @@
 /** Customer support. */
 import type { Entry } from "../../Catalog.js"
-import { basicFields, getWhoAmI, oauth2Server, tokenField, unchecked } from "./common.js"
+import { basicFields, checked, getWhoAmI, oauth2Server, tokenField } from "./common.js"
 
 export const support: ReadonlyArray<Entry> = [
   {
@@ -28,9 +28,9 @@ export const support: ReadonlyArray<Entry> = [
       )
     },
     rateLimitHeaders: { limit: "X-Rate-Limit", remaining: "X-Rate-Limit-Remaining", retryAfter: "Retry-After" },
-    checked: unchecked(
+    checked: checked(
       "https://developer.zendesk.com/api-reference/introduction/security-and-auth/",
-      "the email/token Basic scheme, /users/me and rate-limit headers"
+      "API tokens as Basic credentials {email_address}/token:{api_token} (developer.zendesk.com security and authentication) and the account-wide X-Rate-Limit and X-Rate-Limit-Remaining headers (developer.zendesk.com best practices for avoiding rate limiting, which also names ratelimit-limit/remaining/reset on list endpoints) checked; Retry-After on 429 only from a Zendesk community thread quoting the rate-limits page (where one user reports it missing on a per-user limit); GET /api/v2/users/me.json answering user.id only from third-party pages"
     )
   },
   {
@@ -53,9 +53,9 @@ export const support: ReadonlyArray<Entry> = [
       )
     },
     rateLimitHeaders: { limit: "X-RateLimit-Limit", remaining: "X-RateLimit-Remaining", reset: "X-RateLimit-Reset" },
-    checked: unchecked(
+    checked: checked(
       "https://developers.intercom.com/docs/build-an-integration/learn-more/authentication/setting-up-oauth",
-      "endpoints, /me and rate-limit headers"
+      "the token endpoint api.intercom.io/auth/eagle/token (code, client_id, client_secret) and that scopes are set on the app, not in the request (Intercom's readme.io reference and setting-up-OAuth guide), bearer access tokens, GET /me answering the admin with app.id_code (developers.intercom.com Identify an admin; the 2.6 reference calls it OAuth-only with the Read admins permission), the X-RateLimit-Limit/Remaining/Reset headers with Reset a UNIX timestamp (developers.intercom.com rate limiting) and the api.intercom.io US host (EU and AU workspaces use api.eu.intercom.io and api.au.intercom.io, not modelled here) checked; the authorize URL app.intercom.com/oauth only from a third-party client library (Intercom's older reference names app.intercom.io/oauth)"
     )
   },
   {
@@ -77,6 +77,9 @@ export const support: ReadonlyArray<Entry> = [
       ...basicFields("API key", "Password (X)", "https://developers.freshdesk.com/api/#authentication")
     },
     rateLimitHeaders: { limit: "X-RateLimit-Total", remaining: "X-RateLimit-Remaining", retryAfter: "Retry-After" },
-    checked: unchecked("https://developers.freshdesk.com/api/", "the Basic scheme, /agents/me and rate-limit headers")
+    checked: checked(
+      "https://support.freshdesk.com/support/solutions/articles/225435-where-can-i-find-my-api-key-",
+      "the per-agent API key from Profile Settings (Freshdesk support articles) checked; the key as the Basic username with X as password, GET /api/v2/agents/me answering id, and the X-RateLimit-Total/X-RateLimit-Remaining/Retry-After headers only from third-party pages quoting developers.freshdesk.com/api (that page itself not retrieved)"
+    )
   }
 ]
