@@ -27,7 +27,11 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://graph.microsoft.com/v1.0",
     testEndpoint: { method: "GET", path: "/me/drive", expectStatus: 200 },
-    ...microsoftApp("Graph drive", ["https://graph.microsoft.com/Files.ReadWrite"])
+    ...microsoftApp(
+      "Graph drive",
+      ["https://graph.microsoft.com/Files.ReadWrite"],
+      "GET /me/drive answering 200 with the signed-in user's Drive (provisioning it when licensed; 404 when it cannot be), with Files.ReadWrite among the delegated permissions for work and personal accounts (Microsoft Graph's v1.0 reference, Get Drive) checked"
+    )
   },
   {
     id: "d4b30a08-15b8-4ffd-87c8-c739a6fdbe46",

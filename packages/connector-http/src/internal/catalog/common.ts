@@ -124,10 +124,10 @@ export const microsoftRefreshToken = {
 }
 
 /** Microsoft's checked facts. */
-export const microsoftChecked = (api: string) =>
+export const microsoftChecked = (api: string, test?: string) =>
   checked(
-    "https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens",
-    `Refresh-token lifetime (90 days, 24 h for SPAs), the common/oauth2/v2.0/authorize endpoint and a Graph-hosted userinfo named by the v2.0 discovery document (answering the subject claim; learn.microsoft.com/entra/identity-platform/userinfo) checked; the token endpoint, space-separated scopes and offline_access for a refresh token only from Microsoft Q&A and Microsoft's azure-skills repository; the exact graph.microsoft.com/oidc/userinfo URL and the ${api} test endpoint NOT checked`
+    "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow",
+    `the {tenant}/oauth2/v2.0/authorize and /token endpoints (common for multi-tenant), space-separated scopes written as https://graph.microsoft.com/<Permission>, PKCE with S256, and a refresh token only when offline_access is requested (Microsoft's auth-code-flow page, from its MicrosoftDocs/entra-docs source) checked; the 90-day default refresh-token lifetime (24 h for single-page apps; learn.microsoft.com/entra/identity-platform/refresh-tokens) checked; the UserInfo endpoint GET graph.microsoft.com/oidc/userinfo answering sub (learn.microsoft.com/entra/identity-platform/userinfo) checked; 429 with Retry-After (learn.microsoft.com/graph/throttling) checked; GET /me answering id only from client libraries; ${test ?? `the ${api} test endpoint NOT checked`}`
   )
 
 /** Microsoft Graph identity: `GET /me`, account id `id`. */
@@ -160,14 +160,17 @@ export const googleApp = (api: string, scopes: ReadonlyArray<string>) => ({
   checked: googleChecked(api)
 })
 
-/** A Microsoft Graph API signed in with the Microsoft identity platform. */
-export const microsoftApp = (api: string, scopes: ReadonlyArray<string>) => ({
+/**
+ * A Microsoft Graph API signed in with the Microsoft identity platform; `test` says what was
+ * confirmed of the entry's test endpoint and scopes.
+ */
+export const microsoftApp = (api: string, scopes: ReadonlyArray<string>, test?: string) => ({
   identity: graphIdentity,
   oauth2: microsoftOAuth2(scopes),
   fields: {},
   rateLimitHeaders: retryAfterOnly,
   refreshToken: microsoftRefreshToken,
-  checked: microsoftChecked(api)
+  checked: microsoftChecked(api, test)
 })
 
 /**

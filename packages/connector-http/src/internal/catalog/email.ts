@@ -26,7 +26,7 @@ export const email: ReadonlyArray<Entry> = [
     ...googleApp("Gmail API", ["https://www.googleapis.com/auth/gmail.modify"]),
     checked: checked(
       "https://developers.google.com/identity/protocols/oauth2",
-      "authorize (o/oauth2/v2/auth), token and revoke endpoints (from a client library quoting Google's docs), the issuer https://accounts.google.com (Google's OpenID Connect reference), the gmail.modify scope (Google's generated Gmail client library docs) and that refresh tokens can expire checked; userinfo and the gmail.googleapis.com root and users/{userId}/profile path only from third-party client libraries; the 7-day Testing lifetime from pages quoting Google (Google's own sentence not retrieved)"
+      "authorize (o/oauth2/v2/auth), token and revoke endpoints (from a client library quoting Google's docs), the issuer https://accounts.google.com (Google's OpenID Connect reference), and that refresh tokens can expire checked; GET gmail/v1/users/{userId}/profile with userId `me` (users.getProfile), accepting the gmail.modify scope among others, checked in Google's Gmail discovery document (googleapis/google-api-go-client, gmail-api.json, whose stored version names the www.googleapis.com root); the gmail.googleapis.com root and the userinfo URL only from third-party pages; the 7-day Testing lifetime from pages quoting Google (Google's own sentence not retrieved)"
     )
   },
   {
@@ -38,10 +38,11 @@ export const email: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://graph.microsoft.com/v1.0",
     testEndpoint: { method: "GET", path: "/me/mailFolders/inbox", expectStatus: 200 },
-    ...microsoftApp("Graph mail", [
-      "https://graph.microsoft.com/Mail.ReadWrite",
-      "https://graph.microsoft.com/Mail.Send"
-    ])
+    ...microsoftApp(
+      "Graph mail",
+      ["https://graph.microsoft.com/Mail.ReadWrite", "https://graph.microsoft.com/Mail.Send"],
+      "GET /me/mailFolders/{id} answering 200 with Mail.Read or Mail.ReadWrite, for work and personal accounts (Microsoft Graph's v1.0 reference in microsoftgraph/microsoft-graph-docs-contrib) checked; the well-known folder name `inbox` in place of an id and the Mail.Send scope NOT checked"
+    )
   },
   {
     id: "3c5d7590-4f05-4394-b558-57554d9cefca",

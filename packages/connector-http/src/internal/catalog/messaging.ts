@@ -56,14 +56,15 @@ export const messaging: ReadonlyArray<Entry> = [
     key: "microsoft-teams",
     name: "Microsoft Teams",
     category: "messaging",
-    description: "Teams chats and channel messages through Microsoft Graph.",
+    description: "Teams chats and channel messages through Microsoft Graph (work or school accounts).",
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://graph.microsoft.com/v1.0",
     testEndpoint: { method: "GET", path: "/me/joinedTeams", expectStatus: 200 },
-    ...microsoftApp("Graph Teams", [
-      "https://graph.microsoft.com/Team.ReadBasic.All",
-      "https://graph.microsoft.com/ChannelMessage.Send"
-    ])
+    ...microsoftApp(
+      "Graph Teams",
+      ["https://graph.microsoft.com/Team.ReadBasic.All", "https://graph.microsoft.com/ChannelMessage.Send"],
+      "GET /me/joinedTeams answering 200 with Team.ReadBasic.All (delegated, work or school accounts only: personal Microsoft accounts are not supported) (Microsoft Graph's v1.0 reference, List joinedTeams) checked; the ChannelMessage.Send scope NOT checked"
+    )
   },
   {
     id: "3135d06f-af42-4ddb-8be7-86713198d7a4",
