@@ -1,6 +1,6 @@
 /** Accounting. */
 import type { Entry } from "../../Catalog.js"
-import { checked, oauth2Server, unchecked } from "./common.js"
+import { checked, oauth2Server } from "./common.js"
 
 export const accounting: ReadonlyArray<Entry> = [
   {
@@ -37,11 +37,11 @@ export const accounting: ReadonlyArray<Entry> = [
     },
     refreshToken: {
       seconds: 100 * 24 * 3600,
-      note: "Refresh tokens die after 100 days unused (rolling) and, since 2025, at most 5 years after issue (from Intuit's Java SDK release notes; not re-read in Intuit's docs)"
+      note: "Refresh tokens die after 100 days unused (rolling) and, since 2025, at most 5 years after issue (both from Intuit's Java and .NET SDK release notes)"
     },
-    checked: unchecked(
-      "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0",
-      "endpoints, scopes, URL form and the 100-day refresh token"
+    checked: checked(
+      "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-openid-discovery-doc",
+      "issuer https://oauth.platform.intuit.com/op/v1, authorize appcenter.intuit.com/connect/oauth2 and token oauth.platform.intuit.com/oauth2/v1/tokens/bearer (Intuit's discovery document page), one-hour access tokens (Intuit's OAuth FAQ) and the 100-day rolling refresh-token life with its new 5-year hard limit (release notes of Intuit's own Java and .NET SDKs in the intuit GitHub org) checked; the userinfo URL accounts.platform.intuit.com/v1/openid_connect/userinfo and the revoke URL developer.api.intuit.com/v2/oauth2/tokens/revoke only from third-party code (the stored copy of Intuit's discovery page names a userinfo host that reads accounts.intuit.com, cut off); the com.intuit.quickbooks.accounting scope only from third-party pages; the quickbooks.api.intuit.com/v3/company/<realm id> URL form and GET /companyinfo/1 NOT checked"
     )
   },
   {

@@ -1,6 +1,6 @@
 /** AI model APIs. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, tokenField, unchecked } from "./common.js"
+import { apiKeyField, checked, tokenField } from "./common.js"
 
 export const ai: ReadonlyArray<Entry> = [
   {
@@ -18,9 +18,9 @@ export const ai: ReadonlyArray<Entry> = [
       remaining: "x-ratelimit-remaining-requests",
       reset: "x-ratelimit-reset-requests"
     },
-    checked: unchecked(
+    checked: checked(
       "https://platform.openai.com/docs/api-reference/authentication",
-      "bearer key, /models and rate-limit headers"
+      "the API key as Authorization: Bearer, the optional OpenAI-Organization and OpenAI-Project headers and GET https://api.openai.com/v1/models only from third-party copies of OpenAI's API reference; the x-ratelimit-limit-requests, x-ratelimit-remaining-requests and x-ratelimit-reset-requests headers only from OpenAI's community forum and a copy of its docs (the reset value is a duration such as 12ms or 6m0s, not seconds or a timestamp; token limits have their own -tokens headers); OpenAI's own pages NOT retrieved"
     )
   },
   {
@@ -41,9 +41,9 @@ export const ai: ReadonlyArray<Entry> = [
       reset: "anthropic-ratelimit-requests-reset",
       retryAfter: "retry-after"
     },
-    checked: unchecked(
-      "https://docs.anthropic.com/en/api/getting-started",
-      "x-api-key and anthropic-version headers, /models and rate-limit headers"
+    checked: checked(
+      "https://platform.claude.com/docs/en/api/models-list",
+      "GET /v1/models with the API key in x-api-key and the anthropic-version header (docs.anthropic.com and platform.claude.com API reference) checked; the anthropic-ratelimit-requests-limit/-remaining/-reset headers (reset as an RFC 3339 time) and retry-after on 429 only from client libraries and pages quoting Anthropic's rate-limit docs; the 2023-06-01 version value NOT checked against Anthropic's versions page"
     )
   }
 ]

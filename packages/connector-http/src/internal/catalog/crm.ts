@@ -1,6 +1,6 @@
 /** CRMs. */
 import type { Entry } from "../../Catalog.js"
-import { basicFields, checked, getWhoAmI, oauth2Server, retryAfterOnly, tokenField, unchecked } from "./common.js"
+import { basicFields, checked, getWhoAmI, oauth2Server, retryAfterOnly, tokenField } from "./common.js"
 
 export const crm: ReadonlyArray<Entry> = [
   {
@@ -129,16 +129,20 @@ export const crm: ReadonlyArray<Entry> = [
     auth: ["basic"],
     baseUrl: "https://api.close.com/api/v1",
     ...getWhoAmI("/me/", "id"),
-    fields: basicFields("API key", "Password (leave empty)", "https://developer.close.com/topics/authentication/"),
+    fields: basicFields(
+      "API key",
+      "Password (leave empty)",
+      "https://developer.close.com/api/overview/api-key-authentication"
+    ),
     rateLimitHeaders: {
       limit: "RateLimit-Limit",
       remaining: "RateLimit-Remaining",
       reset: "RateLimit-Reset",
       retryAfter: "Retry-After"
     },
-    checked: unchecked(
-      "https://developer.close.com/topics/authentication/",
-      "Basic auth with the key, /me/ and the RateLimit headers"
+    checked: checked(
+      "https://developer.close.com/api/overview/api-key-authentication",
+      "HTTP Basic with the API key as username and an empty password, base URL https://api.close.com/api/v1 and GET /me/ (Close's own example request) checked; per-endpoint-group limits and 429 handling checked on Close's rate-limit page, whose changelog says the headers follow the IETF RateLimit draft since July 2023 (the current draft has one structured RateLimit field plus RateLimit-Policy, so the separate RateLimit-Limit/Remaining/Reset names may not match); the exact header names, Retry-After and the id field of /me/ NOT checked"
     )
   },
   {
@@ -151,8 +155,11 @@ export const crm: ReadonlyArray<Entry> = [
     baseUrl: "https://api.attio.com/v2",
     ...getWhoAmI("/self", "workspace_id"),
     oauth2: oauth2Server({ authorize: "https://app.attio.com/authorize", token: "https://app.attio.com/oauth/token" }),
-    fields: { token: tokenField("Access token", "https://developers.attio.com/docs/authentication") },
+    fields: { token: tokenField("Access token", "https://docs.attio.com/rest-api/guides/authentication") },
     rateLimitHeaders: retryAfterOnly,
-    checked: unchecked("https://developers.attio.com/docs/authentication", "endpoints and /self")
+    checked: checked(
+      "https://docs.attio.com/rest-api/guides/authentication",
+      "authorize https://app.attio.com/authorize (client_id, response_type=code, redirect_uri, state) and token https://app.attio.com/oauth/token (client id and secret in the body, grant_type authorization_code, no refresh token in the response), OAuth tokens and workspace API keys both sent as Authorization: Bearer, base URL api.attio.com/v2 and GET /v2/self (identify the token and its workspace) checked; workspace_id at the top level of the /v2/self response only from a third-party copy of Attio's reference (Attio's introspection response has it there); scopes, which are configured on the app, and rate-limit headers NOT checked"
+    )
   }
 ]

@@ -8,8 +8,7 @@ import {
   getWhoAmI,
   oauth2Server,
   retryAfterOnly,
-  tokenField,
-  unchecked
+  tokenField
 } from "./common.js"
 
 export const hr: ReadonlyArray<Entry> = [
@@ -86,7 +85,10 @@ export const hr: ReadonlyArray<Entry> = [
       revoke: "https://api.gusto.com/oauth/revoke"
     }),
     fields: {},
-    checked: unchecked("https://docs.gusto.com/app-integrations/docs/authentication", "endpoints and /v1/me")
+    checked: checked(
+      "https://docs.gusto.com/app-integrations/docs/oauth2",
+      "the authorize URL api.gusto.com/oauth/authorize (client_id, redirect_uri, response_type=code; Gusto's older docs.gusto.com guide), POST /oauth/token for codes and refresh tokens (2-hour access tokens; the old refresh token dies on first use of the new access token), scopes set on the app rather than in the request, and development against api.gusto-demo.com checked; POST /oauth/revoke (client_id, client_secret, token in a JSON body) from Gusto's own generated SDK (Gusto/gusto-python-client), so an RFC 7009 form-encoded revocation may be refused; GET /v1/me answering uuid only from a third-party copy of Gusto's API reference (GET /v1/token_info, answering resource.uuid, is the documented token introspection); refresh-token lifetime and rate-limit headers NOT checked"
+    )
   },
   {
     id: "7cf264e7-2a5f-4bb2-8d8d-e3e57ee59dd5",
@@ -98,7 +100,10 @@ export const hr: ReadonlyArray<Entry> = [
     baseUrl: "https://api.letsdeel.com/rest/v2",
     testEndpoint: { method: "GET", path: "/people?limit=1", expectStatus: 200 },
     fields: { token: tokenField("API token", "https://developer.deel.com/docs/api-tokens-1") },
-    checked: unchecked("https://developer.deel.com/docs", "base URL, bearer token and test path")
+    checked: checked(
+      "https://developer.deel.com/api/authentication",
+      "base URL https://api.letsdeel.com/rest/v2, organization or personal API tokens sent as Authorization: Bearer, and GET /people (offset/limit, limit 1 to 200, token scope people:read) checked; that the token needs people:read for the test request is the person's choice when generating it; OAuth2 (app.deel.com/oauth2), rate-limit headers and a who-am-I endpoint NOT checked"
+    )
   },
   {
     id: "f8dff4e0-f94a-4c32-b570-7c5ef246ee5e",
@@ -110,7 +115,10 @@ export const hr: ReadonlyArray<Entry> = [
     baseUrl: "https://api.rippling.com/platform/api",
     ...getWhoAmI("/me", "id"),
     fields: { token: tokenField("API token", "https://developer.rippling.com/documentation") },
-    checked: unchecked("https://developer.rippling.com/documentation", "base URL, bearer token and /me")
+    checked: checked(
+      "https://developer.rippling.com/documentation",
+      "an API key or OAuth access token sent as Authorization: Bearer, tied to one company, only from a client generated from Rippling's spec (docs.rs rippling-base-api) and integration vendors' pages; base URL api.rippling.com/platform/api and GET /me answering id, workEmail and company only from third-party copies of Rippling's reference (a third-party page says the newer REST API is at rest.ripplingapis.com); Rippling's own pages NOT retrieved, rate-limit headers NOT checked"
+    )
   },
   {
     id: "fd86e623-35d4-4eb7-8432-2d03ec0b74a1",
@@ -134,9 +142,9 @@ export const hr: ReadonlyArray<Entry> = [
         secret: true
       }
     },
-    checked: unchecked(
-      "https://apidoc.factorialhr.com/docs/authentication",
-      "endpoints, API version path and the x-api-key header"
+    checked: checked(
+      "https://apidoc.factorialhr.com/docs/api-keys",
+      'company API keys in the x-api-key header (no prefix, full admin access, never expire), authorize https://api.factorialhr.com/oauth/authorize and token https://api.factorialhr.com/oauth/token (client id and secret in the form body, 2-hour expires_in with a refresh token) checked; the scopes read and write only from Factorial\'s older (v1/v2) docs, whose token response shows scope "read write" (current docs use per-resource scopes configured on the OAuth app, space-separated); the dated path /api/2024-10-01/resources/employees/employees only from code quoting it (Factorial releases quarterly versions, so 2024-10-01 may be retired); rate-limit headers NOT checked'
     )
   },
   {
@@ -145,19 +153,16 @@ export const hr: ReadonlyArray<Entry> = [
     name: "Greenhouse Harvest",
     category: "hr",
     description:
-      "Candidates and jobs in Greenhouse through the Harvest API (API key as the Basic username, empty password).",
-    auth: ["basic"],
-    baseUrl: "https://harvest.greenhouse.io/v1",
+      "Candidates and jobs in Greenhouse through the Harvest v3 API (a customer's own Harvest v3 OAuth client id and secret).",
+    auth: ["oauth2_client_credentials"],
+    baseUrl: "https://harvest.greenhouse.io/v3",
     testEndpoint: { method: "GET", path: "/users?per_page=1", expectStatus: 200 },
-    fields: basicFields(
-      "Harvest API key",
-      "Password (leave empty)",
-      "https://developers.greenhouse.io/harvest.html#authentication"
-    ),
+    oauth2: oauth2Server({ token: "https://auth.greenhouse.io/token" }),
+    fields: clientFields("https://harvestdocs.greenhouse.io/docs/authentication"),
     rateLimitHeaders: { limit: "X-RateLimit-Limit", remaining: "X-RateLimit-Remaining", retryAfter: "Retry-After" },
-    checked: unchecked(
-      "https://developers.greenhouse.io/harvest.html",
-      "Basic auth with the key as username, base URL and rate-limit headers"
+    checked: checked(
+      "https://harvestdocs.greenhouse.io/docs/authentication",
+      "Harvest v3 for custom integrations: the client-credentials grant at https://auth.greenhouse.io/token (HTTP Basic client authentication, form body), bearer access tokens, base https://harvest.greenhouse.io/v3 with cursor pagination and per_page on the first request checked; the older v1 entry (API key as the Basic username, empty password, harvest.greenhouse.io/v1) was confirmed on developers.greenhouse.io but replaced because Greenhouse points to v3 and integration vendors (Cronofy, HackerRank) report v1/v2 retired on 31 August 2026; the optional sub (acting user id) token parameter is not sent, so tokens act as the credential's service user (from a third-party page); GET /v3/users only from a third-party example; the X-RateLimit and Retry-After headers only from a third-party summary of the v1 docs; partner authorization-code flow (auth.greenhouse.io/authorize, 24-hour refresh tokens) not offered here"
     )
   }
 ]
