@@ -1,6 +1,6 @@
 /** Marketing and e-commerce. */
 import type { Entry } from "../../Catalog.js"
-import { apiKeyField, getWhoAmI, oauth2Server, retryAfterOnly, unchecked } from "./common.js"
+import { apiKeyField, checked, getWhoAmI, oauth2Server } from "./common.js"
 
 export const marketing: ReadonlyArray<Entry> = [
   {
@@ -25,9 +25,9 @@ export const marketing: ReadonlyArray<Entry> = [
         secret: false
       }
     },
-    checked: unchecked(
-      "https://mailchimp.com/developer/marketing/guides/access-user-data-oauth-2/",
-      "endpoints, the metadata endpoint and /ping"
+    checked: checked(
+      "https://developer.mailchimp.com/documentation/mailchimp/guides/how-to-use-oauth2/",
+      "authorize (login.mailchimp.com/oauth2/authorize), token (/oauth2/token) and metadata (/oauth2/metadata) endpoints and tokens that never expire, so no refresh token (Mailchimp's older developer.mailchimp.com OAuth2 guide) checked; no scopes and the per-account https://<dc>.api.mailchimp.com/3.0 base URL from the metadata's dc only from third-party pages; GET /ping as an account-free health check only from client libraries generated from Mailchimp's spec; user_id in the metadata answer only from third-party code, which calls the metadata endpoint with Authorization: OAuth <token> (quoting Mailchimp's current guide) — whether it also accepts Bearer NOT checked"
     )
   },
   {
@@ -38,7 +38,7 @@ export const marketing: ReadonlyArray<Entry> = [
     description: "Profiles and lists of a Klaviyo account.",
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://a.klaviyo.com/api",
-    headers: { revision: "2024-10-15" },
+    headers: { revision: "2026-07-15" },
     ...getWhoAmI("/accounts/", "data.0.id"),
     oauth2: oauth2Server(
       {
@@ -50,10 +50,15 @@ export const marketing: ReadonlyArray<Entry> = [
       { pkce: true }
     ),
     fields: {},
-    rateLimitHeaders: retryAfterOnly,
-    checked: unchecked(
+    rateLimitHeaders: {
+      limit: "RateLimit-Limit",
+      remaining: "RateLimit-Remaining",
+      reset: "RateLimit-Reset",
+      retryAfter: "Retry-After"
+    },
+    checked: checked(
       "https://developers.klaviyo.com/en/docs/set_up_oauth",
-      "endpoints, PKCE, revision header and /accounts/"
+      "token and revoke endpoints on a.klaviyo.com (www.klaviyo.com token traffic blocked since 2025-03-31), the authorization code flow with PKCE and Bearer access tokens (developers.klaviyo.com), GET /api/accounts with the revision header, the accounts:read scope and a data array of accounts (Klaviyo's OpenAPI spec klaviyo/openapi, stable 2026-07-15), and the RateLimit-Limit/Remaining/Reset headers on non-429 responses (developers.klaviyo.com rate limits) checked; the revision was wrong (2024-10-15 is retired under Klaviyo's two-year revision lifecycle, per Klaviyo's own migration notes) and is now 2026-07-15; the authorize URL www.klaviyo.com/oauth/authorize, the profiles:read scope name and Retry-After on 429 only from third-party code; the refresh-token lifetime NOT checked"
     )
   },
   {
@@ -69,7 +74,7 @@ export const marketing: ReadonlyArray<Entry> = [
       base_url: {
         title: "Admin API URL",
         description: "https://<store>.myshopify.com/admin/api/<version>.",
-        example: "https://acme.myshopify.com/admin/api/2024-10",
+        example: "https://acme.myshopify.com/admin/api/2026-04",
         pattern: "^https://[a-z0-9-]+\\.myshopify\\.com/admin/api/[0-9]{4}-[0-9]{2}$",
         secret: false
       },
@@ -80,9 +85,9 @@ export const marketing: ReadonlyArray<Entry> = [
       )
     },
     rateLimitHeaders: { limit: "X-Shopify-Shop-Api-Call-Limit", retryAfter: "Retry-After" },
-    checked: unchecked(
+    checked: checked(
       "https://shopify.dev/docs/api/admin-rest",
-      "the access-token header, URL form, /shop.json and the call-limit header"
+      "the X-Shopify-Access-Token header on every REST Admin API request and the quarterly YYYY-MM versions, each supported for at least 12 months (shopify.dev), checked; the example version was unsupported (2024-10) and is now 2026-04; the REST Admin API is legacy since 2024-10-01 and admin-created custom apps (the static shpat_ token this entry takes) can no longer be created since 2026-01-01, while Dev Dashboard apps get 24-hour client-credentials tokens from the store's own /admin/oauth/access_token, which this entry does not model; GET /shop.json answering shop.id and X-Shopify-Shop-Api-Call-Limit (used/limit, not a bare number) with Retry-After on 429 only from third-party pages"
     )
   }
 ]
