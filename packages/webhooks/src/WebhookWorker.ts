@@ -4,9 +4,11 @@
  * - `fanOut` turns pending outbox events into one delivery per subscriber (see
  *   `WebhookStore.fanOut`: several processes take disjoint events);
  * - `deliver` claims due deliveries under a lease, signs and POSTs each one, and records it as
- *   delivered (a 2xx), to retry at a later time (exponential backoff with jitter), or dead after
- *   `maxAttempts`. A process that dies holding a lease leaves the delivery to another process once
- *   the lease runs out.
+ *   delivered (a 2xx), to retry at a later time (exponential backoff with jitter, or later when a
+ *   429 or 503 carries `Retry-After`), or dead after `maxAttempts`. A process that dies holding a
+ *   lease leaves the delivery to another process once the lease runs out;
+ * - `prune` deletes delivered rows after `deliveredRetention` and dead letters after
+ *   `deadRetention`.
  *
  * Every target is checked by the `EgressPolicy` at send time and the connection is pinned to the
  * approved address; a denied target is never contacted and its delivery is dead at once (the
@@ -19,10 +21,12 @@ import { Envelope } from "@patchbay/crypto"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { post, type SendFailure } from "./internal/post.js"
+import * as RetryAfter from "./internal/retryAfter.js"
 import * as Secrets from "./internal/secrets.js"
 import * as WebhookSignature from "./WebhookSignature.js"
 
@@ -36,6 +40,11 @@ export interface WorkerOptions {
   readonly backoffBase?: Duration.DurationInput | undefined
   /** Longest delay between attempts (default 1 hour). */
   readonly backoffMax?: Duration.DurationInput | undefined
+  /**
+   * Longest wait a receiver's `Retry-After` (on a 429 or 503) is honoured for (default
+   * `backoffMax`): a receiver cannot park a delivery for longer.
+   */
+  readonly retryAfterMax?: Duration.DurationInput | undefined
   /** Longest one request may take (default 10 seconds). */
   readonly timeout?: Duration.DurationInput | undefined
   /**
@@ -48,6 +57,15 @@ export interface WorkerOptions {
   readonly batchSize?: number | undefined
   /** Requests in flight at once per process (default 8). */
   readonly concurrency?: number | undefined
+  /** How long a delivered row is kept after its delivery (default 7 days; `Duration.infinity`: forever). */
+  readonly deliveredRetention?: Duration.DurationInput | undefined
+  /**
+   * How long a dead letter is kept after it died (default 30 days; `Duration.infinity`: forever),
+   * for an operator to `redeliver` it.
+   */
+  readonly deadRetention?: Duration.DurationInput | undefined
+  /** How often `run` prunes, at most, in each process (default 1 hour). */
+  readonly pruneInterval?: Duration.DurationInput | undefined
 }
 
 /** The headers of a delivery, besides the signature. */
@@ -63,10 +81,15 @@ const settings = (options: WorkerOptions = {}) => {
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 8))
   // A claimed batch is sent in rounds of `concurrency`: the lease covers the slowest possible batch.
   const slowestBatch = Duration.millis(Math.ceil(batch / concurrency) * Duration.toMillis(timeout) + 5_000)
+  const max = Duration.toMillis(options.backoffMax ?? "1 hour")
   return {
     maxAttempts: Math.max(1, Math.floor(options.maxAttempts ?? 8)),
     base: Duration.toMillis(options.backoffBase ?? "10 seconds"),
-    max: Duration.toMillis(options.backoffMax ?? "1 hour"),
+    max,
+    retryAfterMax: options.retryAfterMax === undefined ? max : Duration.toMillis(options.retryAfterMax),
+    deliveredRetention: Duration.decode(options.deliveredRetention ?? "7 days"),
+    deadRetention: Duration.decode(options.deadRetention ?? "30 days"),
+    pruneInterval: Duration.decode(options.pruneInterval ?? "1 hour"),
     timeout,
     lease: Duration.max(Duration.decode(options.lease ?? "1 minute"), slowestBatch),
     batch,
@@ -106,7 +129,7 @@ const backoff = (base: number, max: number, attempts: number) =>
   })
 
 type Attempt =
-  | { readonly _tag: "Status"; readonly status: number }
+  | { readonly _tag: "Status"; readonly status: number; readonly retryAfter: string | undefined }
   | { readonly _tag: "Failed"; readonly error: string; readonly final: boolean }
 
 /**
@@ -164,7 +187,7 @@ export const deliver = (
             [WebhookSignature.header]: signature
           }
         }).pipe(
-          Effect.map((status): Attempt => ({ _tag: "Status", status })),
+          Effect.map((response): Attempt => ({ _tag: "Status", ...response })),
           Effect.catchAll((failure: SendFailure) =>
             Effect.succeed<Attempt>({ _tag: "Failed", error: failure.error, final: false })
           )
@@ -192,6 +215,11 @@ export const deliver = (
           result._tag === "Status"
             ? { status: result.status, error: "http_status", final: false }
             : { status: null, error: result.error, final: result.final }
+        // The receiver's own wait, when it is overloaded: not before it (up to `retryAfterMax`).
+        const asked =
+          result._tag === "Status" && (result.status === 429 || result.status === 503)
+            ? Option.getOrElse(RetryAfter.delay(result.retryAfter, at), () => 0)
+            : 0
         const outcome: WebhookStore.Outcome =
           failed.final || attempts >= config.maxAttempts
             ? { _tag: "Dead", status: failed.status, error: failed.error }
@@ -199,7 +227,10 @@ export const deliver = (
                 _tag: "Retry",
                 status: failed.status,
                 error: failed.error,
-                nextAttemptAt: new Date(at.getTime() + (yield* backoff(config.base, config.max, attempts)))
+                nextAttemptAt: new Date(
+                  at.getTime() +
+                    Math.max(yield* backoff(config.base, config.max, attempts), Math.min(asked, config.retryAfterMax))
+                )
               }
         return yield* store.record({ id: claimed.delivery.id, attempt: attempts, outcome, at })
       })

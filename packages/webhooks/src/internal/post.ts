@@ -1,7 +1,7 @@
 /**
  * One webhook request over node:http(s), connected to the address the egress policy approved (the
  * pinned `lookup` answers nothing else). Redirects are not followed (node's client never does) and
- * the response body is never read: only the status counts.
+ * the response body is never read: only the status and the `Retry-After` header count.
  */
 import * as http from "node:http"
 import * as https from "node:https"
@@ -23,15 +23,21 @@ const codeOf = (error: unknown): string => {
   return "transport_error"
 }
 
-/** POSTs `body` to `url` through `pinned`, within `timeout`; the response's status. */
+/** What the receiver answered: its status and its `Retry-After` header, as sent. */
+export interface Response {
+  readonly status: number
+  readonly retryAfter: string | undefined
+}
+
+/** POSTs `body` to `url` through `pinned`, within `timeout`; the response's status and `Retry-After`. */
 export const post = (options: {
   readonly url: URL
   readonly pinned: EgressPolicy.Pinned
   readonly headers: Readonly<Record<string, string>>
   readonly body: string
   readonly timeout: Duration.Duration
-}): Effect.Effect<number, SendFailure> =>
-  Effect.async<number, SendFailure>((resume) => {
+}): Effect.Effect<Response, SendFailure> =>
+  Effect.async<Response, SendFailure>((resume) => {
     const payload = Buffer.from(options.body, "utf8")
     const send = options.url.protocol === "https:" ? https.request : http.request
     const request = send(
@@ -49,8 +55,9 @@ export const post = (options: {
       },
       (response) => {
         const status = response.statusCode ?? 0
+        const retryAfter = response.headers["retry-after"]
         response.destroy()
-        resume(Effect.succeed(status))
+        resume(Effect.succeed({ status, retryAfter }))
       }
     )
     request.on("error", (error) => resume(Effect.fail({ _tag: "SendFailure", error: codeOf(error) })))

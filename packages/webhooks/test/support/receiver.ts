@@ -28,6 +28,8 @@ export class Receiver {
   readonly received: Array<Received> = []
   /** The secrets requests are checked against (set once the subscription exists). */
   secrets: Array<Redacted.Redacted<string>> = []
+  /** Extra response headers for a delivery id seen `seen` times before (e.g. `Retry-After`). */
+  headers: (deliveryId: string, seen: number) => Readonly<Record<string, string>> = () => ({})
   private readonly waiters: Array<() => void> = []
   private constructor(
     readonly url: string,
@@ -87,7 +89,7 @@ export class Receiver {
               verified,
               status
             })
-            response.writeHead(status, { "content-type": "text/plain" })
+            response.writeHead(status, { ...self.headers(deliveryId, seen), "content-type": "text/plain" })
             // A body the worker must never store: it is not read.
             response.end(`receiver says ${status} ${Redacted.value(self.secrets[0] ?? Redacted.make(""))}`)
             for (const wake of self.waiters.splice(0)) wake()
