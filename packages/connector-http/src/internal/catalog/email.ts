@@ -83,7 +83,7 @@ export const email: ReadonlyArray<Entry> = [
     rateLimitHeaders: xRateLimit,
     checked: checked(
       "https://sendgrid.com/docs/Classroom/Send/How_Emails_Are_Sent/api_keys.html",
-      "API key as a bearer token in Authorization and the api.sendgrid.com/v3 host checked; GET /v3/scopes as the test request only from SendGrid's Japanese partner mirror of the docs; rate-limit headers NOT checked"
+      "API key as a bearer token in Authorization and the api.sendgrid.com/v3 host checked; X-RateLimit-Limit/Remaining/Reset (reset an epoch time) on every v3 response and 429 when exhausted (twilio.com/docs/sendgrid, v3 rate limits) checked; GET /v3/scopes as the test request only from SendGrid's Japanese partner mirror of the docs"
     )
   },
   {

@@ -22,7 +22,7 @@ export const messaging: ReadonlyArray<Entry> = [
     smsPath: "/2010-04-01/Accounts/{username}/Messages.json",
     checked: checked(
       "https://www.twilio.com/docs/usage/requests-to-twilio",
-      "HTTP Basic auth with the account SID and auth token (or an API key SID and secret, which Twilio recommends for production) and the base https://api.twilio.com/2010-04-01 with its Accounts resource checked; POST /2010-04-01/Accounts/{AccountSid}/Messages.json from Twilio's official twilio-go API docs; the Accounts/{sid}.json who-am-I (sid) NOT checked"
+      "HTTP Basic auth with the account SID and auth token (or an API key SID and secret, which Twilio recommends for production) and the base https://api.twilio.com/2010-04-01 with its Accounts resource checked; POST /2010-04-01/Accounts/{AccountSid}/Messages.json from Twilio's official twilio-go API docs; the Account resource's 34-character `sid` (Twilio's REST API: Accounts page) checked; GET /2010-04-01/Accounts/{Sid}.json as the fetch only from clients generated from Twilio's OpenAPI"
     )
   },
   {
@@ -81,7 +81,7 @@ export const messaging: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://core.telegram.org/bots/api",
-      "the https://api.telegram.org/bot<token>/METHOD_NAME URL form, GET or POST, getMe (tests the token, returns a User) and the answer's ok/result envelope checked; the User's id field as the account id NOT quoted"
+      "the https://api.telegram.org/bot<token>/METHOD_NAME URL form, GET or POST, getMe (tests the token, returns a User) and the answer's ok/result envelope checked; the User's `id` (unique identifier of the user or bot, up to 52 significant bits) only from grammY's type declarations transcribing the Bot API"
     )
   },
   {
@@ -91,7 +91,7 @@ export const messaging: ReadonlyArray<Entry> = [
     category: "messaging",
     description: "Send WhatsApp messages through Meta's Cloud API with a system-user access token.",
     auth: ["bearer"],
-    baseUrl: "https://graph.facebook.com/v21.0",
+    baseUrl: "https://graph.facebook.com/v26.0",
     ...getWhoAmI("/me", "id"),
     fields: {
       token: tokenField(
@@ -107,8 +107,8 @@ export const messaging: ReadonlyArray<Entry> = [
       }
     },
     checked: checked(
-      "https://developers.facebook.com/blog/post/2022/12/05/auth-tokens/",
-      "a bearer access token on graph.facebook.com/<version>/ (v21.0 in Meta's own examples), temporary tokens dying within 24 hours and system-user tokens for production checked; whether v21.0 is still served and GET /me (id) as the who-am-I NOT checked"
+      "https://developers.facebook.com/docs/graph-api/changelog/versions/",
+      "Graph API versions (Meta's changelog: v21.0 is available only until 21 January 2027, so the base moved to v26.0, the latest, released 29 July 2026) checked; a bearer access token on graph.facebook.com/<version>/, temporary tokens dying within 24 hours and system-user tokens for production (developers.facebook.com blog on auth tokens) checked; GET /me (id) as the who-am-I NOT checked"
     )
   },
   {

@@ -44,7 +44,7 @@ export const ocrVision: ReadonlyArray<Entry> = [
     fields: awsFields,
     checked: checked(
       "https://docs.aws.amazon.com/general/latest/gr/textract.html",
-      "the regional endpoint textract.us-east-1.amazonaws.com (HTTPS) checked; the JSON 1.1 protocol, POST / as the test request and STS GetCallerIdentity (Account) as the who-am-I NOT checked"
+      "the regional endpoint textract.us-east-1.amazonaws.com (HTTPS) checked; the JSON 1.1 protocol with target prefix Textract, Signature V4 and every operation a POST to / (the Textract model in AWS's boto/botocore repository) checked; STS GetCallerIdentity answering the caller's Account and needing no permission (AWS STS API reference) checked, the XML path GetCallerIdentityResponse.GetCallerIdentityResult.Account only from an STS-compatible third-party reference; a bare POST / names no operation (X-Amz-Target is needed), so the driver's connection test is the STS call and a 200 to POST / is NOT expected or checked"
     )
   },
   {
@@ -68,7 +68,7 @@ export const ocrVision: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://cloud.google.com/vision/docs/request",
-      "base URL vision.googleapis.com/v1, POST /images:annotate and authentication by an API key or an OAuth token checked; the `key` query parameter name, the cloud-vision scope and the 400 answer to an empty annotate NOT checked"
+      "base URL vision.googleapis.com/v1, POST /images:annotate and authentication by an API key or an OAuth token checked; the `key` query parameter (required unless an OAuth token is sent) and the cloud-vision scope accepted by images:annotate checked in Google's Vision discovery document (googleapis/google-api-go-client, vision-api.json); the 400 answer to an empty annotate NOT checked"
     )
   },
   {
@@ -79,7 +79,7 @@ export const ocrVision: ReadonlyArray<Entry> = [
     description: "Image analysis and OCR (Read) with an Azure AI Vision resource.",
     auth: ["api_key"],
     apiKey: { in: "header", name: "Ocp-Apim-Subscription-Key" },
-    testEndpoint: { method: "GET", path: "/computervision/models?api-version=2024-02-01", expectStatus: 200 },
+    testEndpoint: { method: "GET", path: "/vision/v3.2/models", expectStatus: 200 },
     fields: {
       base_url: baseUrlField(
         "The resource's endpoint from the Azure portal.",
@@ -90,8 +90,8 @@ export const ocrVision: ReadonlyArray<Entry> = [
     },
     rateLimitHeaders: { retryAfter: "Retry-After" },
     checked: checked(
-      "https://learn.microsoft.com/en-us/python/api/azure-ai-vision-imageanalysis/azure.ai.vision.imageanalysis.imageanalysisclient",
-      "the resource endpoint shape https://<resource-name>.cognitiveservices.azure.com and key authentication (from Microsoft's client library reference) and the Ocp-Apim-Subscription-Key request header (Microsoft's 'Call the Computer Vision API' page, v2.1 era) checked; the /computervision/models?api-version=2024-02-01 test path NOT checked"
+      "https://learn.microsoft.com/en-us/rest/api/computervision/list-models/list-models",
+      "GET {endpoint}/vision/v3.2/models (List Domain Specific Models) answering 200 with the Ocp-Apim-Subscription-Key request header (Microsoft's Computer Vision v3.2 REST reference) checked, replacing an undocumented /computervision/models?api-version=2024-02-01 test path; the resource endpoint shape https://<resource-name>.cognitiveservices.azure.com and key authentication (Microsoft's client library reference) checked; that Image Analysis 4.0 is deprecated and retires on 25 September 2028 only from a localized copy of Microsoft's quickstart; Retry-After on 429 NOT checked"
     )
   },
   {
