@@ -17,7 +17,8 @@ export class ForwardedSocket extends Duplex {
   private opened = false
 
   constructor(private readonly opener: Opener) {
-    super({ allowHalfOpen: false })
+    // "close" is emitted by `_destroy`, a turn later (see there).
+    super({ allowHalfOpen: false, emitClose: false })
   }
 
   /** Opens the channel (the arguments are the driver's, the destination is the tunnel's). */
@@ -101,5 +102,9 @@ export class ForwardedSocket extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.channel?.destroy()
     callback(error)
+    // A TLS socket wrapping this one destroys it before reporting why the handshake failed: the
+    // driver must see that error (a refused certificate) before the "close" it would read as the
+    // server hanging up. Its error is emitted within this turn; "close" comes after it.
+    setImmediate(() => this.emit("close"))
   }
 }
