@@ -28,7 +28,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     rateLimitHeaders: { ...xRateLimit, retryAfter: "Retry-After" },
     checked: checked(
       "https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api",
-      "X-RateLimit-Limit/Remaining/Reset headers (from a page quoting this doc) and the web flow's /login/oauth/authorize (docs.github.com, authorizing OAuth apps) checked; POST /login/oauth/access_token from the source text of GitHub's docs (a mirror); GET api.github.com/user only from third-party pages; PKCE NOT checked"
+      "X-RateLimit-Limit/Remaining/Reset headers (from a page quoting this doc) and the web flow's /login/oauth/authorize (docs.github.com, authorizing OAuth apps) checked; PKCE with S256 only, for OAuth apps and GitHub Apps, optional but recommended (github.blog changelog 2025-07-14) checked; GET https://api.github.com/user answering { id, login } with Accept: application/vnd.github+json and X-GitHub-Api-Version: 2022-11-28 (docs.github.com, Get the authenticated user; a newer 2026-03-10 version also exists) checked; POST /login/oauth/access_token from the source text of GitHub's docs (a mirror)"
     )
   },
   {
@@ -66,7 +66,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://docs.gitlab.com/api/oauth2/",
-      "authorization code with PKCE, /oauth/token, /oauth/revoke and /oauth/userinfo checked; the RateLimit-Limit/Remaining/Reset headers only from GitLab's issue tracker quoting the GitLab.com docs (which also report them missing on some 429s); /oauth/authorize and the read_user scope only from third-party pages; /user (id) NOT checked"
+      "authorization code with PKCE, /oauth/token, /oauth/revoke and /oauth/userinfo checked; /oauth/authorize with code_challenge_method=S256 checked in docs.gitlab.com's translated pages of the same document; the RateLimit-Limit/Remaining/Reset headers only from GitLab's issue tracker quoting the GitLab.com docs (which also report them missing on some 429s); GET /user (current user, id) only from mirrors of GitLab's doc/api/users.md source; the read_user scope only from third-party pages"
     )
   },
   {
@@ -98,7 +98,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     refreshToken: { seconds: 90 * 24 * 3600, note: "Rotating refresh tokens expire after 90 days of inactivity" },
     checked: checked(
       "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/",
-      "authorize endpoint (auth.atlassian.com/authorize) with audience=api.atlassian.com, space-separated scopes and prompt=consent checked; token endpoint, cloud-id URL form, /me and the 90-day inactivity expiry NOT checked"
+      "authorize endpoint (auth.atlassian.com/authorize) with audience=api.atlassian.com, space-separated scopes and prompt=consent checked; POST https://auth.atlassian.com/oauth/token with rotating refresh tokens from offline_access (developer.atlassian.com, Implementing the refresh token flow; its examples send a JSON body) and the cloud id as the id of GET api.atlassian.com/oauth/token/accessible-resources (developer.atlassian.com, Making calls to API) checked; GET https://api.atlassian.com/me (account_id, read:me) only from third-party code; the 90-day inactivity expiry only from third-party pages; the api.atlassian.com/ex/jira/{cloudid} URL form NOT checked"
     )
   },
   {
@@ -134,7 +134,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://developers.linear.app/docs/oauth/authentication",
-      "authorize (linear.app/oauth/authorize) and token (api.linear.app/oauth/token) endpoints, comma-separated scopes (read, write) and prompt=consent checked; revoke endpoint, PKCE, the raw Authorization key header and rate-limit headers NOT checked; the who-am-I (GraphQL { viewer { id } } at /graphql) only from third-party pages"
+      "authorize (linear.app/oauth/authorize) and token (api.linear.app/oauth/token) endpoints, comma-separated scopes (read, write), prompt=consent and PKCE (code_challenge on /authorize) checked; personal API keys sent bare as Authorization: <API_KEY> and OAuth tokens as Bearer at https://api.linear.app/graphql (linear.app/developers/graphql) checked; the revoke endpoint api.linear.app/oauth/revoke, the X-RateLimit-Requests-Limit/Remaining/Reset headers (reset in epoch milliseconds) and the who-am-I (GraphQL { viewer { id } }) only from third-party code and pages (Linear's rate-limiting page, as retrieved, names no headers)"
     )
   },
   {
@@ -153,7 +153,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     fields: {},
     checked: checked(
       "https://developer.atlassian.com/cloud/bitbucket/oauth-2/",
-      "authorize (site/oauth2/authorize) and token (site/oauth2/access_token) endpoints checked; /user as the who-am-I (uuid) only from a third-party page quoting it, NOT checked at Atlassian"
+      "authorize (site/oauth2/authorize) and token (site/oauth2/access_token) endpoints checked; GET https://api.bitbucket.org/2.0/user answering the current user's uuid, needing the account scope (developer.atlassian.com, Bitbucket REST API, Users) checked; rate-limit headers NOT checked"
     )
   },
   {
