@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket } from "node:net"
 import type { Duplex } from "node:stream"
+import { connect as connectTls, createServer as createTlsServer } from "node:tls"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { EgressPolicy } from "@patchbay/core"
-import { Ports, SshServer } from "@patchbay/testing"
+import { Ports, SshServer, Tls } from "@patchbay/testing"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
@@ -262,6 +263,42 @@ describe.skipIf(missing && process.env.CI === undefined)("SSH tunnel through Deb
       })
       assert.strictEqual((error as { _tag?: string })._tag, "Unreachable")
       yield* tunnels.closeAll
+    })
+  )
+
+  it.effect("a TLS handshake refused over a socket-like stream reports its error before the stream's close", () =>
+    Effect.gen(function* () {
+      // A TLS server whose self-signed certificate the client does not trust.
+      const material = Tls.selfSignedCertificate()
+      const server = createTlsServer({ key: material.key, cert: material.cert }, (socket) => socket.end())
+      server.on("tlsClientError", () => {})
+      yield* Effect.async<void>((resume) => {
+        server.listen(0, "127.0.0.1", () => resume(Effect.void))
+      })
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      const tunnels = SshTunnels.unsafeMake(egress)
+      const tunnel = yield* tunnels.acquire("instance", configuration(), credentials({ private_key: ssh.privateKey }))
+      const socket = tunnel.socket("127.0.0.1", port)
+      // pg and mysql2 listen to both: the first one decides what the driver reports.
+      const events = yield* Effect.async<ReadonlyArray<string>>((resume) => {
+        const seen: Array<string> = []
+        const record = (event: string) => {
+          seen.push(event)
+          if (seen.length === 2) resume(Effect.succeed(seen))
+        }
+        socket.once("close", () => record("close"))
+        socket.once("connect", () => {
+          const secure = connectTls({ socket, servername: "localhost", rejectUnauthorized: true })
+          secure.once("error", (error: Error & { code?: string }) => record(`tls error ${error.code}`))
+        })
+        socket.connect()
+      })
+      assert.deepStrictEqual(events, ["tls error DEPTH_ZERO_SELF_SIGNED_CERT", "close"])
+      yield* tunnels.closeAll
+      yield* Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+      })
     })
   )
 
