@@ -57,7 +57,7 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
       "https://dropbox.tech/developers/using-oauth-2-0-with-offline-access",
-      "authorize URL and token_access_type=offline for refresh tokens checked; POST /2/users/get_current_account with a bearer token answering account_id, and POST /2/auth/token/revoke, only from Dropbox's SDK docs and third-party pages; the token endpoint NOT checked"
+      "authorize URL www.dropbox.com/oauth2/authorize, short-lived access tokens and token_access_type=offline for refresh tokens (Dropbox's developer blog) checked; POST /2/users/get_current_account with a bearer token answering account_id, and POST /2/auth/token/revoke, only from Dropbox's SDK docs and third-party pages; the token endpoint api.dropboxapi.com/oauth2/token only from third-party client code (other third-party pages use the api.dropbox.com host for the same path)"
     )
   },
   {
@@ -92,7 +92,7 @@ export const cloudStorage: ReadonlyArray<Entry> = [
     refreshToken: { seconds: 60 * 24 * 3600, note: "Box refresh tokens are single-use and valid for 60 days" },
     checked: checked(
       "https://developer.box.com/guides/authentication/tokens/refresh",
-      "refresh tokens valid 60 days and usable once, refreshed at POST /oauth2/token, and the authorize URL account.box.com/api/oauth2/authorize (developer.box.com/reference/get-authorize) checked; POST /oauth2/revoke only from Box's official Node SDK; GET /users/me (id) only from third-party pages"
+      "refresh tokens valid 60 days and usable once, refreshed at POST /oauth2/token, and the authorize URL account.box.com/api/oauth2/authorize (developer.box.com/reference/get-authorize) checked; GET https://api.box.com/2.0/users/me answering the authenticated user with its id (developer.box.com/reference/get-users-me) checked; POST /oauth2/revoke only from Box's official Node SDK; Retry-After on 429 NOT checked"
     )
   }
 ]

@@ -65,7 +65,7 @@ export const email: ReadonlyArray<Entry> = [
     fields: {},
     checked: checked(
       "https://www.zoho.com/accounts/protocol/oauth/web-apps/authorization.html",
-      "authorize endpoint {accounts-server}/oauth/v2/auth (per data centre) with access_type=offline for a refresh token and the prompt parameter, and the accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; comma-separated scopes from another Zoho product's docs; Mail scopes and /accounts NOT checked"
+      "authorize endpoint {accounts-server}/oauth/v2/auth (per data centre) with access_type=offline for a refresh token and the prompt parameter, and the accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; GET https://mail.zoho.com/api/accounts (all accounts of the authenticated user, a `data` array, scope ZohoMail.accounts.READ or .ALL) and the per-data-centre Mail API domains (zoho.com/mail/help/api) checked; comma-separated scopes from another Zoho product's docs (Zoho Meeting); the ZohoMail.messages.ALL scope and the accountId field of data[0] NOT checked"
     )
   },
   {
@@ -123,7 +123,7 @@ export const email: ReadonlyArray<Entry> = [
     fields: { api_key: apiKeyField("Server API token", "https://postmarkapp.com/developer/api/overview") },
     checked: checked(
       "https://postmarkapp.com/developer/user-guide/managing-your-account",
-      "the X-Postmark-Server-Token header for server-level endpoints (account endpoints use X-Postmark-Account-Token) and 401 on a refused token checked; base URL and GET /server (ID) NOT checked"
+      "the X-Postmark-Server-Token header for server-level endpoints (account endpoints use X-Postmark-Account-Token; postmarkapp.com user guide and API explorer) and 401 on a refused token checked; GET https://api.postmarkapp.com/server (Get Server Configuration) only from a third-party OpenAPI transcription of Postmark's API, and its ID field only from a third-party tool schema"
     )
   },
   {

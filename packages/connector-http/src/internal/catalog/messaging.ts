@@ -48,7 +48,7 @@ export const messaging: ReadonlyArray<Entry> = [
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
       "https://api.slack.com/authentication/oauth-v2",
-      "v2 authorize and oauth.v2.access endpoints (from a page quoting Slack's docs) checked; auth.test (checks authentication and identity, answers team_id) and auth.revoke only from client libraries; scopes and comma separator NOT checked"
+      "v2 authorize and oauth.v2.access endpoints (from a page quoting Slack's docs) checked; auth.test (checks authentication and identity, answers team_id) and auth.revoke only from client libraries; oauth.v2.access replacing the legacy oauth.access for new apps and the channels:read scope name (docs.slack.dev) checked; comma-joined scopes only from oauth.v2.access's example answer as mirrored by a third-party API catalogue (`scope: commands,incoming-webhook`); the chat:write scope name only from third-party pages"
     )
   },
   {
