@@ -68,9 +68,13 @@ export const accounting: ReadonlyArray<Entry> = [
     ),
     fields: {},
     rateLimitHeaders: { remaining: "X-DayLimit-Remaining", retryAfter: "Retry-After" },
+    refreshToken: {
+      seconds: 60 * 24 * 3600,
+      note: "Unused refresh tokens expire after 60 days; every refresh returns a new one, and the old one can be retried for 30 minutes if the response is lost"
+    },
     checked: checked(
-      "https://developer.xero.com/documentation/guides/oauth2/auth-flow/",
-      "authorize and token endpoints and scopes (from pages quoting Xero's docs) checked; revocation, userinfo, /connections and rate-limit headers NOT checked; no refresh-token lifetime recorded (sources disagree: 30 or 60 days)"
+      "https://developer.xero.com/faq/oauth2",
+      "the 60-day expiry of unused refresh tokens (replacing an older 30-day statement by Xero staff on its forum), the 30-minute retry grace, 30-minute access tokens and PKCE support (Xero's OAuth 2.0 FAQ) checked; authorize, token and scopes only from pages quoting Xero's docs; GET https://api.xero.com/connections answering tenantId per organisation only from a model generated from Xero's identity OpenAPI and third-party guides; a revocation endpoint exists (Xero's own SDK release notes) but the connect/revocation URL and the userinfo URL with xero_userid NOT checked; X-DayLimit-Remaining (also X-MinLimit-Remaining and X-AppMinLimit-Remaining; 60 calls a minute and 5,000 a day per tenant) and Retry-After only from third-party pages citing Xero's limits page"
     )
   }
 ]

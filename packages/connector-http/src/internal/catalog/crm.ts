@@ -10,7 +10,7 @@ export const crm: ReadonlyArray<Entry> = [
     category: "crm",
     description: "Records of a Salesforce org through the REST API (the instance URL comes with the token).",
     auth: ["oauth2_authorization_code"],
-    testEndpoint: { method: "GET", path: "/services/data", expectStatus: 200 },
+    testEndpoint: { method: "GET", path: "/services/data/latest/", expectStatus: 200 },
     identity: {
       method: "GET",
       endpoint: "https://login.salesforce.com/services/oauth2/userinfo",
@@ -39,7 +39,7 @@ export const crm: ReadonlyArray<Entry> = [
     rateLimitHeaders: { limit: "Sforce-Limit-Info" },
     checked: checked(
       "https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_endpoints.htm",
-      "issuer, authorize, token, revoke and userinfo endpoints (login.salesforce.com's OpenID configuration; My Domain hosts also work) and the api, refresh_token, openid scopes checked; the Sforce-Limit-Info response header (developer.salesforce.com REST API guide: api-usage=used/limit, so not a bare number, and not sent for the versions URI /) checked; GET /services/data as the test request NOT checked"
+      "issuer, authorize, token, revoke and userinfo endpoints (login.salesforce.com's OpenID configuration; My Domain hosts also work) and the api, refresh_token, openid scopes checked; the Sforce-Limit-Info response header (developer.salesforce.com REST API guide: api-usage=used/limit, so not a bare number, and not sent for the versions URI /) checked; the test request moved from GET /services/data/ (the Versions resource, which Salesforce documents as needing no authentication, so it proved nothing about the token) to GET /services/data/latest/ (Resources by Version, bearer token; the latest alias is in the current REST API guide) checked"
     )
   },
   {
@@ -65,7 +65,7 @@ export const crm: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://developers.hubspot.com/docs/api/oauth/tokens",
-      "token endpoint (api.hubapi.com/oauth/v1/token, form-encoded; newer docs also name /oauth/v3/token), 30-minute access tokens with refresh tokens, and scopes/optional_scopes in the install URL checked; the authorize URL (app.hubspot.com/oauth/authorize) only from third-party pages; scopes, account-info endpoint and rate-limit headers NOT checked"
+      "token endpoint (api.hubapi.com/oauth/v1/token, form-encoded; newer docs also name /oauth/v3/token), 30-minute access tokens with refresh tokens, and scopes/optional_scopes in the install URL checked; GET /account-info/v3/details answering portalId (HubSpot lists it under legacy; the date-versioned /account-info/2026-03/details answers the same portalId) and its oauth scope checked; X-HubSpot-RateLimit-* headers on OAuth calls without the Daily pair (HubSpot changelog) checked, the exact -Max and -Remaining names and Retry-After NOT seen in the retrieved text; the authorize URL (app.hubspot.com/oauth/authorize) only from third-party pages; crm.objects.contacts.read NOT checked"
     )
   },
   {
@@ -89,7 +89,7 @@ export const crm: ReadonlyArray<Entry> = [
     fields: {},
     checked: checked(
       "https://www.zoho.com/accounts/protocol/oauth/web-apps/authorization.html",
-      "authorize endpoint {accounts-server}/oauth/v2/auth (per data centre) with access_type=offline for a refresh token and the prompt parameter, and the accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; comma-separated scopes from another Zoho product's docs; CRM v7 base URL, CRM scopes and /org NOT checked"
+      "authorize endpoint {accounts-server}/oauth/v2/auth (per data centre) with access_type=offline for a refresh token and the prompt parameter, and the accounts.zoho.com token and revoke endpoints (on a Zoho API page) checked; comma-separated scopes from another Zoho product's docs; GET {api-domain}/crm/{version}/org with the ZohoCRM.org.READ scope and an org array whose first item carries id (Zoho CRM's Organization API, v2.1 page, and a Deluge example) checked; Zoho's API guides show Authorization: Zoho-oauthtoken, but Zoho Accounts documents Bearer as accepted too; the v7 version segment, ZohoCRM.modules.ALL and rate-limit headers NOT checked; the API domain differs per data centre (the token response names it as api_domain)"
     )
   },
   {
@@ -117,7 +117,7 @@ export const crm: ReadonlyArray<Entry> = [
     rateLimitHeaders: { limit: "x-ratelimit-limit", remaining: "x-ratelimit-remaining", reset: "x-ratelimit-reset" },
     checked: checked(
       "https://pipedrive.readme.io/docs/marketplace-oauth-authorization",
-      "authorize and token endpoints on oauth.pipedrive.com (token request with Basic client authentication) and scopes set on the app, not in the request, checked; the x-api-token header and /v1/users/me NOT checked"
+      "authorize and token endpoints on oauth.pipedrive.com (token request with Basic client authentication) and scopes set on the app, not in the request, checked; the x-api-token header for API tokens (Pipedrive's current authentication page; older pages used an api_token query parameter) and GET /users/me answering data.id (Pipedrive's marketplace guide, which says to key accounts on user id plus company id) checked; the api.pipedrive.com host only from older usage (Pipedrive recommends {companydomain}.pipedrive.com/api/v1, and OAuth responses name an api_domain); Pipedrive documents token-based daily rate-limit budgets, but the x-ratelimit-* header names NOT checked"
     )
   },
   {

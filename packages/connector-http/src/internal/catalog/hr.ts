@@ -35,7 +35,7 @@ export const hr: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://documentation.bamboohr.com/reference/getting-started",
-      "the company subdomain and per-user API keys (multi-customer integrations use OAuth/OpenID Connect) checked; the API key as Basic username with any password only from third-party pages; the api.bamboohr.com/api/gateway.php/<company> URL and /v1/meta/fields NOT checked"
+      "the company subdomain and per-user API keys (multi-customer integrations use OAuth/OpenID Connect) checked; GET /api/gateway.php/<company>/v1/meta/fields/ (no special permission for read-only metadata) checked on BambooHR's older API documentation (bamboohr.com/api/documentation), which documents it with a trailing slash; the API key as Basic username with any password and the api.bamboohr.com host only from third-party pages; rate-limit headers NOT checked"
     )
   },
   {
@@ -52,7 +52,7 @@ export const hr: ReadonlyArray<Entry> = [
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
       "https://developer.personio.de/reference/post_v2-auth-token",
-      "the v2 token endpoint POST https://api.personio.de/v2/auth/token (client-credentials grant, form-encoded client id and secret) checked; /v2/persons and rate-limit headers NOT checked"
+      "the v2 token endpoint POST https://api.personio.de/v2/auth/token (client-credentials grant, form-encoded client id and secret) and GET https://api.personio.de/v2/persons (limit 1 to 50, cursor pagination, needs the personio:persons:read scope on the credential) checked; Personio documents 429s (e.g. 300 requests a minute on v1 employees) but no rate-limit header names, so Retry-After is NOT checked"
     )
   },
   {
@@ -63,11 +63,11 @@ export const hr: ReadonlyArray<Entry> = [
     description: "People data of a HiBob company through a service user.",
     auth: ["basic"],
     baseUrl: "https://api.hibob.com/v1",
-    testEndpoint: { method: "GET", path: "/company/named-lists", expectStatus: 200 },
+    testEndpoint: { method: "GET", path: "/company/people/fields", expectStatus: 200 },
     fields: basicFields("Service user ID", "Service user token", "https://apidocs.hibob.com/docs/api-service-users"),
     checked: checked(
-      "https://apidocs.hibob.com/reference/authorization",
-      "HTTP Basic auth with the service user's ID and token (SERVICE-USER-ID:TOKEN) checked; base URL api.hibob.com/v1 and /company/named-lists NOT checked"
+      "https://apidocs.hibob.com/reference/get_company-people-fields",
+      "HTTP Basic auth with the service user's ID and token (SERVICE-USER-ID:TOKEN), base URL https://api.hibob.com/v1 and GET /company/people/fields (field metadata, needs no permission for the service user) checked; the test request moved there from /company/named-lists, which was not confirmed and needs list permissions; rate-limit headers NOT checked"
     )
   },
   {
