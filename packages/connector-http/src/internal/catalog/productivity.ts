@@ -11,8 +11,12 @@ export const productivity: ReadonlyArray<Entry> = [
     description: "Calendars and events through the Calendar API v3.",
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://www.googleapis.com/calendar/v3",
-    testEndpoint: { method: "GET", path: "/users/me/calendarList?maxResults=1", expectStatus: 200 },
-    ...googleApp("Calendar API", ["https://www.googleapis.com/auth/calendar.events"])
+    testEndpoint: { method: "GET", path: "/calendars/primary/events?maxResults=1", expectStatus: 200 },
+    ...googleApp("Calendar API", ["https://www.googleapis.com/auth/calendar.events"]),
+    checked: checked(
+      "https://developers.google.com/calendar/api/v3/reference/calendarList/list",
+      "the v3 base URL www.googleapis.com/calendar/v3 and GET /users/me/calendarList with maxResults (developers.google.com Calendar reference) checked; the test request was wrong: calendarList needs calendar, calendar.readonly or the calendarlist scopes (Google's calendarList.get reference; calendar.events is not among them), so it is now GET /calendars/primary/events?maxResults=1, which calendar.events allows (scope lists from client documentation generated from Google's discovery document, Google's own events.list page not retrieved); Google's OAuth server facts not re-checked here (as recorded for the shared googleApp builder: authorize, token and revoke from a client library quoting Google, the issuer from Google's OpenID Connect reference, userinfo only from a third-party reading of the discovery document, the 7-day Testing lifetime from pages quoting Google)"
+    )
   },
   {
     id: "2e6abb5c-c204-4038-b47a-88b000c78170",
@@ -23,7 +27,11 @@ export const productivity: ReadonlyArray<Entry> = [
     auth: ["oauth2_authorization_code"],
     baseUrl: "https://sheets.googleapis.com/v4",
     testEndpoint: { method: "GET", path: "/spreadsheets/invalid-id", expectStatus: 404 },
-    ...googleApp("Sheets API", ["https://www.googleapis.com/auth/spreadsheets"])
+    ...googleApp("Sheets API", ["https://www.googleapis.com/auth/spreadsheets"]),
+    checked: checked(
+      "https://developers.google.com/sheets/api/guides/migration",
+      "the v4 API (v3 turned down on 2021-08-02) and the spreadsheets scope among the four it uses (developers.google.com Sheets migration guide) checked; the sheets.googleapis.com/v4 base URL only from Google's generated client libraries; a 404 NOT_FOUND (\"Requested entity was not found.\") for an unknown spreadsheet id only from users' issue reports, so the test request proves the token was accepted without naming a spreadsheet; Google's OAuth server facts not re-checked here (as recorded for the shared googleApp builder: authorize, token and revoke from a client library quoting Google, the issuer from Google's OpenID Connect reference, userinfo only from a third-party reading of the discovery document, the 7-day Testing lifetime from pages quoting Google)"
+    )
   },
   {
     id: "5eeac0da-6f49-44fb-b453-6c811969fe93",
