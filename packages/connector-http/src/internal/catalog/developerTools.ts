@@ -98,7 +98,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     refreshToken: { seconds: 90 * 24 * 3600, note: "Rotating refresh tokens expire after 90 days of inactivity" },
     checked: checked(
       "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/",
-      "authorize endpoint (auth.atlassian.com/authorize) with audience=api.atlassian.com, space-separated scopes and prompt=consent checked; POST https://auth.atlassian.com/oauth/token with rotating refresh tokens from offline_access (developer.atlassian.com, Implementing the refresh token flow; its examples send a JSON body) and the cloud id as the id of GET api.atlassian.com/oauth/token/accessible-resources (developer.atlassian.com, Making calls to API) checked; GET https://api.atlassian.com/me (account_id, read:me) only from third-party code; the 90-day inactivity expiry only from third-party pages; the api.atlassian.com/ex/jira/{cloudid} URL form NOT checked"
+      "authorize endpoint (auth.atlassian.com/authorize) with audience=api.atlassian.com, space-separated scopes and prompt=consent checked; POST https://auth.atlassian.com/oauth/token with rotating refresh tokens from offline_access (developer.atlassian.com, Implementing the refresh token flow; its examples send a JSON body) and the cloud id as the id of GET api.atlassian.com/oauth/token/accessible-resources (developer.atlassian.com, Making calls to API) checked; GET https://api.atlassian.com/me (account_id, read:me) only from third-party code; the api.atlassian.com/ex/jira/{cloudid}/... request URL form (developer.atlassian.com, the Jira Service Management operations 3LO page, which builds it the same way) checked; the 90-day inactivity expiry only from third-party pages; GET /rest/api/3/myself as the test request only from a third-party page"
     )
   },
   {
@@ -173,7 +173,7 @@ export const developerTools: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://docs.sentry.io/api/auth/",
-      "Authorization: Bearer token against https://sentry.io/api/0 (docs.sentry.io, Authentication), GET /api/0/organizations/ listing the organisations of the token (docs.sentry.io, List Your Organizations) and the X-Sentry-Rate-Limit-Limit/Remaining/Reset headers on every response, reset in epoch seconds (docs.sentry.io/api/ratelimits) checked; the sntrys_ token prefix NOT checked"
+      "Authorization: Bearer token against https://sentry.io/api/0 (docs.sentry.io, Authentication), GET /api/0/organizations/ listing the organisations of the token (docs.sentry.io, List Your Organizations) and the X-Sentry-Rate-Limit-Limit/Remaining/Reset headers on every response, reset in epoch seconds (docs.sentry.io/api/ratelimits) checked; organization, internal-integration and user tokens all work as Bearer tokens (docs.sentry.io, Auth Tokens), but the sntrys_ (organization) and sntryu_ (user) prefixes only from third-party pages, and whether an organization token's narrow CI scopes answer 200 on /organizations/ NOT checked"
     )
   },
   {

@@ -63,7 +63,7 @@ export const payments: ReadonlyArray<Entry> = [
     fields: { token: tokenField("Access token", "https://developer.squareup.com/docs/build-basics/access-tokens") },
     checked: checked(
       "https://developer.squareup.com/reference/square/oauth-api/authorize",
-      "authorize endpoint, space-separated scope (the example URL's + is an encoded space; was wrongly a + separator), the session parameter and PKCE (code_challenge) checked; GET /v2/merchants/me answering { merchant: { id } } (developer.squareup.com, RetrieveMerchant with \"me\") and 2024-10-17 as a released Square-Version (Square's SDK release notes) checked; POST /oauth2/token and POST /oauth2/revoke only from Square's official SDK docs (square/connect-javascript-sdk, square/square-python-sdk), where revoke takes a JSON body with Authorization: Client <secret>, not RFC 7009; GET /v2/locations as the test request NOT checked"
+      "authorize endpoint, space-separated scope (the example URL's + is an encoded space; was wrongly a + separator), the session parameter and PKCE (code_challenge) checked; GET /v2/merchants/me answering { merchant: { id } } (developer.squareup.com, RetrieveMerchant with \"me\") and 2024-10-17 as a released Square-Version (Square's SDK release notes) checked; POST /oauth2/token and POST /oauth2/revoke only from Square's official SDK docs (square/connect-javascript-sdk, square/square-python-sdk), where revoke takes a JSON body with Authorization: Client <secret>, not RFC 7009; GET /v2/locations listing the seller's locations (developer.squareup.com, Locations API) checked"
     )
   },
   {
