@@ -132,7 +132,7 @@ export const ocrVision: ReadonlyArray<Entry> = [
     fields: { api_key: apiKeyField("API key", "https://ocr.space/ocrapi") },
     checked: checked(
       "https://ocr.space/ocrapi",
-      "the OCR.space API and its free-tier key and per-IP limits (ocr.space/ocrapi) checked; POST https://api.ocr.space/parse/image with an `apikey` field only from third-party client libraries (which send it as a form field); the apikey request header and a 200 answer to an empty POST NOT checked"
+      "the OCR.space API and its free-tier key and per-IP limits (ocr.space/ocrapi) checked; POST https://api.ocr.space/parse/image with the key as an `apikey` request header only from third-party clients (n8n's OCR.space credential and others; older clients send it as a form field instead); a 200 answer to an empty POST NOT checked"
     )
   }
 ]
