@@ -58,7 +58,7 @@ export const marketing: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://developers.klaviyo.com/en/docs/set_up_oauth",
-      "token and revoke endpoints on a.klaviyo.com (www.klaviyo.com token traffic blocked since 2025-03-31), the authorization code flow with PKCE and Bearer access tokens (developers.klaviyo.com), GET /api/accounts with the revision header, the accounts:read scope and a data array of accounts (Klaviyo's OpenAPI spec klaviyo/openapi, stable 2026-07-15), and the RateLimit-Limit/Remaining/Reset headers on non-429 responses (developers.klaviyo.com rate limits) checked; the revision was wrong (2024-10-15 is retired under Klaviyo's two-year revision lifecycle, per Klaviyo's own migration notes) and is now 2026-07-15; the authorize URL www.klaviyo.com/oauth/authorize, the profiles:read scope name and Retry-After on 429 only from third-party code; the refresh-token lifetime NOT checked"
+      "token and revoke endpoints on a.klaviyo.com (www.klaviyo.com token traffic blocked since 2025-03-31), the authorize URL www.klaviyo.com/oauth/authorize with space-separated scopes and code_challenge_method=S256, and Bearer access tokens (developers.klaviyo.com set-up-OAuth guide, current and v2024-10-15 copies), GET /api/accounts with the revision header, the accounts:read scope and a data array of accounts (Klaviyo's OpenAPI spec klaviyo/openapi, stable 2026-07-15), and the RateLimit-Limit/Remaining/Reset headers on non-429 responses (developers.klaviyo.com rate limits) checked; the revision was wrong (2024-10-15 is retired under Klaviyo's two-year revision lifecycle, per Klaviyo's own migration notes) and is now 2026-07-15; the profiles:read scope name and Retry-After on 429 only from third-party code; the refresh-token lifetime NOT checked"
     )
   },
   {
@@ -74,7 +74,7 @@ export const marketing: ReadonlyArray<Entry> = [
       base_url: {
         title: "Admin API URL",
         description: "https://<store>.myshopify.com/admin/api/<version>.",
-        example: "https://acme.myshopify.com/admin/api/2026-04",
+        example: "https://acme.myshopify.com/admin/api/2026-10",
         pattern: "^https://[a-z0-9-]+\\.myshopify\\.com/admin/api/[0-9]{4}-[0-9]{2}$",
         secret: false
       },
@@ -87,7 +87,7 @@ export const marketing: ReadonlyArray<Entry> = [
     rateLimitHeaders: { limit: "X-Shopify-Shop-Api-Call-Limit", retryAfter: "Retry-After" },
     checked: checked(
       "https://shopify.dev/docs/api/admin-rest",
-      "the X-Shopify-Access-Token header on every REST Admin API request and the quarterly YYYY-MM versions, each supported for at least 12 months (shopify.dev), checked; the example version was unsupported (2024-10) and is now 2026-04; the REST Admin API is legacy since 2024-10-01 and admin-created custom apps (the static shpat_ token this entry takes) can no longer be created since 2026-01-01, while Dev Dashboard apps get 24-hour client-credentials tokens from the store's own /admin/oauth/access_token, which this entry does not model; GET /shop.json answering shop.id and X-Shopify-Shop-Api-Call-Limit (used/limit, not a bare number) with Retry-After on 429 only from third-party pages"
+      "the X-Shopify-Access-Token header on every REST Admin API request and the quarterly YYYY-MM versions, each supported for at least 12 months (shopify.dev), checked; GET /admin/api/<version>/shop.json retrieving the shop's configuration (shopify.dev Shop resource, latest = 2026-10) checked; the example version was unsupported (2024-10) and is now 2026-10; the REST Admin API is legacy since 2024-10-01 and admin-created custom apps (the static shpat_ token this entry takes) can no longer be created since 2026-01-01, while Dev Dashboard apps get 24-hour client-credentials tokens from the store's own /admin/oauth/access_token, which this entry does not model; the shop.id path and X-Shopify-Shop-Api-Call-Limit (used/limit, not a bare number) with Retry-After on 429 only from third-party pages"
     )
   }
 ]
