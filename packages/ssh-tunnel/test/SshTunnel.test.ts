@@ -204,6 +204,22 @@ describe.skipIf(missing && process.env.CI === undefined)("SSH tunnel through Deb
     })
   )
 
+  it.effect("a credential decoded again with the same login keeps the tunnel and its SSH login", () =>
+    Effect.gen(function* () {
+      const tunnels = SshTunnels.unsafeMake(egress)
+      // Each driver call decodes the credential anew: equal values, other Redacted objects.
+      const first = yield* tunnels.acquire("instance", configuration(), credentials({ private_key: ssh.privateKey }))
+      const again = yield* tunnels.acquire("instance", configuration(), credentials({ private_key: ssh.privateKey }))
+      assert.strictEqual(again, first)
+      assert.strictEqual(first.connections(), 1)
+      // Another instance with the same bastion and login has a tunnel of its own.
+      const other = yield* tunnels.acquire("other", configuration(), credentials({ private_key: ssh.privateKey }))
+      assert.notStrictEqual(other, first)
+      assert.strictEqual(yield* tunnels.size, 2)
+      yield* tunnels.closeAll
+    })
+  )
+
   it.effect("a new credential version replaces the tunnel; the old one closes once its streams end", () =>
     Effect.gen(function* () {
       const tunnels = SshTunnels.unsafeMake(egress)
