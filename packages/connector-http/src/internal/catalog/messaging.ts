@@ -182,7 +182,7 @@ export const messaging: ReadonlyArray<Entry> = [
     rateLimitHeaders: { limit: "X-RateLimit-Limit", remaining: "X-RateLimit-Remaining", retryAfter: "Retry-After" },
     checked: checked(
       "https://developers.zoom.us/docs/integrations/PKCE/",
-      "the authorize URL zoom.us/oauth/authorize with PKCE (S256) and the token endpoint zoom.us/oauth/token (developers.zoom.us) and the api.zoom.us/v2 base (Zoom's API reference) checked; X-RateLimit-Limit/Remaining and Retry-After (which is a timestamp for daily limits) only from Zoom's developer forum quoting Zoom's rate-limits page (Zoom documents no reset header, so none is declared); POST zoom.us/oauth/revoke only from a third-party mirror of Zoom's Postman collection; GET /users/me (the `me` keyword) and its id only from Zoom's Postman collection and third-party pages; scopes are set on the app, none are requested"
+      "the authorize URL zoom.us/oauth/authorize with PKCE (S256) and the token endpoint zoom.us/oauth/token (developers.zoom.us) and the api.zoom.us/v2 base (Zoom's API reference) checked; X-RateLimit-Limit/Remaining and Retry-After (which is a timestamp for daily limits) only from Zoom's developer forum quoting Zoom's rate-limits page (Zoom documents no reset header, so none is declared); POST zoom.us/oauth/revoke only from a third-party mirror of Zoom's Postman collection; GET /users/me (user-level apps pass `me` for userId; scopes user:read or user_info:read; answers id and account_id) only from Zoom's Postman collection and third-party pages quoting Zoom's API reference; scopes are set on the app, none are requested"
     )
   }
 ]
