@@ -10,7 +10,7 @@ export const accounting: ReadonlyArray<Entry> = [
     category: "accounting",
     description: "Invoices, customers and accounts of a QuickBooks Online company (the base URL names the realm id).",
     auth: ["oauth2_authorization_code"],
-    testEndpoint: { method: "GET", path: "/companyinfo/1", expectStatus: 200 },
+    testEndpoint: { method: "GET", path: "/preferences", expectStatus: 200 },
     identity: {
       method: "GET",
       endpoint: "https://accounts.platform.intuit.com/v1/openid_connect/userinfo",
@@ -41,7 +41,7 @@ export const accounting: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-openid-discovery-doc",
-      "issuer https://oauth.platform.intuit.com/op/v1, authorize appcenter.intuit.com/connect/oauth2 and token oauth.platform.intuit.com/oauth2/v1/tokens/bearer (Intuit's discovery document page), one-hour access tokens (Intuit's OAuth FAQ) and the 100-day rolling refresh-token life with its new 5-year hard limit (release notes of Intuit's own Java and .NET SDKs in the intuit GitHub org) checked; the userinfo URL accounts.platform.intuit.com/v1/openid_connect/userinfo and the revoke URL developer.api.intuit.com/v2/oauth2/tokens/revoke only from third-party code (the stored copy of Intuit's discovery page names a userinfo host that reads accounts.intuit.com, cut off); the com.intuit.quickbooks.accounting scope only from third-party pages; the quickbooks.api.intuit.com/v3/company/<realm id> URL form and GET /companyinfo/1 NOT checked"
+      "issuer https://oauth.platform.intuit.com/op/v1, authorize appcenter.intuit.com/connect/oauth2 and token oauth.platform.intuit.com/oauth2/v1/tokens/bearer (Intuit's discovery document page), one-hour access tokens (Intuit's OAuth FAQ) and the 100-day rolling refresh-token life with its new 5-year hard limit (release notes of Intuit's own Java and .NET SDKs in the intuit GitHub org) checked; the userinfo URL accounts.platform.intuit.com/v1/openid_connect/userinfo and the revoke URL developer.api.intuit.com/v2/oauth2/tokens/revoke only from third-party code (the stored copy of Intuit's discovery page names a userinfo host that reads accounts.intuit.com, cut off); the com.intuit.quickbooks.accounting scope only from third-party pages; the quickbooks.api.intuit.com/v3/company/<realm id> URL form only from third-party clients; the test request moved from GET /companyinfo/1 (third-party clients read CompanyInfo by the realm id, which a fixed path cannot name) to GET /preferences (read without an id), which is only from third-party SDKs; Intuit's own API reference NOT retrieved"
     )
   },
   {
