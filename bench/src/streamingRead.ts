@@ -16,7 +16,7 @@ import pg from "pg"
 
 /** What the parent asks for. */
 export interface ReadRequest {
-  readonly subject: "patchbay" | "pg-cursor" | "pg-fetch"
+  readonly subject: "patchbay" | "pg-cursor" | "pg-fetch" | "pg-cursor-fetch"
   readonly rows: number
   readonly url: string
 }
@@ -102,12 +102,12 @@ const patchbayReader = (url: URL): Reader => {
   }
 }
 
+/** `require` as the PostgreSQL connector resolves modules (the same pg-cursor and pg the driver uses). */
+const connectorRequire = () =>
+  createRequire(createRequire(import.meta.url).resolve("@patchbay/connector-postgres/package.json"))
+
 const cursorReader = async (url: URL): Promise<Reader> => {
-  // pg-cursor as the PostgreSQL connector resolves it (the same pg-cursor and pg the driver uses).
-  const fromConnector = createRequire(
-    createRequire(import.meta.url).resolve("@patchbay/connector-postgres/package.json")
-  )
-  const Cursor = fromConnector("pg-cursor") as CursorClass
+  const Cursor = connectorRequire()("pg-cursor") as CursorClass
   const client = new pg.Client({ connectionString: url.toString() })
   await client.connect()
   return {
@@ -147,6 +147,29 @@ const fetchReader = async (url: URL): Promise<Reader> => {
   }
 }
 
+/** Raw pg reading each `FETCH FORWARD 1000` through a pg-cursor of its own (extended protocol). */
+const cursorFetchReader = async (url: URL): Promise<Reader> => {
+  const Cursor = connectorRequire()("pg-cursor") as CursorClass
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  return {
+    read: async (sql, onBatch) => {
+      await client.query("BEGIN READ ONLY")
+      await client.query(`DECLARE c NO SCROLL CURSOR FOR ${sql}`)
+      while (true) {
+        const cursor = client.query(new Cursor(`FETCH FORWARD ${batchSize} FROM c`))
+        const n = await new Promise<number>((resolve, reject) =>
+          cursor.read(batchSize + 1, (error, rows) => (error ? reject(error) : resolve(rows.length)))
+        )
+        if (n > 0) onBatch(n)
+        if (n < batchSize) break
+      }
+      await client.query("ROLLBACK")
+    },
+    close: () => client.end()
+  }
+}
+
 const main = async () => {
   const request = JSON.parse(process.env.PATCHBAY_BENCH_STREAM ?? "") as ReadRequest
   const url = new URL(request.url)
@@ -155,7 +178,9 @@ const main = async () => {
       ? patchbayReader(url)
       : request.subject === "pg-cursor"
         ? await cursorReader(url)
-        : await fetchReader(url)
+        : request.subject === "pg-cursor-fetch"
+          ? await cursorFetchReader(url)
+          : await fetchReader(url)
   await reader.read("SELECT id, label, score FROM big LIMIT 20000", () => {})
   gc()
   const baseRss = process.memoryUsage.rss()

@@ -12,6 +12,7 @@ beforeAll(async () => {
   await db.sql(`
     CREATE TABLE big (id int PRIMARY KEY, label text NOT NULL);
     INSERT INTO big SELECT i, 'row ' || i FROM generate_series(1, 200000) i;
+    CREATE TYPE mood AS ENUM ('calm', 'busy');
   `)
 })
 afterAll(async () => {
@@ -67,6 +68,35 @@ describe("streaming queries", () => {
     })
   )
 
+  it.effect("rows that fill the last batch exactly end with an empty fetch, not an empty batch", () =>
+    Effect.gen(function* () {
+      const batches = yield* driver
+        .streamQuery(
+          contextFor(db),
+          request("SELECT id FROM big WHERE id <= $1 ORDER BY id", { params: [20], batchSize: 10 })
+        )
+        .pipe(Stream.runCollect)
+      assert.deepStrictEqual(
+        Chunk.toReadonlyArray(batches).map((b) => b.rows.length),
+        [10, 10]
+      )
+    })
+  )
+
+  it.effect("a column of a type the pool has not seen is named by the server", () =>
+    Effect.gen(function* () {
+      const batches = yield* driver
+        .streamQuery(contextFor(db), request("SELECT 'busy'::mood AS m FROM big LIMIT 3"))
+        .pipe(Stream.runCollect)
+      const [batch] = Chunk.toReadonlyArray(batches)
+      assert.deepStrictEqual(
+        batch!.columns.map((c) => [c.name, c.type]),
+        [["m", "mood"]]
+      )
+      assert.deepStrictEqual(batch!.rows, [{ m: "busy" }, { m: "busy" }, { m: "busy" }])
+    })
+  )
+
   const activeIn = (database: string, state: string) =>
     Effect.promise(() =>
       adminQuery(
@@ -103,6 +133,17 @@ describe("streaming queries", () => {
       yield* Deferred.await(first)
       assert.strictEqual(yield* waitFor("idle in transaction", 1), 1)
       yield* Fiber.interrupt(fiber)
+      const left = yield* waitFor("idle in transaction", 0)
+      assert.strictEqual(left, 0)
+    })
+  )
+
+  it.live("a consumer that stops early ends the cursor's transaction", () =>
+    Effect.gen(function* () {
+      const taken = yield* driver
+        .streamQuery(contextFor(db), request("SELECT id FROM big ORDER BY id", { batchSize: 100 }))
+        .pipe(Stream.take(2), Stream.runCollect)
+      assert.strictEqual(taken.length, 2)
       const left = yield* waitFor("idle in transaction", 0)
       assert.strictEqual(left, 0)
     })
