@@ -111,7 +111,7 @@ export const productivity: ReadonlyArray<Entry> = [
     rateLimitHeaders: retryAfterOnly,
     checked: checked(
       "https://developers.asana.com/docs/oauth",
-      "authorize (app.asana.com/-/oauth_authorize), token (/-/oauth_token) and revoke (/-/oauth_revoke) endpoints, bearer tokens, space-separated scopes (Asana's OAuth samples page), PKCE with S256 (the code_challenge in Asana's OpenID Connect example), and Retry-After on 429 with per-token limits (developers.asana.com rate limits, whose example request is GET /api/1.0/users/me) checked; data.gid in the /users/me answer only from client libraries generated from Asana's OpenAPI spec and third-party examples; the default scope (apps registered with full permissions) only from third-party pages (CData, ZappySys); Asana's own scopes page lists granular <resource>:<action> scopes, with which /users/me needs users:read"
+      "authorize (app.asana.com/-/oauth_authorize), token (/-/oauth_token) and revoke (/-/oauth_revoke) endpoints, bearer tokens, space-separated scopes (Asana's OAuth samples page), PKCE with S256 (the code_challenge in Asana's OpenID Connect example), and Retry-After on 429 with per-token limits (developers.asana.com rate limits) checked; the base URL app.asana.com/api/1.0, GET /users/{user_gid} taking \"me\" and answering data (a UserResponse with gid), and the default scope (all documented endpoints, assumed when no scope is requested; apps on the granular scopes need users:read for this request) checked in Asana's own OpenAPI spec (Asana/openapi, defs/asana_oas.yaml)"
     )
   },
   {

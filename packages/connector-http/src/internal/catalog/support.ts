@@ -11,7 +11,8 @@ export const support: ReadonlyArray<Entry> = [
     description:
       "Tickets and users of a Zendesk Support account (email/token as the Basic username, API token as password).",
     auth: ["basic"],
-    ...getWhoAmI("/api/v2/users/me.json", "user.id"),
+    testEndpoint: { method: "GET", path: "/api/v2/account/settings.json", expectStatus: 200 },
+    identity: { method: "GET", endpoint: "/api/v2/users/me.json", accountId: "user.id" },
     fields: {
       base_url: {
         title: "Zendesk URL",
@@ -30,7 +31,7 @@ export const support: ReadonlyArray<Entry> = [
     rateLimitHeaders: { limit: "X-Rate-Limit", remaining: "X-Rate-Limit-Remaining", retryAfter: "Retry-After" },
     checked: checked(
       "https://developer.zendesk.com/api-reference/introduction/security-and-auth/",
-      "API tokens as Basic credentials {email_address}/token:{api_token} (developer.zendesk.com security and authentication) and the account-wide X-Rate-Limit and X-Rate-Limit-Remaining headers (developer.zendesk.com best practices for avoiding rate limiting, which also names ratelimit-limit/remaining/reset on list endpoints) checked; Retry-After on 429 only from a Zendesk community thread quoting the rate-limits page (where one user reports it missing on a per-user limit); GET /api/v2/users/me.json answering user.id only from third-party pages"
+      "API tokens as Basic credentials {email_address}/token:{api_token} (developer.zendesk.com security and authentication) and the account-wide X-Rate-Limit and X-Rate-Limit-Remaining headers (developer.zendesk.com best practices for avoiding rate limiting, which also names ratelimit-limit/remaining/reset on list endpoints) checked; Retry-After on 429 only from a Zendesk community thread quoting the rate-limits page (where one user reports it missing on a per-user limit); GET /api/v2/users/me.json answering user.id only from third-party pages, one of which quotes Zendesk's reference as allowing it for anonymous users (a 200 with no id for bad credentials), so the test request is now GET /api/v2/account/settings.json (developer.zendesk.com Account Settings; agents only per a copy of Zendesk's OpenAPI); that it answers 401 to bad credentials NOT checked"
     )
   },
   {
