@@ -108,7 +108,7 @@ export const messaging: ReadonlyArray<Entry> = [
     },
     checked: checked(
       "https://developers.facebook.com/docs/graph-api/changelog/versions/",
-      "Graph API versions (Meta's changelog: v21.0 is available only until 21 January 2027, so the base moved to v26.0, the latest, released 29 July 2026) checked; a bearer access token on graph.facebook.com/<version>/, temporary tokens dying within 24 hours and system-user tokens for production (developers.facebook.com blog on auth tokens) checked; GET /me (id) as the who-am-I NOT checked"
+      "Graph API versions (Meta's changelog: v21.0 is available only until 21 January 2027, so the base moved to v26.0, the latest, released 29 July 2026) checked; a bearer access token on graph.facebook.com/<version>/, temporary tokens dying within 24 hours and system-user tokens for production (developers.facebook.com blog on auth tokens; system-user tokens do not expire, per the WhatsApp Business Management API guide) checked; the System User node's numeric-string id (Meta's Marketing API reference) checked; that GET /me answers that node for a system-user token NOT checked"
     )
   },
   {
