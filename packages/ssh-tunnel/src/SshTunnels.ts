@@ -1,7 +1,7 @@
 /**
- * The SSH tunnels of the database drivers: one tunnel per instance, kept while its configuration
- * and credential stay the same (a new credential version or a changed bastion replaces it, the old
- * one closing once its streams end). The bastion's host name is checked with the `EgressPolicy`
+ * The SSH tunnels of the database drivers: one tunnel per key (an instance, or a driver's pool),
+ * kept while its bastion and SSH login stay the same, compared by value (a credential version with
+ * another login or a changed bastion replaces it, the old one closing once its streams end). The bastion's host name is checked with the `EgressPolicy`
  * when a tunnel is made, and the tunnel connects to the approved address only.
  *
  * @since 0.1.0

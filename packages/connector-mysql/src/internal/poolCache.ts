@@ -3,8 +3,9 @@
  * new credential version or a changed configuration replaces the pool (the old one is ended); the
  * host is checked with the `EgressPolicy` before a pool is made and again every `recheckMillis`.
  * An instance behind an SSH bastion gets the bastion checked instead (by `SshTunnels`), and its
- * pool connects through a tunnel of its own (keyed like the pool): a new credential version
- * replaces the tunnel with the pool, and the old one closes once its connections have ended.
+ * pool connects through a tunnel of its own (keyed like the pool): a credential version with
+ * another SSH login replaces the tunnel with the pool, and the old one closes once its connections
+ * have ended (one that changes only the database password keeps the tunnel).
  */
 import type { ConnectorDriver, DriverError, EgressPolicy } from "@patchbay/core"
 import { Bastion, type SshTunnel, SshTunnels } from "@patchbay/ssh-tunnel"

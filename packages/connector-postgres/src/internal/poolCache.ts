@@ -5,8 +5,9 @@
  * the `EgressPolicy` before a pool is made and again every `recheckMillis`, and the pool connects to
  * the address the policy returned, never to the name again; unused pools are closed after
  * `poolIdleMillis`. An instance behind an SSH bastion gets the bastion checked instead (by
- * `SshTunnels`), and its pool connects through the instance's tunnel, one per instance and
- * credential: a new credential version replaces the tunnel with the pool.
+ * `SshTunnels`), and its pool connects through the instance's tunnel, one per instance and SSH
+ * login: a credential version with another SSH login replaces the tunnel with the pool (one that
+ * changes only the database login keeps the tunnel).
  */
 import type { ConnectorDriver, DriverError, EgressPolicy } from "@patchbay/core"
 import { Bastion, type SshTunnel, SshTunnels } from "@patchbay/ssh-tunnel"
