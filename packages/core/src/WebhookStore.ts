@@ -296,6 +296,17 @@ export interface WebhookStoreShape {
     id: DeliveryId,
     at: Date
   ) => Effect.Effect<Option.Option<Delivery>, StorageError>
+  /**
+   * Deletes up to `limit` deliveries, across organizations: delivered ones delivered before
+   * `deliveredBefore` and dead ones that died before `deadBefore` (null: none of that kind); how
+   * many it deleted. Pending deliveries are never deleted, and a row another process holds (a
+   * redelivery, another prune) is skipped, so any number of processes may prune at once.
+   */
+  readonly prune: (options: {
+    readonly deliveredBefore: Date | null
+    readonly deadBefore: Date | null
+    readonly limit: number
+  }) => Effect.Effect<number, StorageError>
   /** Every key id that seals a stored secret (current or previous), across organizations. */
   readonly keyIds: Effect.Effect<ReadonlyArray<string>, StorageError>
   /**
@@ -525,6 +536,28 @@ export const layerMemory: Layer.Layer<WebhookStore, never, EventOutbox> = Layer.
             )
             .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
             .slice(0, Math.max(0, Math.floor(query.limit)))
+        ),
+      prune: ({ deliveredBefore, deadBefore, limit }) =>
+        lock.withPermits(1)(
+          Effect.sync(() => {
+            const expired = (delivery: Delivery) =>
+              delivery.status === "delivered"
+                ? deliveredBefore !== null &&
+                  delivery.deliveredAt !== null &&
+                  delivery.deliveredAt.getTime() < deliveredBefore.getTime()
+                : delivery.status === "dead" &&
+                  deadBefore !== null &&
+                  delivery.updatedAt.getTime() < deadBefore.getTime()
+            let deleted = 0
+            for (const [id, entry] of entries) {
+              if (deleted >= Math.max(0, Math.floor(limit))) break
+              if (!expired(entry.delivery)) continue
+              entries.delete(id)
+              pairs.delete(`${entry.delivery.subscriptionId}\u0000${entry.event.id}`)
+              deleted++
+            }
+            return deleted
+          })
         ),
       keyIds: Effect.sync(() => [
         ...new Set(

@@ -3,6 +3,7 @@
  * `patchbay.webhook_deliveries`, migration `6_webhooks`). Fan-out and claim are single statements
  * that lock their rows with `FOR UPDATE SKIP LOCKED`, so many processes share the work: each
  * outbox event is taken by one fan-out, each due delivery by one claim until its lease runs out.
+ * Pruning deletes expired delivered and dead rows the same way, batch by batch.
  *
  * @since 0.1.0
  */
@@ -319,6 +320,22 @@ export const make = (
           guard("WebhookStore.redeliver", timeout)
         )
         return Option.fromNullable(rows[0])
+      }),
+      prune: Effect.fn("WebhookStore.prune")(function* ({ deliveredBefore, deadBefore, limit }) {
+        const expired = [
+          ...(deliveredBefore === null ? [] : [sql`(status = 'delivered' AND delivered_at < ${deliveredBefore})`]),
+          ...(deadBefore === null ? [] : [sql`(status = 'dead' AND updated_at < ${deadBefore})`])
+        ]
+        if (expired.length === 0 || count(limit) === 0) return 0
+        // The rows are locked as they are picked, skipping those another prune or a redelivery
+        // holds; a row redelivered meanwhile is pending again and no longer matches.
+        const rows = yield* sql`WITH expired AS (
+            SELECT id FROM patchbay.webhook_deliveries WHERE ${sql.or(expired)}
+            LIMIT ${count(limit)} FOR UPDATE SKIP LOCKED
+          )
+          DELETE FROM patchbay.webhook_deliveries d USING expired WHERE d.id = expired.id
+          RETURNING d.id`.pipe(guard("WebhookStore.prune", timeout))
+        return rows.length
       }),
       keyIds: Effect.gen(function* () {
         const rows = yield* sql`SELECT key_id FROM patchbay.webhook_subscriptions

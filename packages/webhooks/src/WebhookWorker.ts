@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
+import * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { post, type SendFailure } from "./internal/post.js"
@@ -245,6 +246,37 @@ export const deliver = (
     return claimed.length
   }).pipe(Effect.withSpan("WebhookWorker.deliver"))
 
+/** Rows deleted by one prune statement: short transactions, even on a large backlog. */
+const pruneBatch = 1000
+
+/** The instant `retention` before `at`; null for an infinite retention (keep forever). */
+const before = (at: Date, retention: Duration.Duration) =>
+  Duration.isFinite(retention) ? new Date(at.getTime() - Duration.toMillis(retention)) : null
+
+/**
+ * Deletes delivered rows older than `deliveredRetention` and dead letters older than
+ * `deadRetention`, in batches, until none is left; how many it deleted. Safe in many processes at
+ * once (each batch skips the rows another process holds).
+ *
+ * @since 0.1.0
+ */
+export const prune = (
+  options?: WorkerOptions
+): Effect.Effect<number, DomainError.StorageError, WebhookStore.WebhookStore> =>
+  Effect.gen(function* () {
+    const store = yield* WebhookStore.WebhookStore
+    const config = settings(options)
+    const at = yield* now
+    const deliveredBefore = before(at, config.deliveredRetention)
+    const deadBefore = before(at, config.deadRetention)
+    let total = 0
+    for (;;) {
+      const deleted = yield* store.prune({ deliveredBefore, deadBefore, limit: pruneBatch })
+      total += deleted
+      if (deleted < pruneBatch) return total
+    }
+  }).pipe(Effect.withSpan("WebhookWorker.prune"))
+
 /**
  * Fans out and delivers until nothing is left to do now; how many deliveries it claimed.
  *
@@ -268,9 +300,10 @@ export const drain = (
   })
 
 /**
- * Runs the fan-out and the delivery loop side by side, each repeated on `schedule` (until
- * interrupted, or until the schedule ends). A failed step (the store unreachable) is logged and
- * the loop carries on. Safe in many processes at once.
+ * Runs the fan-out, the delivery and the pruning loops side by side, each repeated on `schedule`
+ * (until interrupted, or until the schedule ends); pruning runs at most once per `pruneInterval`
+ * (the first time on the first step). A failed step (the store unreachable) is logged and the loop
+ * carries on. Safe in many processes at once.
  *
  * @since 0.1.0
  */
@@ -292,7 +325,22 @@ export const run = <X, R>(
     ),
     schedule
   )
-  return Effect.all([fanOutLoop, deliverLoop], { concurrency: 2, discard: true })
+  const pruneLoop = Effect.flatMap(Ref.make<number | null>(null), (lastPruned) =>
+    Effect.repeat(
+      step(
+        "webhook pruning",
+        Effect.gen(function* () {
+          const at = (yield* now).getTime()
+          const last = yield* Ref.get(lastPruned)
+          if (last !== null && at - last < Duration.toMillis(settings(options).pruneInterval)) return
+          yield* prune(options)
+          yield* Ref.set(lastPruned, at)
+        })
+      ),
+      schedule
+    )
+  )
+  return Effect.all([fanOutLoop, deliverLoop, pruneLoop], { concurrency: 3, discard: true })
 }
 
 /**

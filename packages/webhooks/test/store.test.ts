@@ -1,16 +1,18 @@
 /**
- * The `WebhookStore` contract, on the memory layer and on PostgreSQL (`SqlWebhookStore` through
- * `SqlStore.layerPg` on a fresh database of the run's server).
+ * The `WebhookStore` contract (`support/storeCases.ts`), on the memory layer and on PostgreSQL
+ * (`SqlWebhookStore` through `SqlStore.layerPg` on a fresh database of the run's server); PGlite
+ * runs the same cases in packages/store-pglite.
  */
 import { randomBytes } from "node:crypto"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { assert, describe, it } from "@effect/vitest"
-import { Credential, Ids, InstanceRepository, LifecycleEvents, WebhookStore } from "@patchbay/core"
+import { describe } from "@effect/vitest"
+import { InstanceRepository, type LifecycleEvents, WebhookStore } from "@patchbay/core"
 import { SqlStore } from "@patchbay/store-sql"
 import type {} from "@patchbay/testing/globalSetup"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import { inject } from "vitest"
+import { storeCases } from "./support/storeCases.js"
 
 const admin = (url: string, statement: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(
@@ -39,192 +41,4 @@ const stores: ReadonlyArray<
   ["PostgreSQL", pgLayer]
 ]
 
-const orgA = Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a")
-const orgB = Ids.OrgId.make("0190b000-0000-7000-8000-00000000000b")
-const t = new Date("2030-01-01T00:00:00.000Z")
-const plus = (ms: number) => new Date(t.getTime() + ms)
-const sealed = (n: number) =>
-  new Credential.SealedSecret({
-    keyId: "k1",
-    wrappedKey: new Uint8Array([n, 1]),
-    nonce: new Uint8Array([n, 2]),
-    ciphertext: new Uint8Array([n, 3])
-  })
-
-const subscription = (id: string, orgId: Ids.OrgId, eventTypes: ReadonlyArray<WebhookStore.EventType> | null) =>
-  WebhookStore.SubscriptionRecord.make({
-    subscription: WebhookStore.Subscription.make({
-      id: WebhookStore.SubscriptionId.make(id),
-      orgId,
-      url: "https://hooks.example.com/patchbay",
-      eventTypes,
-      enabled: true,
-      secretVersion: 1,
-      previousSecretUntil: null,
-      createdAt: t,
-      updatedAt: t
-    }),
-    secret: sealed(1),
-    previousSecret: null
-  })
-
-const event = (
-  n: number,
-  orgId: Ids.OrgId,
-  tag: "instance.created" | "instance.deleted"
-): LifecycleEvents.LifecycleEvent => {
-  const fields = {
-    id: LifecycleEvents.LifecycleEventId.make(`0190a000-0000-7000-8000-0000000001${String(n).padStart(2, "0")}`),
-    orgId,
-    instanceId: Ids.InstanceId.make("0190a000-0000-7000-8000-0000000000c1"),
-    connectorKey: "hooked-db",
-    at: t
-  }
-  return tag === "instance.created"
-    ? LifecycleEvents.InstanceCreated.make(fields)
-    : LifecycleEvents.InstanceDeleted.make(fields)
-}
-
-describe.each(stores)("WebhookStore on %s", (_, layer) => {
-  it.effect("fans out once per (subscription, event), claims under a lease, records, redelivers", () =>
-    Effect.gen(function* () {
-      const store = yield* WebhookStore.WebhookStore
-      const outbox = yield* LifecycleEvents.EventOutbox
-      const all = subscription("0190a000-0000-7000-8000-0000000000f1", orgA, null)
-      const created = subscription("0190a000-0000-7000-8000-0000000000f2", orgA, ["instance.created"])
-      const foreign = subscription("0190a000-0000-7000-8000-0000000000f3", orgB, null)
-      for (const record of [all, created, foreign]) yield* store.create(record)
-      yield* outbox.append(event(1, orgA, "instance.created"))
-      yield* outbox.append(event(2, orgA, "instance.deleted"))
-
-      assert.strictEqual(yield* store.fanOut({ limit: 1, at: t }), 1)
-      assert.strictEqual(yield* store.fanOut({ limit: 10, at: t }), 1)
-      assert.strictEqual(yield* store.fanOut({ limit: 10, at: t }), 0)
-      assert.deepStrictEqual(yield* outbox.pending({ limit: 10 }), [])
-      const rows = yield* store.deliveries(orgA, { limit: 10 })
-      assert.deepStrictEqual(rows.map((d) => `${d.subscriptionId.slice(-2)} ${d.eventType}`).sort(), [
-        "f1 instance.created",
-        "f1 instance.deleted",
-        "f2 instance.created"
-      ])
-      assert.deepStrictEqual(yield* store.deliveries(orgB, { limit: 10 }), [])
-
-      const claimed = yield* store.claim({ limit: 2, now: t, leaseUntil: plus(60_000) })
-      assert.strictEqual(claimed.length, 2)
-      for (const c of claimed) {
-        assert.strictEqual(c.delivery.attempts, 1)
-        assert.strictEqual(c.event.id, c.delivery.eventId)
-        assert.deepStrictEqual([...c.subscription.secret.ciphertext], [1, 3])
-      }
-      const [rest] = yield* store.claim({ limit: 10, now: t, leaseUntil: plus(60_000) })
-      assert.notInclude(
-        claimed.map((c) => c.delivery.id),
-        rest!.delivery.id
-      )
-      assert.deepStrictEqual(yield* store.claim({ limit: 10, now: plus(1_000), leaseUntil: plus(61_000) }), [])
-
-      const [a, b] = claimed
-      assert.isTrue(
-        yield* store.record({
-          id: a!.delivery.id,
-          attempt: 1,
-          outcome: { _tag: "Delivered", status: 204 },
-          at: plus(1)
-        })
-      )
-      assert.isFalse(
-        yield* store.record({
-          id: a!.delivery.id,
-          attempt: 1,
-          outcome: { _tag: "Delivered", status: 204 },
-          at: plus(2)
-        })
-      )
-      assert.isTrue(
-        yield* store.record({
-          id: b!.delivery.id,
-          attempt: 1,
-          outcome: { _tag: "Retry", status: 503, error: "http_status", nextAttemptAt: plus(5_000) },
-          at: plus(1)
-        })
-      )
-      assert.isTrue(
-        yield* store.record({
-          id: rest!.delivery.id,
-          attempt: 1,
-          outcome: { _tag: "Dead", status: null, error: "egress_denied" },
-          at: plus(1)
-        })
-      )
-      // The retry is due at its time, not before.
-      assert.deepStrictEqual(yield* store.claim({ limit: 10, now: plus(4_999), leaseUntil: plus(60_000) }), [])
-      const [retried] = yield* store.claim({ limit: 10, now: plus(5_000), leaseUntil: plus(65_000) })
-      assert.strictEqual(retried!.delivery.id, b!.delivery.id)
-      assert.strictEqual(retried!.delivery.attempts, 2)
-      assert.strictEqual(retried!.delivery.lastStatus, 503)
-
-      const [dead] = yield* store.deliveries(orgA, { status: "dead", limit: 10 })
-      assert.strictEqual(dead!.id, rest!.delivery.id)
-      assert.strictEqual(dead!.lastError, "egress_denied")
-      assert.isTrue(Option.isNone(yield* store.redeliver(orgB, dead!.id, plus(10))))
-      assert.isTrue(Option.isNone(yield* store.redeliver(orgA, a!.delivery.id, plus(10))))
-      const again = yield* store.redeliver(orgA, dead!.id, plus(10))
-      assert.strictEqual(Option.getOrThrow(again).status, "pending")
-      assert.strictEqual(Option.getOrThrow(again).attempts, 0)
-      const [reclaimed] = yield* store.claim({ limit: 10, now: plus(10), leaseUntil: plus(70_000) })
-      assert.strictEqual(reclaimed!.delivery.id, dead!.id)
-      assert.strictEqual(reclaimed!.delivery.attempts, 1)
-    }).pipe(Effect.provide(layer))
-  )
-
-  it.effect("subscriptions: listing per organization, update, rotation fenced by version, disabling, removal", () =>
-    Effect.gen(function* () {
-      const store = yield* WebhookStore.WebhookStore
-      const outbox = yield* LifecycleEvents.EventOutbox
-      const record = subscription("0190a000-0000-7000-8000-0000000000e1", orgA, null)
-      const id = record.subscription.id
-      yield* store.create(record)
-      assert.deepStrictEqual(
-        (yield* store.list(orgA)).map((s) => s.id),
-        [id]
-      )
-      assert.deepStrictEqual(yield* store.list(orgB), [])
-      assert.isTrue(Option.isNone(yield* store.get(orgB, id)))
-
-      const updated = yield* store.update(
-        orgA,
-        id,
-        { eventTypes: ["instance.deleted"], url: "https://b.example/" },
-        plus(1)
-      )
-      assert.deepStrictEqual(Option.getOrThrow(updated).eventTypes, ["instance.deleted"])
-      assert.strictEqual(Option.getOrThrow(updated).url, "https://b.example/")
-      assert.isTrue(Option.isNone(yield* store.update(orgB, id, { enabled: false }, plus(1))))
-
-      const secrets = { version: 2, secret: sealed(2), previousSecret: sealed(1), previousSecretUntil: plus(60_000) }
-      const rotated = yield* store.rotate(orgA, id, secrets, plus(2))
-      assert.strictEqual(Option.getOrThrow(rotated).secretVersion, 2)
-      // A second rotation from the same version loses.
-      assert.isTrue(Option.isNone(yield* store.rotate(orgA, id, secrets, plus(3))))
-      const stored = Option.getOrThrow(yield* store.get(orgA, id))
-      assert.deepStrictEqual([...stored.secret.ciphertext], [2, 3])
-      assert.deepStrictEqual([...stored.previousSecret!.ciphertext], [1, 3])
-      assert.strictEqual(stored.subscription.previousSecretUntil?.getTime(), plus(60_000).getTime())
-
-      // Disabled: no deliveries for what is fanned out meanwhile.
-      yield* store.update(orgA, id, { enabled: false }, plus(4))
-      yield* outbox.append(event(3, orgA, "instance.deleted"))
-      assert.strictEqual(yield* store.fanOut({ limit: 10, at: plus(5) }), 1)
-      assert.deepStrictEqual(yield* store.deliveries(orgA, { limit: 10 }), [])
-
-      yield* store.update(orgA, id, { enabled: true }, plus(6))
-      yield* outbox.append(event(4, orgA, "instance.deleted"))
-      assert.strictEqual(yield* store.fanOut({ limit: 10, at: plus(7) }), 1)
-      assert.strictEqual((yield* store.deliveries(orgA, { limit: 10 })).length, 1)
-      assert.isFalse(yield* store.remove(orgB, id))
-      assert.isTrue(yield* store.remove(orgA, id))
-      assert.isFalse(yield* store.remove(orgA, id))
-      assert.deepStrictEqual(yield* store.deliveries(orgA, { limit: 10 }), [])
-    }).pipe(Effect.provide(layer))
-  )
-})
+describe.each(stores)("WebhookStore on %s", (_, layer) => storeCases(layer))
