@@ -9,7 +9,11 @@ let db: Fixture
 
 const request = (
   sql: string,
-  options: { readonly params?: ReadonlyArray<unknown>; readonly batchSize?: number } = {}
+  options: {
+    readonly params?: ReadonlyArray<unknown>
+    readonly batchSize?: number
+    readonly timeoutMillis?: number
+  } = {}
 ) => Database.StreamQueryRequest.make({ sql, params: [], batchSize: 1_000, timeoutMillis: 30_000, ...options })
 
 /** A bounded poll: every 50 ms, 600 times at most. */
@@ -123,6 +127,23 @@ describe.skipIf(missing)("streaming queries on MariaDB", () => {
         .pipe(Stream.runDrain, Effect.fork)
       assert.strictEqual(yield* waitFor(1), 1)
       yield* Fiber.interrupt(fiber)
+      assert.strictEqual(yield* waitFor(0), 0)
+    })
+  )
+
+  it.live("a batch that does not come within timeoutMillis fails with TimedOut and the statement is killed", () =>
+    Effect.gen(function* () {
+      const result = yield* driver
+        .streamQuery(
+          contextFor(db),
+          request("SELECT COUNT(*) AS n FROM big a CROSS JOIN big b WHERE a.label <> b.label", { timeoutMillis: 200 })
+        )
+        .pipe(Stream.runDrain, Effect.either)
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) {
+        assert.strictEqual(result.left._tag, "TimedOut")
+        if (result.left._tag === "TimedOut") assert.strictEqual(result.left.afterMillis, 200)
+      }
       assert.strictEqual(yield* waitFor(0), 0)
     })
   )

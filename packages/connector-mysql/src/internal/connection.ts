@@ -272,13 +272,25 @@ const openCursor = (
     failure = new DriverError.RequestRejected({ target, detail: `${options.prefix ?? ""}${String(thrown)}` })
   }
 
+  // The wait for a batch is bounded by a timer of its own, armed only when the reader must wait:
+  // `Effect.timeoutFail` races two fibers per batch, which cost about a fifth of the CPU time per
+  // row at 1M rows (bench `streaming-mysql`).
   const next = Effect.async<Option.Option<RowChunk>, DriverError.DriverError>((resume) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const expire = () => {
+      timer = undefined
+      waiter = undefined
+      resume(Effect.fail(new DriverError.TimedOut({ target, afterMillis: options.timeoutMillis })))
+    }
     const deliver = () => {
-      if (failure !== undefined) return resume(Effect.fail(failure))
-      if (buffer.length < batchSize && !done) {
+      if (failure === undefined && buffer.length < batchSize && !done) {
         waiter = deliver
+        timer ??= setTimeout(expire, options.timeoutMillis)
         return
       }
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+      if (failure !== undefined) return resume(Effect.fail(failure))
       if (buffer.length === 0) return resume(Effect.succeed(Option.none()))
       const rows = buffer.length > batchSize ? buffer.splice(0, batchSize) : buffer
       if (rows === buffer) buffer = []
@@ -288,18 +300,12 @@ const openCursor = (
     deliver()
     return Effect.sync(() => {
       waiter = undefined
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
     })
   })
 
-  return {
-    next: next.pipe(
-      Effect.timeoutFail({
-        duration: options.timeoutMillis,
-        onTimeout: () => new DriverError.TimedOut({ target, afterMillis: options.timeoutMillis })
-      })
-    ),
-    finished: () => done
-  }
+  return { next, finished: () => done }
 }
 
 /** `KILL QUERY <thread>` on a fresh connection with the same options; failures are ignored. */
