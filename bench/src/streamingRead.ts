@@ -1,9 +1,10 @@
 /**
  * One streaming read in a process of its own, for `suites/streaming-memory.ts`; run with
  * `--expose-gc`. Reads the first `rows` rows of `big` (`id`, `label`, `score`) in batches of 1,000,
- * with the PostgreSQL driver's `streamQuery`, with raw `pg` + `pg-cursor`, or with raw `pg` running
- * the driver's own protocol (`BEGIN READ ONLY`, `DECLARE … NO SCROLL CURSOR`, `FETCH FORWARD 1000`), after a
- * warm-up read of 20,000 rows on the same connection (modules loaded, connection open, code
+ * with the PostgreSQL driver's `streamQuery` (consumed with `Stream.runFold` or `Stream.runForEach`),
+ * with raw `pg` + `pg-cursor`, or with raw `pg` running the driver's own protocol (`BEGIN READ ONLY`,
+ * `DECLARE … NO SCROLL CURSOR`, `FETCH FORWARD 1000`, each FETCH by pg's simple query or through a
+ * pg-cursor of its own as the driver reads it), after a warm-up read of 20,000 rows on the same connection (modules loaded, connection open, code
  * compiled) and a forced GC. Prints one
  * JSON line: time, CPU time, the RSS before the read, the highest RSS sampled at every batch, the RSS after
  * a forced GC every 1,000 batches and at the end, and the kernel's peak RSS of the process.
@@ -16,7 +17,7 @@ import pg from "pg"
 
 /** What the parent asks for. */
 export interface ReadRequest {
-  readonly subject: "patchbay" | "pg-cursor" | "pg-fetch" | "pg-cursor-fetch"
+  readonly subject: "patchbay" | "patchbay-foreach" | "pg-cursor" | "pg-fetch" | "pg-cursor-fetch"
   readonly rows: number
   readonly url: string
 }
@@ -83,20 +84,28 @@ interface Reader {
   readonly close: () => Promise<void>
 }
 
-const patchbayReader = (url: URL): Reader => {
+/**
+ * The driver's `streamQuery`, consumed with `Stream.runFold`, or with `Stream.runForEach` (one
+ * Effect per batch through effect's `Sink.forEach`, which costs the consumer promoting scavenges).
+ */
+const patchbayReader = (url: URL, consumer: "fold" | "forEach"): Reader => {
   const pools = PostgresPools.unsafeMake(EgressPolicy.make({ allowLoopback: true }))
   const driver = PostgresConnector.make(pools)
   const context = contextFor(url)
+  const open = (sql: string) =>
+    driver.streamQuery(
+      context,
+      Database.StreamQueryRequest.make({ sql, params: [], batchSize, timeoutMillis: 3_600_000 })
+    )
   return {
     read: (sql, onBatch) =>
       Effect.runPromise(
-        Stream.runForEach(
-          driver.streamQuery(
-            context,
-            Database.StreamQueryRequest.make({ sql, params: [], batchSize, timeoutMillis: 3_600_000 })
-          ),
-          (batch) => Effect.sync(() => onBatch(batch.rows.length))
-        )
+        consumer === "fold"
+          ? Stream.runFold(open(sql), 0, (n, batch) => {
+              onBatch(batch.rows.length)
+              return n + 1
+            })
+          : Stream.runForEach(open(sql), (batch) => Effect.sync(() => onBatch(batch.rows.length)))
       ),
     close: () => Effect.runPromise(pools.closeAll)
   }
@@ -175,12 +184,14 @@ const main = async () => {
   const url = new URL(request.url)
   const reader =
     request.subject === "patchbay"
-      ? patchbayReader(url)
-      : request.subject === "pg-cursor"
-        ? await cursorReader(url)
-        : request.subject === "pg-cursor-fetch"
-          ? await cursorFetchReader(url)
-          : await fetchReader(url)
+      ? patchbayReader(url, "fold")
+      : request.subject === "patchbay-foreach"
+        ? patchbayReader(url, "forEach")
+        : request.subject === "pg-cursor"
+          ? await cursorReader(url)
+          : request.subject === "pg-cursor-fetch"
+            ? await cursorFetchReader(url)
+            : await fetchReader(url)
   await reader.read("SELECT id, label, score FROM big LIMIT 20000", () => {})
   gc()
   const baseRss = process.memoryUsage.rss()

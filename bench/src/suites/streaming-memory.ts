@@ -1,12 +1,15 @@
 /**
  * Streaming at scale: rows per second of the PostgreSQL driver's `streamQuery` against raw `pg` +
- * `pg-cursor` (the driver's own streaming, the baseline) and against raw `pg` sending the statements
- * `streamQuery` sends (DECLARE / FETCH: the cost of the protocol without the driver) in the same run, and the peak resident
+ * `pg-cursor` (the baseline) and against raw `pg` sending the statements `streamQuery` sends
+ * (DECLARE / FETCH, each FETCH by pg's simple query or through a pg-cursor of its own as the driver
+ * reads it: the cost of the protocol without the driver) in the same run, and the peak resident
  * memory of each, at 10k and 1M rows (and 10M with `PATCHBAY_BENCH_STREAM_ROWS=10000,1000000,10000000`).
+ * `streamQuery` is read twice: consumed with `Stream.runFold`, and with `Stream.runForEach`.
  * Every read runs in a process of its own started with `--expose-gc` (`../streamingRead.ts`), so
- * that its peak RSS is its own; the two readers alternate at each size. Memory should stay flat as
- * the row count grows: one batch of 1,000 rows is held at a time. CPU time per row (user + system of
- * the reading process) is printed beside the rate: on a shared machine it moves far less than rows/s.
+ * that its peak RSS is its own; the readers alternate at each size, `PATCHBAY_BENCH_STREAM_ROUNDS`
+ * times (default 1). Memory should stay flat as the row count grows: one batch of 1,000 rows is held
+ * at a time. CPU time per row (user + system of the reading process) is printed beside the rate: on
+ * a shared machine it moves far less than rows/s, so the ratios are given by CPU time too.
  */
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -17,6 +20,7 @@ import { type Row, ratioRow } from "../harness.js"
 import type { ReadReport, ReadRequest } from "../streamingRead.js"
 
 const sizes = (process.env.PATCHBAY_BENCH_STREAM_ROWS ?? "10000,1000000").split(",").map(Number)
+const rounds = Number(process.env.PATCHBAY_BENCH_STREAM_ROUNDS ?? "1")
 const child = fileURLToPath(new URL("../streamingRead.ts", import.meta.url))
 
 const readIn = async (request: ReadRequest): Promise<ReadReport> => {
@@ -27,7 +31,28 @@ const readIn = async (request: ReadRequest): Promise<ReadReport> => {
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as ReadReport
 }
 
-const names = { patchbay: "streamQuery", "pg-cursor": "raw pg-cursor", "pg-fetch": "raw pg DECLARE/FETCH" }
+const names: Record<ReadRequest["subject"], string> = {
+  patchbay: "streamQuery (runFold)",
+  "patchbay-foreach": "streamQuery (runForEach)",
+  "pg-cursor": "raw pg-cursor",
+  "pg-cursor-fetch": "raw pg DECLARE/FETCH, FETCH via pg-cursor",
+  "pg-fetch": "raw pg DECLARE/FETCH, simple query"
+}
+
+/** The readers of one round, the baseline first. */
+const subjects: ReadonlyArray<ReadRequest["subject"]> = [
+  "pg-cursor",
+  "patchbay",
+  "pg-cursor-fetch",
+  "patchbay-foreach",
+  "pg-fetch"
+]
+
+const median = (values: ReadonlyArray<number>): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
 
 const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)}`
 
@@ -54,28 +79,27 @@ const suite = {
         "| --- | --- | --- | --- | --- | --- | --- | --- |"
       ]
       for (const size of sizes) {
-        const raw = await readIn({ subject: "pg-cursor", rows: size, url })
-        const ours = await readIn({ subject: "patchbay", rows: size, url })
-        const fetch = await readIn({ subject: "pg-fetch", rows: size, url })
-        for (const report of [ours, raw, fetch]) {
-          lines.push(
-            `| ${size.toLocaleString("en")} | ${names[report.subject]} | ${Math.round((size * 1e9) / report.nanos).toLocaleString("en")} | ${(report.cpuMicros / size).toFixed(2)} | ${mib(report.baseRss)} MiB | ${mib(report.peakRss)} MiB (+${mib(report.peakRss - report.baseRss)}) | ${report.gcRss.map(mib).join(", ")} MiB | ${mib(report.maxRss)} MiB |`
+        const reports: Array<ReadReport> = []
+        for (let round = 0; round < rounds; round++) {
+          for (const subject of subjects) {
+            const report = await readIn({ subject, rows: size, url })
+            reports.push(report)
+            lines.push(
+              `| ${size.toLocaleString("en")} | ${names[report.subject]} | ${Math.round((size * 1e9) / report.nanos).toLocaleString("en")} | ${(report.cpuMicros / size).toFixed(2)} | ${mib(report.baseRss)} MiB | ${mib(report.peakRss)} MiB (+${mib(report.peakRss - report.baseRss)}) | ${report.gcRss.map(mib).join(", ")} MiB | ${mib(report.maxRss)} MiB |`
+            )
+          }
+        }
+        const of = (subject: ReadRequest["subject"]) => reports.filter((r) => r.subject === subject)
+        const wall = (subject: ReadRequest["subject"]) => median(of(subject).map((r) => r.nanos / size))
+        // CPU time as nanoseconds per row, so that the harness prints it as a time.
+        const cpu = (subject: ReadRequest["subject"]) => median(of(subject).map((r) => (r.cpuMicros * 1e3) / size))
+        for (const subject of subjects.slice(1)) {
+          const label = `${names[subject]}, ${size.toLocaleString("en")} rows (per row`
+          rows.push(
+            ratioRow(`${label}, wall)`, wall(subject), { name: "raw pg-cursor", median: wall("pg-cursor") }, 1.5),
+            ratioRow(`${label}, CPU)`, cpu(subject), { name: "raw pg-cursor", median: cpu("pg-cursor") }, 1.5)
           )
         }
-        rows.push(
-          ratioRow(
-            `streamQuery, ${size.toLocaleString("en")} rows (per row)`,
-            ours.nanos / size,
-            { name: "raw pg-cursor", median: raw.nanos / size },
-            1.5
-          ),
-          ratioRow(
-            `raw pg DECLARE/FETCH, ${size.toLocaleString("en")} rows (per row)`,
-            fetch.nanos / size,
-            { name: "raw pg-cursor", median: raw.nanos / size },
-            1.5
-          )
-        )
       }
       console.log(lines.join("\n"))
       return rows
