@@ -542,6 +542,7 @@ export const WebhookEventType = WebhookStore.EventType.annotations({
 
 /**
  * A webhook subscription of the caller's organization, as listings show it: never its secret.
+ * `url` is the target's mask (scheme, host and `/…`): the full URL is sealed with the secret.
  * `event_types` null means every type.
  *
  * @since 0.1.0

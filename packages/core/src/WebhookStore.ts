@@ -181,6 +181,11 @@ export interface SubscriptionPatch {
   readonly enabled?: boolean | undefined
   readonly url?: string | undefined
   readonly eventTypes?: ReadonlyArray<EventType> | null | undefined
+  /**
+   * The current secret sealed again (with a new target URL inside it): applied, with the rest of
+   * the patch, only while the stored `secretVersion` is still `version`.
+   */
+  readonly secret?: { readonly version: number; readonly sealed: SealedSecret } | undefined
 }
 
 /**
@@ -228,7 +233,10 @@ export interface WebhookStoreShape {
   readonly get: (orgId: Ids.OrgId, id: SubscriptionId) => Effect.Effect<Option.Option<SubscriptionRecord>, StorageError>
   /** The organization's subscriptions, oldest first. */
   readonly list: (orgId: Ids.OrgId) => Effect.Effect<ReadonlyArray<Subscription>, StorageError>
-  /** Applies `patch` at `at`; none when the subscription does not exist. */
+  /**
+   * Applies `patch` at `at`; none when the subscription does not exist (or, with `patch.secret`,
+   * when it was rotated meanwhile).
+   */
   readonly update: (
     orgId: Ids.OrgId,
     id: SubscriptionId,
@@ -420,6 +428,9 @@ export const layerMemory: Layer.Layer<WebhookStore, never, EventOutbox> = Layer.
         Effect.sync(() => {
           const found = inOrg(orgId, id)
           if (found === undefined) return Option.none()
+          if (patch.secret !== undefined && found.subscription.secretVersion !== patch.secret.version) {
+            return Option.none()
+          }
           const subscription = Subscription.make({
             ...found.subscription,
             ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }),
@@ -427,7 +438,14 @@ export const layerMemory: Layer.Layer<WebhookStore, never, EventOutbox> = Layer.
             ...(patch.eventTypes === undefined ? {} : { eventTypes: patch.eventTypes }),
             updatedAt: at
           })
-          subscriptions.set(id, SubscriptionRecord.make({ ...found, subscription }))
+          subscriptions.set(
+            id,
+            SubscriptionRecord.make({
+              ...found,
+              subscription,
+              ...(patch.secret === undefined ? {} : { secret: patch.secret.sealed })
+            })
+          )
           return Option.some(subscription)
         }),
       rotate: (orgId, id, secrets, at) =>

@@ -197,13 +197,21 @@ export const make = (
         const sets = [sql`updated_at = ${at}`]
         if (patch.enabled !== undefined) sets.push(sql`enabled = ${patch.enabled}`)
         if (patch.url !== undefined) sets.push(sql`url = ${patch.url}`)
+        const fence = patch.secret === undefined ? sql`` : sql`AND s.secret_version = ${patch.secret.version}`
+        if (patch.secret !== undefined) {
+          const sealed = patch.secret.sealed
+          sets.push(
+            sql`key_id = ${sealed.keyId}, wrapped_key = ${sealed.wrappedKey}::bytea, nonce = ${sealed.nonce}::bytea,
+              ciphertext = ${sealed.ciphertext}::bytea`
+          )
+        }
         if (patch.eventTypes !== undefined) {
           sets.push(
             sql`event_types = ${patch.eventTypes === null ? null : json(encodeEventTypes(patch.eventTypes))}::jsonb`
           )
         }
         const rows = yield* sql`UPDATE patchbay.webhook_subscriptions s SET ${sql.csv(sets)}
-          WHERE s.org_id = ${orgId} AND s.id = ${id} RETURNING ${sql.literal(subscriptionColumns)}`.pipe(
+          WHERE s.org_id = ${orgId} AND s.id = ${id} ${fence} RETURNING ${sql.literal(subscriptionColumns)}`.pipe(
           Effect.flatMap(decodeSubscriptionRows),
           Effect.flatMap(Effect.forEach(toSubscription)),
           guard("WebhookStore.update", timeout)

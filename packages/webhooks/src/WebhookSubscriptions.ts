@@ -1,19 +1,21 @@
 /**
  * Webhook subscriptions of the current `Actor`'s organization: a target URL, the event types it
  * receives (or all), and a signing secret that Patchbay generates, returns once (on creation and
- * on rotation) and keeps sealed by the keyring. Listings never show a secret. Also the dead
- * letters of the organization and their redelivery.
+ * on rotation) and keeps sealed by the keyring. The target URL is sealed with the secret (chat
+ * incoming-webhook URLs carry their credential in the path): listings show only its mask, scheme
+ * and host and `/…`. Listings never show a secret. Also the dead letters of the organization and
+ * their redelivery.
  *
  * @since 0.1.0
  */
-import { Actor, type DomainError, EgressPolicy, Ids, WebhookStore } from "@patchbay/core"
+import { Actor, DomainError, EgressPolicy, Ids, WebhookStore } from "@patchbay/core"
 import { Envelope } from "@patchbay/crypto"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Secrets from "./internal/secrets.js"
 
@@ -186,6 +188,11 @@ export const layer: Layer.Layer<
     const policy = yield* EgressPolicy.EgressPolicy
     const orgId = Effect.map(Actor.Actor, (actor) => actor.orgId)
     const notFound = (id: string) => new SubscriptionNotFound({ subscriptionId: id })
+    const corrupted = (operation: string) => (error: DomainError.CredentialCorrupted) =>
+      new DomainError.StorageError({
+        operation: `WebhookSubscriptions.${operation}`,
+        detail: `the subscription's sealed secret does not open: ${error.detail}`
+      })
 
     const create = Effect.fn("WebhookSubscriptions.create")(function* (input: {
       readonly url: string
@@ -198,7 +205,7 @@ export const layer: Layer.Layer<
       const subscription = WebhookStore.Subscription.make({
         id: yield* Ids.make(WebhookStore.SubscriptionId),
         orgId: yield* orgId,
-        url,
+        url: Secrets.maskUrl(url),
         eventTypes,
         enabled: true,
         secretVersion: 1,
@@ -207,7 +214,7 @@ export const layer: Layer.Layer<
         updatedAt: at
       })
       const secret = Secrets.generate()
-      const sealed = yield* Secrets.seal(envelope, subscription, 1, secret)
+      const sealed = yield* Secrets.seal(envelope, subscription, 1, secret, Redacted.make(url))
       yield* store.create(WebhookStore.SubscriptionRecord.make({ subscription, secret: sealed, previousSecret: null }))
       return { subscription, secret }
     })
@@ -222,10 +229,32 @@ export const layer: Layer.Layer<
       id: WebhookStore.SubscriptionId,
       patch: WebhookStore.SubscriptionPatch
     ) {
-      const url = patch.url === undefined ? undefined : yield* checkUrl(policy, patch.url)
-      const updated = yield* store.update(yield* orgId, id, { ...patch, url }, yield* now)
-      if (Option.isNone(updated)) return yield* notFound(id)
-      return updated.value
+      const org = yield* orgId
+      const fields = { enabled: patch.enabled, eventTypes: patch.eventTypes }
+      if (patch.url === undefined) {
+        const updated = yield* store.update(org, id, fields, yield* now)
+        if (Option.isNone(updated)) return yield* notFound(id)
+        return updated.value
+      }
+      const url = yield* checkUrl(policy, patch.url)
+      // The new URL is sealed with the current secret, fenced by its version: a rotation in
+      // between makes the write miss, and it is done again on the rotated secret.
+      for (let tries = 0; ; tries++) {
+        const found = yield* store.get(org, id)
+        if (Option.isNone(found)) return yield* notFound(id)
+        const record = found.value
+        const version = record.subscription.secretVersion
+        const { secret } = yield* Secrets.openCurrent(envelope, record).pipe(Effect.mapError(corrupted("update")))
+        const sealed = yield* Secrets.seal(envelope, record.subscription, version, secret, Redacted.make(url))
+        const updated = yield* store.update(
+          org,
+          id,
+          { ...fields, url: Secrets.maskUrl(url), secret: { version, sealed } },
+          yield* now
+        )
+        if (Option.isSome(updated)) return updated.value
+        if (tries >= 2) return yield* notFound(id)
+      }
     })
 
     const remove = Effect.fn("WebhookSubscriptions.remove")(function* (id: WebhookStore.SubscriptionId) {
@@ -241,8 +270,9 @@ export const layer: Layer.Layer<
       if (Option.isNone(found)) return yield* notFound(id)
       const current = found.value.subscription
       const version = current.secretVersion + 1
+      const { url } = yield* Secrets.openCurrent(envelope, found.value).pipe(Effect.mapError(corrupted("rotateSecret")))
       const secret = Secrets.generate()
-      const sealed = yield* Secrets.seal(envelope, current, version, secret)
+      const sealed = yield* Secrets.seal(envelope, current, version, secret, url)
       const at = yield* now
       const until = new Date(at.getTime() + Duration.toMillis(options?.overlap ?? "24 hours"))
       const rotated = yield* store.rotate(

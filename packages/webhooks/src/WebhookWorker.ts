@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -157,7 +158,8 @@ export const deliver = (
         const at = yield* now
         const secrets = yield* Secrets.open(envelope, subscription, at).pipe(Effect.either)
         if (secrets._tag === "Left") return { _tag: "Failed", error: "secret_corrupted", final: true } as const
-        const url = URL.canParse(subscription.subscription.url) ? new URL(subscription.subscription.url) : undefined
+        const target = Redacted.value(secrets.right.url)
+        const url = URL.canParse(target) ? new URL(target) : undefined
         if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
           return { _tag: "Failed", error: "invalid_url", final: true } as const
         }
@@ -173,7 +175,7 @@ export const deliver = (
         }
         const body = JSON.stringify(encodeEvent(event))
         const signature = WebhookSignature.sign({
-          secrets: secrets.right,
+          secrets: secrets.right.secrets,
           timestamp: Math.floor(at.getTime() / 1000),
           body
         })

@@ -245,13 +245,59 @@ describe("webhook delivery (memory)", () => {
         assert.notInclude(refused.message, "pass")
       }
       const created = yield* service.create({ url: "http://127.0.0.1:9/hooks" })
-      assert.strictEqual(created.subscription.url, "http://127.0.0.1:9/hooks")
+      assert.strictEqual(created.subscription.url, "http://127.0.0.1:9/…")
       const https = yield* service.create({
         url: "https://hooks.example.com/patchbay",
         eventTypes: ["instance.created"]
       })
       assert.deepStrictEqual(https.subscription.eventTypes, ["instance.created"])
     }).pipe(as(orgA), Effect.provide(stack))
+  )
+
+  it.live("the target URL is sealed with the secret: listings show its mask, deliveries go to the full URL", () =>
+    Effect.gen(function* () {
+      const receiver = yield* Receiver.make()
+      const origin = new URL(receiver.url).origin
+      const first = "/services/T0001/B0001/first-url-credential"
+      const second = "/services/T0001/B0002/second-url-credential"
+      const service = yield* subscriptions
+      const created = yield* service
+        .create({ url: `${origin}${first}`, eventTypes: ["instance.created"] })
+        .pipe(as(orgA))
+      const id = created.subscription.id
+      receiver.secrets = [created.secret]
+      assert.strictEqual(created.subscription.url, `${origin}/…`)
+      yield* lifeOfAnInstance(orgA, "chat")
+      yield* WebhookWorker.drain(now)
+
+      // A rotation keeps the URL; an update seals the new one with the rotated secret.
+      const rotated = yield* service.rotateSecret(id, { overlap: "0 millis" }).pipe(as(orgA))
+      receiver.secrets = [rotated.secret]
+      const updated = yield* service.update(id, { url: `${origin}${second}`, enabled: true }).pipe(as(orgA))
+      assert.strictEqual(updated.url, `${origin}/…`)
+      assert.strictEqual(updated.secretVersion, 2)
+      yield* lifeOfAnInstance(orgA, "chat-2")
+      yield* WebhookWorker.drain(now)
+      assert.deepStrictEqual(
+        receiver.received.map((r) => [r.path, r.verified, r.status]),
+        [
+          [first, 0, 204],
+          [second, 0, 204]
+        ]
+      )
+
+      const record = Option.getOrThrow(
+        yield* Effect.flatMap(WebhookStore.WebhookStore, (store) => store.get(Ids.OrgId.make(orgA), id))
+      )
+      const shown = JSON.stringify([
+        yield* service.list.pipe(as(orgA)),
+        yield* service.get(id).pipe(as(orgA)),
+        yield* deliveries(),
+        record.subscription,
+        Buffer.from(record.secret.ciphertext).toString("latin1")
+      ])
+      for (const credential of ["first-url-credential", "second-url-credential"]) assert.notInclude(shown, credential)
+    }).pipe(Effect.scoped, Effect.provide(stack))
   )
 
   it.live("a rotated secret: both secrets sign during the overlap, then only the new one", () =>

@@ -166,6 +166,9 @@ describe("webhook delivery on PostgreSQL", () => {
         assert.strictEqual(stored.length, 3 + 15 + 6)
         const text = `${bodies}${JSON.stringify(stored)}`
         for (const value of [...secrets.map(Redacted.value), password, configuredHost]) assert.notInclude(text, value)
+        // The target URLs are sealed too: the rows show only their masks.
+        assert.notInclude(JSON.stringify(stored), "/hooks")
+        assert.include(JSON.stringify(stored), `${new URL(steady.url).host}/…`)
       }).pipe(Effect.scoped),
     120_000
   )

@@ -10,6 +10,7 @@ import { WebhookSignature } from "../../src/index.js"
 
 /** One request as the receiver saw it. */
 export interface Received {
+  readonly path: string
   readonly deliveryId: string
   readonly eventType: string
   readonly signature: string | undefined
@@ -82,6 +83,7 @@ export class Receiver {
             const seen = self.received.filter((r) => r.deliveryId === deliveryId).length
             const status = typeof verified === "number" ? self.answer(deliveryId, seen) : 401
             self.received.push({
+              path: request.url ?? "",
               deliveryId,
               eventType: header(request, "Patchbay-Event") ?? "",
               signature,

@@ -181,6 +181,17 @@ export const storeCases = (
       assert.deepStrictEqual([...stored.previousSecret!.ciphertext], [1, 3])
       assert.strictEqual(stored.subscription.previousSecretUntil?.getTime(), plus(60_000).getTime())
 
+      // A URL change resealed with the current secret applies only while that secret is in force.
+      const resealed = { url: "https://c.example/…", secret: { version: 1, sealed: sealed(5) } }
+      assert.isTrue(Option.isNone(yield* store.update(orgA, id, resealed, plus(3))))
+      assert.strictEqual(Option.getOrThrow(yield* store.get(orgA, id)).subscription.url, "https://b.example/")
+      const applied = yield* store.update(orgA, id, { ...resealed, secret: { version: 2, sealed: sealed(5) } }, plus(3))
+      assert.strictEqual(Option.getOrThrow(applied).url, "https://c.example/…")
+      const after = Option.getOrThrow(yield* store.get(orgA, id))
+      assert.deepStrictEqual([...after.secret.ciphertext], [5, 3])
+      assert.deepStrictEqual([...after.previousSecret!.ciphertext], [1, 3])
+      assert.strictEqual(after.subscription.secretVersion, 2)
+
       // Disabled: no deliveries for what is fanned out meanwhile.
       yield* store.update(orgA, id, { enabled: false }, plus(4))
       yield* outbox.append(event(3, orgA, "instance.deleted"))
