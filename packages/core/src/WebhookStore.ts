@@ -85,6 +85,7 @@ export type EventType = LifecycleEventType
 export class Subscription extends Schema.Class<Subscription>("@patchbay/core/WebhookSubscription")({
   id: SubscriptionId,
   orgId: Ids.OrgId,
+  /** The target as shown: its mask (`https://host/…`); the full URL is sealed with the secret. */
   url: Schema.String,
   /** The event types it receives; null for every type. */
   eventTypes: Schema.NullOr(Schema.Array(EventType)),
