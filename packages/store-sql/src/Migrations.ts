@@ -16,6 +16,7 @@ import * as Admission from "./internal/admission.js"
 import { fromSqlError } from "./internal/errors.js"
 import { monitors } from "./internal/migrations/monitors.js"
 import { reconnectWaits } from "./internal/migrations/reconnectWaits.js"
+import { webhookRetention } from "./internal/migrations/webhookRetention.js"
 import { webhooks } from "./internal/migrations/webhooks.js"
 import { transaction } from "./internal/transaction.js"
 
@@ -188,7 +189,8 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
   ),
   "6_webhooks": statements(...webhooks),
   "7_monitors": statements(...monitors),
-  "8_reconnect_waits": statements(...reconnectWaits)
+  "8_reconnect_waits": statements(...reconnectWaits),
+  "9_webhook_retention": statements(...webhookRetention)
 }
 
 /**
