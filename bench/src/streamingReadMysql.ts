@@ -59,6 +59,7 @@ const contextFor = (url: URL): MysqlConnector.Context => {
       hasCredentials: true,
       at: new Date()
     }),
+    credential: { id: "credential-1", version: 1, scope: "organization:0190a000-0000-7000-8000-00000000000a" },
     configuration: Schema.decodeUnknownSync(MysqlDescriptor.Configuration)(configuration),
     credentials: Schema.decodeUnknownSync(MysqlDescriptor.Credentials)({
       username: decodeURIComponent(url.username),

@@ -39,6 +39,7 @@ const contextFor = (url: URL, database: string): PostgresConnector.Context => {
       hasCredentials: true,
       at: now
     }),
+    credential: { id: "credential-1", version: 1, scope: "organization:0190a000-0000-7000-8000-00000000000a" },
     configuration: Schema.decodeUnknownSync(PostgresDescriptor.Configuration)(configuration),
     credentials: Schema.decodeUnknownSync(PostgresDescriptor.Credentials)({
       username: decodeURIComponent(url.username),

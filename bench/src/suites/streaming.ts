@@ -26,6 +26,7 @@ const contextFor = (url: URL): PostgresConnector.Context => {
       hasCredentials: true,
       at: new Date()
     }),
+    credential: { id: "credential-1", version: 1, scope: "organization:0190a000-0000-7000-8000-00000000000a" },
     configuration: Schema.decodeUnknownSync(PostgresDescriptor.Configuration)(configuration),
     credentials: Schema.decodeUnknownSync(PostgresDescriptor.Credentials)({
       username: decodeURIComponent(url.username),

@@ -170,7 +170,11 @@ const setup = (aws: Record<string, unknown>, credentials: unknown) =>
       hasCredentials: true,
       at: new Date(0)
     })
-    const context = yield* ConnectorRegistry.driverContext(connector, instance, credentials)
+    const context = yield* ConnectorRegistry.driverContext(connector, instance, credentials, {
+      id: "credential-1",
+      version: 1,
+      scope: "organization:test"
+    })
     return { driver: connector.driver, context, instance }
   })
 
@@ -237,10 +241,15 @@ describe("AWS Signature V4", () => {
             hasCredentials: true,
             at: new Date(0)
           })
-          const context = yield* ConnectorRegistry.driverContext(connector, instance, {
-            access_key_id: "AKIAUSER00000000001",
-            secret_access_key: "user-secret-value"
-          })
+          const context = yield* ConnectorRegistry.driverContext(
+            connector,
+            instance,
+            {
+              access_key_id: "AKIAUSER00000000001",
+              secret_access_key: "user-secret-value"
+            },
+            { id: "credential-1", version: 1, scope: "organization:test" }
+          )
           const before = received.length
           yield* connector.driver.test(context)
           assert.deepStrictEqual(
@@ -326,10 +335,15 @@ describe("AWS Signature V4", () => {
           hasCredentials: true,
           at: new Date(0)
         })
-        const context = yield* ConnectorRegistry.driverContext(connector, instance, {
-          access_key_id: "AKIAUSER00000000001",
-          secret_access_key: "user-secret-value"
-        })
+        const context = yield* ConnectorRegistry.driverContext(
+          connector,
+          instance,
+          {
+            access_key_id: "AKIAUSER00000000001",
+            secret_access_key: "user-secret-value"
+          },
+          { id: "credential-1", version: 1, scope: "organization:test" }
+        )
         const fetchFile = connector.driver.fetchFile
         assert.isDefined(fetchFile)
         if (fetchFile === undefined) return

@@ -150,7 +150,8 @@ const setup = (
     const context = yield* ConnectorRegistry.driverContext(
       connector,
       instance(descriptor, authType, stored),
-      credentials
+      credentials,
+      { id: "credential-1", version: 1, scope: "organization:test" }
     )
     return { driver: connector.driver, context }
   })

@@ -58,7 +58,12 @@ const setup = (port: number) =>
       hasCredentials: true,
       at: new Date(0)
     })
-    const context = yield* ConnectorRegistry.driverContext(connector, instance, { username, password })
+    const context = yield* ConnectorRegistry.driverContext(
+      connector,
+      instance,
+      { username, password },
+      { id: "credential-1", version: 1, scope: "organization:test" }
+    )
     return { driver: connector.driver, context }
   }).pipe(Effect.provide(EgressPolicy.layer({ allowLoopback: true })))
 

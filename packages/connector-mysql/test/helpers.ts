@@ -1,4 +1,4 @@
-import { ConnectorInstance, EgressPolicy, Ids } from "@patchbay/core"
+import { type ConnectorDriver, ConnectorInstance, EgressPolicy, Ids } from "@patchbay/core"
 import * as Schema from "effect/Schema"
 import mysql from "mysql2/promise"
 import { inject } from "vitest"
@@ -57,6 +57,7 @@ export const contextFor = (
     readonly configuration?: Record<string, unknown>
     readonly username?: string
     readonly password?: string
+    readonly credential?: ConnectorDriver.CredentialVersion
   } = {}
 ): MysqlConnector.Context => {
   const configuration = {
@@ -79,6 +80,7 @@ export const contextFor = (
   })
   return {
     instance,
+    credential: overrides.credential ?? { id: "credential-1", version: 1, scope: "organization:test" },
     configuration: Schema.decodeUnknownSync(MysqlDescriptor.Configuration)(configuration),
     credentials: Schema.decodeUnknownSync(MysqlDescriptor.Credentials)({
       username: overrides.username ?? fixture.name,

@@ -239,7 +239,8 @@ describe("pools", () => {
       const context = yield* ConnectorRegistry.driverContext(
         connector,
         ConnectorInstance.ConnectorInstance.make({ ...instance, id: Ids.InstanceId.make(instance.id) }),
-        { username: db.name, password: db.password }
+        { username: db.name, password: db.password },
+        { id: "credential-1", version: 1, scope: "organization:test" }
       )
       assert.isTrue(Redacted.isRedacted((context.credentials as { password: unknown }).password))
       const version = yield* connector.driver.test(context)

@@ -1,4 +1,4 @@
-import { ConnectorInstance, EgressPolicy, Ids } from "@patchbay/core"
+import { type ConnectorDriver, ConnectorInstance, EgressPolicy, Ids } from "@patchbay/core"
 import type {} from "@patchbay/testing/globalSetup"
 import * as Schema from "effect/Schema"
 import pg from "pg"
@@ -78,6 +78,7 @@ export const contextFor = (
     readonly configuration?: Record<string, unknown>
     readonly username?: string
     readonly password?: string
+    readonly credential?: ConnectorDriver.CredentialVersion
     readonly instanceId?: string
   } = {}
 ): PostgresConnector.Context => {
@@ -102,6 +103,7 @@ export const contextFor = (
   })
   return {
     instance,
+    credential: overrides.credential ?? { id: "credential-1", version: 1, scope: "organization:test" },
     configuration: Schema.decodeUnknownSync(PostgresDescriptor.Configuration)(configuration),
     credentials: Schema.decodeUnknownSync(PostgresDescriptor.Credentials)({
       username: overrides.username ?? fixture.name,

@@ -93,7 +93,11 @@ const good = { username: "mailer", password: "s3cret" }
 const setup = (configuration: Record<string, unknown>, credentials: unknown = good) =>
   Effect.gen(function* () {
     const connector = yield* SmtpConnector.connector
-    const context = yield* ConnectorRegistry.driverContext(connector, instance(configuration), credentials)
+    const context = yield* ConnectorRegistry.driverContext(connector, instance(configuration), credentials, {
+      id: "credential-1",
+      version: 1,
+      scope: "organization:test"
+    })
     return { driver: connector.driver, context }
   })
 

@@ -112,7 +112,11 @@ const setup = (credentials: unknown, configuration: Record<string, unknown> = {}
       hasCredentials: true,
       at: new Date(0)
     })
-    const context = yield* ConnectorRegistry.driverContext(connector, instance, credentials)
+    const context = yield* ConnectorRegistry.driverContext(connector, instance, credentials, {
+      id: "credential-1",
+      version: 1,
+      scope: "organization:test"
+    })
     return { driver: connector.driver, context, instance }
   })
 

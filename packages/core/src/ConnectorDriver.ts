@@ -15,9 +15,24 @@ import type { DriverError } from "./DriverError.js"
 import type * as Messaging from "./Messaging.js"
 
 /**
+ * The stored credential version a driver context's credentials come from. Drivers that keep
+ * connections (pools, SSH tunnels) key them by instance, scope and version: versions of one scope
+ * replace each other, and two scopes' credentials of one instance never share a connection.
+ *
+ * @since 0.1.0
+ */
+export interface CredentialVersion {
+  /** The version's id (`CredentialMetadata.id`): every version has its own. */
+  readonly id: string
+  readonly version: number
+  /** The key of the version's scope (`CredentialScope.key`, `type:id`). */
+  readonly scope: string
+}
+
+/**
  * What a driver call gets: the instance, its configuration decoded with the descriptor's schema,
- * and the resolved credentials decoded with the descriptor's credential schema (secret fields as
- * `Redacted`).
+ * the resolved credentials decoded with the descriptor's credential schema (secret fields as
+ * `Redacted`), and the credential version they were resolved from.
  *
  * @since 0.1.0
  */
@@ -25,6 +40,7 @@ export interface DriverContext<Configuration, Credentials> {
   readonly instance: ConnectorInstance
   readonly configuration: Configuration
   readonly credentials: Credentials
+  readonly credential: CredentialVersion
 }
 
 /**

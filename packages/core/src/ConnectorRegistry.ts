@@ -10,7 +10,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { type ConnectorDescriptor, type DescriptorSummary, summary } from "./ConnectorDescriptor.js"
-import type { Connector, DriverContext } from "./ConnectorDriver.js"
+import type { Connector, CredentialVersion, DriverContext } from "./ConnectorDriver.js"
 import type { Configuration, ConnectorInstance } from "./ConnectorInstance.js"
 import { ConnectorNotFound, describeParseError, InvalidConfiguration } from "./DomainError.js"
 import { configurationLimits, jsonIssue } from "./InputBounds.js"
@@ -198,14 +198,16 @@ const credentialsInvalid = (descriptor: ConnectorDescriptor, error: ParseResult.
 
 /**
  * Builds a driver's context: configuration decoded from its stored form and credential plaintext
- * decoded with the credential schema (secret fields become `Redacted`).
+ * decoded with the credential schema (secret fields become `Redacted`), from the credential
+ * version `credential`.
  *
  * @since 0.1.0
  */
 export const driverContext = (
   connector: Connector,
   instance: ConnectorInstance,
-  credentials: unknown
+  credentials: unknown,
+  credential: CredentialVersion
 ): Effect.Effect<
   DriverContext<ConnectorDescriptor["configuration"]["Type"], ConnectorDescriptor["credentials"]["Type"]>,
   InvalidConfiguration
@@ -227,4 +229,4 @@ export const driverContext = (
     )(credentials).pipe(
       Effect.catchTag("ParseError", (error) => Effect.fail(credentialsInvalid(connector.descriptor, error)))
     )
-  }).pipe(Effect.map(({ configuration, credentials }) => ({ instance, configuration, credentials })))
+  }).pipe(Effect.map(({ configuration, credentials }) => ({ instance, configuration, credentials, credential })))

@@ -57,7 +57,12 @@ describe("ConnectorRegistry", () => {
         hasCredentials: true,
         at
       })
-      const context = yield* ConnectorRegistry.driverContext(demoConnector, instance, { username: "u", password: "pw" })
+      const context = yield* ConnectorRegistry.driverContext(
+        demoConnector,
+        instance,
+        { username: "u", password: "pw" },
+        { id: "credential-1", version: 1, scope: "organization:test" }
+      )
       assert.strictEqual(context.configuration.port, 5433)
       assert.isTrue(Redacted.isRedacted(context.credentials.password))
       assert.strictEqual(Redacted.value(context.credentials.password), "pw")

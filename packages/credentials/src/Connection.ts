@@ -98,7 +98,12 @@ export const open: (
       return yield* new DomainError.OperationUnsupported({ connector: instance.connectorKey, operation })
     }
     const resolved = yield* resolver.resolve(instance, options)
-    const context = yield* ConnectorRegistry.driverContext(connector, instance, Redacted.value(resolved.secrets))
+    const { id, version, scope } = resolved.metadata
+    const context = yield* ConnectorRegistry.driverContext(connector, instance, Redacted.value(resolved.secrets), {
+      id,
+      version,
+      scope: scope.key
+    })
     const scrubber = SecretScrubber.fromCredentials(context.credentials, {
       secretFields: connector.descriptor.secretFields
     })

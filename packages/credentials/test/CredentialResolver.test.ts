@@ -286,7 +286,8 @@ describe("CredentialResolver", () => {
       const context = yield* ConnectorRegistry.driverContext(
         databaseConnector,
         instance,
-        Redacted.value(resolved.secrets)
+        Redacted.value(resolved.secrets),
+        { id: "credential-1", version: 1, scope: "organization:test" }
       )
       const credentials = context.credentials as { username: string; password: Redacted.Redacted<string> }
       assert.strictEqual(credentials.username, "reader")

@@ -1,8 +1,10 @@
 /**
- * The SSH tunnels of the database drivers: one tunnel per key (an instance, or a driver's pool),
- * kept while its bastion and SSH login stay the same, compared by value (a credential version with
- * another login or a changed bastion replaces it, the old one closing once its streams end). The bastion's host name is checked with the `EgressPolicy`
- * when a tunnel is made, and the tunnel connects to the approved address only.
+ * The SSH tunnels of the database drivers: one tunnel per key (the drivers use an instance and a
+ * credential scope), kept while the credential version, the bastion and the SSH login stay the
+ * same. A new credential version replaces the key's tunnel even with the same login, as does a
+ * changed bastion or login; the replaced tunnel closes once its streams end. The bastion's host
+ * name is checked with the `EgressPolicy` when a tunnel is made, and the tunnel connects to the
+ * approved address only.
  *
  * @since 0.1.0
  */
@@ -32,14 +34,18 @@ export interface TunnelsOptions {
  */
 export interface SshTunnelsShape {
   /**
-   * The connected tunnel of the instance `key` for this bastion and credential: the current one,
-   * or a new one replacing it.
+   * The connected tunnel of `key` for this bastion, login and credential `version` (the version's
+   * id; without one, tunnels are compared by bastion and login only): the current one, or a new one
+   * replacing it.
    */
   readonly acquire: (
     key: string,
     configuration: TunnelConfiguration,
-    credentials: TunnelCredentials
+    credentials: TunnelCredentials,
+    version?: string | undefined
   ) => Effect.Effect<SshTunnel.Tunnel, ConnectorDriver.DriverFailure>
+  /** Forgets the tunnel of `key`, which closes once the streams still open through it have ended. */
+  readonly release: (key: string) => Effect.Effect<void>
   /** The number of tunnels kept. */
   readonly size: Effect.Effect<number>
   /** Closes every tunnel. */
@@ -56,11 +62,19 @@ export class SshTunnels extends Context.Tag("@patchbay/ssh-tunnel/SshTunnels")<S
 interface Entry {
   readonly configuration: TunnelConfiguration
   readonly credentials: TunnelCredentials
+  readonly version: string | undefined
   readonly tunnel: SshTunnel.Tunnel
 }
 
-const fits = (entry: Entry, configuration: TunnelConfiguration, credentials: TunnelCredentials) =>
-  Bastion.sameBastion(entry.configuration, configuration) && Bastion.sameLogin(entry.credentials, credentials)
+const fits = (
+  entry: Entry,
+  configuration: TunnelConfiguration,
+  credentials: TunnelCredentials,
+  version: string | undefined
+) =>
+  entry.version === version &&
+  Bastion.sameBastion(entry.configuration, configuration) &&
+  Bastion.sameLogin(entry.credentials, credentials)
 
 /**
  * Tunnels on the given egress policy, closed by `closeAll` only (idle SSH connections close by
@@ -71,16 +85,26 @@ const fits = (entry: Entry, configuration: TunnelConfiguration, credentials: Tun
 export const unsafeMake = (egress: EgressPolicy.EgressPolicyShape, options: TunnelsOptions = {}): SshTunnelsShape => {
   const entries = new Map<string, Entry>()
 
-  const entryFor = (key: string, configuration: TunnelConfiguration, credentials: TunnelCredentials) =>
+  const entryFor = (
+    key: string,
+    configuration: TunnelConfiguration,
+    credentials: TunnelCredentials,
+    version: string | undefined
+  ) =>
     Effect.suspend(() => {
       const existing = entries.get(key)
-      if (existing !== undefined && fits(existing, configuration, credentials)) return Effect.succeed(existing)
+      if (existing !== undefined && fits(existing, configuration, credentials, version)) {
+        return Effect.succeed(existing)
+      }
       return Effect.flatMap(EgressPolicy.approve(egress, configuration.host), (approved) => {
         const replaced = entries.get(key)
-        if (replaced !== undefined && fits(replaced, configuration, credentials)) return Effect.succeed(replaced)
+        if (replaced !== undefined && fits(replaced, configuration, credentials, version)) {
+          return Effect.succeed(replaced)
+        }
         const entry: Entry = {
           configuration,
           credentials,
+          version,
           tunnel: SshTunnel.make({
             address: approved.address,
             configuration,
@@ -96,11 +120,18 @@ export const unsafeMake = (egress: EgressPolicy.EgressPolicyShape, options: Tunn
     })
 
   return {
-    acquire: Effect.fn("SshTunnels.acquire")(function* (key, configuration, credentials) {
-      const entry = yield* entryFor(key, configuration, credentials)
+    acquire: Effect.fn("SshTunnels.acquire")(function* (key, configuration, credentials, version) {
+      const entry = yield* entryFor(key, configuration, credentials, version)
       yield* entry.tunnel.connect
       return entry.tunnel
     }),
+    release: (key) =>
+      Effect.suspend(() => {
+        const entry = entries.get(key)
+        if (entry === undefined) return Effect.void
+        entries.delete(key)
+        return entry.tunnel.close
+      }),
     size: Effect.sync(() => entries.size),
     closeAll: Effect.suspend(() => {
       const tunnels = [...entries.values()].map((entry) => entry.tunnel)

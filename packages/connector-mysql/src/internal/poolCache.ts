@@ -1,11 +1,14 @@
 /**
- * The pool cache: one `mysql2` pool per instance, keyed by its configuration and credentials. A
- * new credential version or a changed configuration replaces the pool (the old one is ended); the
- * host is checked with the `EgressPolicy` before a pool is made and again every `recheckMillis`.
- * An instance behind an SSH bastion gets the bastion checked instead (by `SshTunnels`), and its
- * pool connects through a tunnel of its own (keyed like the pool): a credential version with
- * another SSH login replaces the tunnel with the pool, and the old one closes once its connections
- * have ended (one that changes only the database password keeps the tunnel).
+ * The pool cache: one `mysql2` pool per instance and credential scope, made for one credential
+ * version. A new version of the scope's credential, or a changed configuration, replaces the
+ * scope's pool; credentials of other scopes (an organization's and a person's own login) get pools
+ * of their own, at most `poolsPerInstance` per instance, the least recently used retired first. A
+ * retired pool takes no new work and is ended once its last checked-out connection comes back
+ * (mysql2's `end` would cut running queries and streams). The host is checked with the
+ * `EgressPolicy` before a pool is made and again every `recheckMillis`. An instance behind an SSH
+ * bastion gets the bastion checked instead (by `SshTunnels`), and each pool connects through a
+ * tunnel of the same instance, scope and credential version: a new version gets a new tunnel, even
+ * with the same SSH login, and the replaced one closes once its connections have ended.
  */
 import type { ConnectorDriver, DriverError, EgressPolicy } from "@patchbay/core"
 import { Bastion, type SshTunnel, SshTunnels } from "@patchbay/ssh-tunnel"
@@ -37,16 +40,28 @@ interface Route {
 }
 
 interface Entry {
-  readonly id: string
+  /** The credential scope's key, and the id of the version the pool was made for. */
+  readonly scope: string
+  readonly credentialId: string
+  /** The connection settings the pool was made with. */
+  readonly settings: string
   readonly credentials: Credentials
   readonly address: string
   readonly tunnel: SshTunnel.Tunnel | undefined
   readonly checkedAt: number
   readonly options: mysql.ConnectionOptions
   readonly pool: mysql.Pool
+  /** Checked-out connections, and whether the pool is retired (ended when the last one comes back). */
+  readonly usage: { out: number; retired: boolean }
 }
 
-const idOf = ({ configuration, credentials }: DriverContext): string =>
+/** The most pools one instance keeps (one per credential scope in use). */
+export const poolsPerInstance = 4
+
+/** The SSH tunnel of an instance's credential scope. */
+const tunnelKey = (instanceId: string, scope: string) => JSON.stringify([instanceId, scope])
+
+const settingsOf = ({ configuration, credentials }: DriverContext): string =>
   JSON.stringify([
     configuration.host,
     configuration.port,
@@ -74,7 +89,8 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
   const idleTimeoutMillis = options.idleTimeoutMillis ?? 30_000
   const connectTimeoutMillis = options.connectTimeoutMillis ?? 10_000
   const recheckMillis = options.recheckMillis ?? 60_000
-  const entries = new Map<string, Entry>()
+  /** The pools of each instance, the least recently used first. */
+  const entries = new Map<string, Array<Entry>>()
   const tunnels = SshTunnels.unsafeMake(egress, {
     readyTimeoutMillis: connectTimeoutMillis,
     idleMillis: options.tunnelIdleMillis
@@ -94,12 +110,18 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
   })
 
   /** The approved address of the host, or the pool's tunnel (its bastion checked when the tunnel is made). */
-  const route = (id: string, context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
+  const route = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
     Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
       settings === undefined
         ? direct(context)
-        : Effect.map(tunnels.acquire(id, settings.configuration, settings.credentials), (tunnel) =>
-            through(tunnel, context)
+        : Effect.map(
+            tunnels.acquire(
+              tunnelKey(context.instance.id, context.credential.scope),
+              settings.configuration,
+              settings.credentials,
+              context.credential.id
+            ),
+            (tunnel) => through(tunnel, context)
           )
     )
 
@@ -111,31 +133,56 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         : Effect.map(Bastion.open(egress, settings, connectTimeoutMillis), (tunnel) => through(tunnel, context))
     )
 
+  /** Takes no new work on the pool and ends it once no connection of it is checked out. */
+  const retire = (entry: Entry) => {
+    entry.usage.retired = true
+    if (entry.usage.out === 0) entry.pool.end(ignore)
+  }
+
+  /** A checkout of the entry's pool ended: a retired pool ends with its last one. */
+  const settle = (entry: Entry) => {
+    entry.usage.out -= 1
+    if (entry.usage.retired && entry.usage.out === 0) entry.pool.end(ignore)
+  }
+
+  /** Puts `entry` last (most recently used) in the instance's list, in place of `replaced` when given. */
+  const touch = (id: string, entry: Entry, replaced: Entry | undefined = entry) => {
+    const existing = entries.get(id)
+    if (existing !== undefined && existing[existing.length - 1] === entry) return existing
+    const list = (existing ?? []).filter((other) => other !== replaced)
+    list.push(entry)
+    entries.set(id, list)
+    return list
+  }
+
+  /** Whether the entry was made for this credential version, these settings and these secrets. */
+  const fits = (entry: Entry, context: DriverContext, settings: string) =>
+    entry.credentialId === context.credential.id &&
+    entry.settings === settings &&
+    sameSecrets(entry.credentials, context.credentials)
+
   const entryFor = (context: DriverContext): Effect.Effect<Entry, ConnectorDriver.DriverFailure> =>
     Effect.suspend(() => {
-      const id = idOf(context)
-      const current = entries.get(id)
-      const now = Date.now()
-      if (
-        current !== undefined &&
-        sameSecrets(current.credentials, context.credentials) &&
-        now - current.checkedAt < recheckMillis
-      ) {
+      const id = context.instance.id
+      const scope = context.credential.scope
+      const settings = settingsOf(context)
+      const current = entries.get(id)?.find((entry) => entry.scope === scope)
+      if (current !== undefined && fits(current, context, settings) && Date.now() - current.checkedAt < recheckMillis) {
+        touch(id, current)
         return Effect.succeed(current)
       }
-      return Effect.map(route(id, context), (route) => {
-        const latest = entries.get(id)
+      return Effect.flatMap(route(context), (route) => {
+        const latest = entries.get(id)?.find((entry) => entry.scope === scope)
         if (
           latest !== undefined &&
           latest.address === route.address &&
           latest.tunnel === route.tunnel &&
-          sameSecrets(latest.credentials, context.credentials)
+          fits(latest, context, settings)
         ) {
           const renewed = { ...latest, checkedAt: Date.now() }
-          entries.set(id, renewed)
-          return renewed
+          touch(id, renewed, latest)
+          return Effect.succeed(renewed)
         }
-        if (latest !== undefined) latest.pool.end(ignore)
         const connection = connectionOptions(context, route.dial, connectTimeoutMillis)
         const pool = mysql.createPool({
           ...connection,
@@ -146,16 +193,27 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         })
         pool.on("connection", (c) => c.on("error", ignore))
         const entry: Entry = {
-          id,
+          scope,
+          credentialId: context.credential.id,
+          settings,
           credentials: context.credentials,
           address: route.address,
           tunnel: route.tunnel,
           checkedAt: Date.now(),
           options: connection,
-          pool
+          pool,
+          usage: { out: 0, retired: false }
         }
-        entries.set(id, entry)
-        return entry
+        const list = touch(id, entry, latest)
+        const evicted = list.splice(0, Math.max(0, list.length - poolsPerInstance))
+        if (latest !== undefined) retire(latest)
+        for (const old of evicted) retire(old)
+        // A replaced pool's tunnel was replaced by `route` (same key) unless none is needed now.
+        const released = [
+          ...(latest?.tunnel !== undefined && route.tunnel === undefined ? [latest] : []),
+          ...evicted.filter((old) => old.tunnel !== undefined)
+        ].map((old) => tunnels.release(tunnelKey(id, old.scope)))
+        return Effect.as(Effect.all(released, { discard: true }), entry)
       })
     })
 
@@ -198,14 +256,21 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
   const connection: MysqlPoolsShape["connection"] = (context) =>
     Effect.flatMap(entryFor(context), (entry) =>
       Effect.acquireRelease(
-        Effect.map(checkout(entry, context), (client) => ({
-          client,
-          ...wrap(client, targetOf(context.configuration), killWith(entry.options), context.credentials)
-        })),
+        Effect.suspend(() => {
+          entry.usage.out += 1
+          return checkout(entry, context)
+        }).pipe(
+          Effect.tapErrorCause(() => Effect.sync(() => settle(entry))),
+          Effect.map((client) => ({
+            client,
+            ...wrap(client, targetOf(context.configuration), killWith(entry.options), context.credentials)
+          }))
+        ),
         ({ client, health }) =>
           Effect.sync(() => {
             if (health.broken) client.destroy()
             else client.release()
+            settle(entry)
           })
       )
     ).pipe(Effect.map(({ connection }) => connection))
@@ -230,10 +295,14 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     connection,
     withConnection,
     withNewConnection,
-    size: Effect.sync(() => entries.size),
+    size: Effect.sync(() => {
+      let pools = 0
+      for (const list of entries.values()) pools += list.length
+      return pools
+    }),
     closeAll: Effect.zipRight(
       Effect.async<void>((resume) => {
-        const pools = [...entries.values()].map((e) => e.pool)
+        const pools = [...entries.values()].flatMap((list) => list.map((entry) => entry.pool))
         entries.clear()
         let left = pools.length
         if (left === 0) return resume(Effect.void)

@@ -1,13 +1,15 @@
 /**
- * The pool cache: one `pg` pool per instance, keyed by its configuration and credentials (the SSH
- * tunnel's settings and login included). A new credential version or a changed configuration
- * replaces the pool (the old one is closed once its clients come back); the host is checked with
- * the `EgressPolicy` before a pool is made and again every `recheckMillis`, and the pool connects to
- * the address the policy returned, never to the name again; unused pools are closed after
- * `poolIdleMillis`. An instance behind an SSH bastion gets the bastion checked instead (by
- * `SshTunnels`), and its pool connects through the instance's tunnel, one per instance and SSH
- * login: a credential version with another SSH login replaces the tunnel with the pool (one that
- * changes only the database login keeps the tunnel).
+ * The pool cache: one `pg` pool per instance and credential scope, made for one credential
+ * version. A new version of the scope's credential, or a changed configuration, replaces the
+ * scope's pool (the old one is closed once its clients come back); credentials of other scopes
+ * (an organization's and a person's own login) get pools of their own, at most
+ * `poolsPerInstance` per instance, the least recently used closed first (once its clients come
+ * back). The host is checked with the `EgressPolicy` before a pool is made and again every
+ * `recheckMillis`, and the pool connects to the address the policy returned, never to the name
+ * again; unused pools are closed after `poolIdleMillis`. An instance behind an SSH bastion gets
+ * the bastion checked instead (by `SshTunnels`), and each pool connects through a tunnel of the
+ * same instance, scope and credential version: a new version gets a new tunnel, even with the same
+ * SSH login, and the replaced one closes once its streams end.
  */
 import type { ConnectorDriver, DriverError, EgressPolicy } from "@patchbay/core"
 import { Bastion, type SshTunnel, SshTunnels } from "@patchbay/ssh-tunnel"
@@ -33,8 +35,11 @@ interface Key {
   readonly username: string
 }
 
-/** The pool of one instance. */
+/** The pool of one instance and credential scope. */
 export interface Entry {
+  /** The credential scope's key, and the id of the version the pool was made for. */
+  readonly scope: string
+  readonly credentialId: string
   readonly key: Key
   readonly password: Redacted.Redacted<string> | undefined
   readonly sslKey: Redacted.Redacted<string> | undefined
@@ -64,7 +69,7 @@ export interface PoolCache {
   readonly egress: EgressPolicy.EgressPolicyShape
   /** Where a fresh connection of the instance goes: a new SSH login for an instance behind a bastion, closed with the scope. */
   readonly freshRoute: (context: DriverContext) => Effect.Effect<Route, ConnectorDriver.DriverFailure, Scope.Scope>
-  /** The instance's current pool, made or replaced as needed. */
+  /** The current pool of the instance and credential scope, made or replaced as needed. */
   readonly entryFor: (context: DriverContext) => Effect.Effect<Entry, ConnectorDriver.DriverFailure>
   /** A client of the entry's pool; `prefer` falls back to plain text when the server offers no TLS. */
   readonly checkout: (entry: Entry, context: DriverContext) => Effect.Effect<pg.PoolClient, DriverError.DriverError>
@@ -110,6 +115,12 @@ const fits = (entry: Entry, context: DriverContext): boolean => {
 /** Unused pools are looked for at most this often (every call would otherwise scan them all). */
 const sweepEveryMillis = 1_000
 
+/** The most pools one instance keeps (one per credential scope in use). */
+export const poolsPerInstance = 4
+
+/** The SSH tunnel of an instance's credential scope. */
+const tunnelKey = (instanceId: string, scope: string) => JSON.stringify([instanceId, scope])
+
 /** Pools on the given egress policy. */
 export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOptions = {}): PoolCache => {
   const maxConnections = options.maxConnections ?? 10
@@ -117,7 +128,8 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
   const connectTimeoutMillis = options.connectTimeoutMillis ?? 10_000
   const poolIdleMillis = options.poolIdleMillis ?? 300_000
   const recheckMillis = options.recheckMillis ?? 60_000
-  const entries = new Map<string, Entry>()
+  /** The pools of each instance, the least recently used first. */
+  const entries = new Map<string, Array<Entry>>()
   const processIds = new WeakMap<pg.ClientBase, number>()
   const tunnels = SshTunnels.unsafeMake(egress, {
     readyTimeoutMillis: connectTimeoutMillis,
@@ -136,11 +148,15 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
       settings === undefined
         ? direct(context)
-        : Effect.map(tunnels.acquire(context.instance.id, settings.configuration, settings.credentials), (tunnel) => ({
-            address: context.configuration.host,
-            tunnel,
-            tunnelSettings: settings
-          }))
+        : Effect.map(
+            tunnels.acquire(
+              tunnelKey(context.instance.id, context.credential.scope),
+              settings.configuration,
+              settings.credentials,
+              context.credential.id
+            ),
+            (tunnel): Route => ({ address: context.configuration.host, tunnel, tunnelSettings: settings })
+          )
     )
 
   const freshRoute: PoolCache["freshRoute"] = (context) =>
@@ -179,46 +195,84 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     pool.end().catch(ignore)
   }
 
-  let lastSweep = 0
-  const sweep = (now: number) => {
-    lastSweep = now
-    for (const [id, entry] of entries) {
-      if (now - entry.lastUsed > poolIdleMillis && entry.pool.idleCount === entry.pool.totalCount) {
-        entries.delete(id)
-        end(entry.pool)
-      }
-    }
+  /** Closes an entry's pool (once its clients come back) and forgets its tunnel (closed once its streams end). */
+  const retire = (instanceId: string, entry: Entry): Effect.Effect<void> => {
+    end(entry.pool)
+    return entry.tunnel === undefined ? Effect.void : tunnels.release(tunnelKey(instanceId, entry.scope))
   }
 
-  /** The instance's pool when it is current (same key and password, checked recently). */
+  let lastSweep = 0
+  /** Forgets the pools unused for `poolIdleMillis` with no client out, and closes them. */
+  const sweep = (now: number): Effect.Effect<void> => {
+    lastSweep = now
+    const retired: Array<Effect.Effect<void>> = []
+    for (const [id, list] of entries) {
+      const kept = list.filter((entry) => {
+        const idle = now - entry.lastUsed > poolIdleMillis && entry.pool.idleCount === entry.pool.totalCount
+        if (idle) retired.push(retire(id, entry))
+        return !idle
+      })
+      if (kept.length === 0) entries.delete(id)
+      else if (kept.length !== list.length) entries.set(id, kept)
+    }
+    return Effect.all(retired, { discard: true })
+  }
+
+  /** Puts `entry` last (most recently used) in the instance's list, in place of `replaced` when given. */
+  const touch = (id: string, entry: Entry, replaced: Entry | undefined = entry) => {
+    const existing = entries.get(id)
+    if (existing !== undefined && existing[existing.length - 1] === entry) return existing
+    const list = (existing ?? []).filter((other) => other !== replaced)
+    list.push(entry)
+    entries.set(id, list)
+    return list
+  }
+
+  /** The pool of the instance's credential scope when it is current (same version, key and secrets, checked recently). */
   const current = (context: DriverContext, now: number): Entry | undefined => {
-    if (now - lastSweep >= sweepEveryMillis) sweep(now)
-    const entry = entries.get(context.instance.id)
-    if (entry !== undefined && now - entry.checkedAt < recheckMillis && fits(entry, context)) {
+    const id = context.instance.id
+    const entry = entries.get(id)?.find((entry) => entry.scope === context.credential.scope)
+    if (
+      entry !== undefined &&
+      entry.credentialId === context.credential.id &&
+      now - entry.checkedAt < recheckMillis &&
+      fits(entry, context)
+    ) {
       entry.lastUsed = now
+      touch(id, entry)
       return entry
     }
     return undefined
   }
 
-  /** Checks the host (or the tunnel) and makes, keeps or replaces the instance's pool. */
+  /** Checks the host (or the tunnel) and makes, keeps or replaces the pool of the instance's credential scope. */
   const refresh = (context: DriverContext): Effect.Effect<Entry, ConnectorDriver.DriverFailure> =>
-    Effect.map(route(context), (route) => {
+    Effect.flatMap(route(context), (route) => {
       const id = context.instance.id
+      const scope = context.credential.scope
       const now = Date.now()
-      const existing = entries.get(id)
+      const existing = entries.get(id)?.find((entry) => entry.scope === scope)
       if (
         existing !== undefined &&
+        existing.credentialId === context.credential.id &&
         existing.address === route.address &&
         existing.tunnel === route.tunnel &&
         fits(existing, context)
       ) {
         const refreshed: Entry = { ...existing, checkedAt: now, lastUsed: now }
-        entries.set(id, refreshed)
-        return refreshed
+        touch(id, refreshed, existing)
+        return Effect.succeed(refreshed)
       }
-      if (existing !== undefined) end(existing.pool)
+      // A replaced pool's tunnel was replaced by `route` already (same key), unless it needs none now.
+      const replaced =
+        existing === undefined
+          ? Effect.void
+          : route.tunnel === undefined
+            ? retire(id, existing)
+            : Effect.sync(() => end(existing.pool))
       const entry: Entry = {
+        scope,
+        credentialId: context.credential.id,
         key: keyOf(context),
         password: context.credentials.password,
         sslKey: context.credentials.ssl_key,
@@ -231,14 +285,17 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         plain: false,
         lastUsed: now
       }
-      entries.set(id, entry)
-      return entry
+      const list = touch(id, entry, existing)
+      const evicted = list.splice(0, Math.max(0, list.length - poolsPerInstance))
+      return Effect.as(Effect.all([replaced, ...evicted.map((old) => retire(id, old))], { discard: true }), entry)
     })
 
   const entryFor: PoolCache["entryFor"] = (context) =>
     Effect.suspend(() => {
-      const entry = current(context, Date.now())
-      return entry === undefined ? refresh(context) : Effect.succeed(entry)
+      const now = Date.now()
+      const swept = now - lastSweep >= sweepEveryMillis ? sweep(now) : Effect.void
+      const entry = current(context, now)
+      return Effect.zipRight(swept, entry === undefined ? refresh(context) : Effect.succeed(entry))
     })
 
   const checkout: PoolCache["checkout"] = (entry, context) =>
@@ -286,9 +343,13 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     entryFor,
     checkout,
     processId: (client) => processIds.get(client),
-    size: Effect.sync(() => entries.size),
+    size: Effect.sync(() => {
+      let pools = 0
+      for (const list of entries.values()) pools += list.length
+      return pools
+    }),
     closeAll: Effect.promise(() => {
-      const pools = [...entries.values()].map((entry) => entry.pool)
+      const pools = [...entries.values()].flatMap((list) => list.map((entry) => entry.pool))
       entries.clear()
       return Promise.all(pools.map((pool) => pool.end().catch(ignore)))
     }).pipe(Effect.zipRight(tunnels.closeAll))
