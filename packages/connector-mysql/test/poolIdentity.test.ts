@@ -110,6 +110,23 @@ describe.skipIf(missing)("MySQL pools per instance, credential scope and version
     })
   )
 
+  it.effect("an instance whose configuration changes replaces its pool instead of adding one", () =>
+    Effect.gen(function* () {
+      const { pools, driver } = makeDriver()
+      const context = contextFor(db, { credential: version("credential-settings") })
+      yield* who(driver, context)
+      for (const read_only of [true, false, true]) {
+        const changed = {
+          ...context,
+          configuration: { ...context.configuration, read_only }
+        }
+        assert.strictEqual((yield* who(driver, changed)).who, `${db.name}@%`)
+        assert.strictEqual(yield* pools.size, 1)
+      }
+      yield* pools.closeAll
+    })
+  )
+
   it.live("a stream running while a new credential version is used elsewhere reads all its rows", () =>
     Effect.gen(function* () {
       const { pools, driver } = makeDriver()
