@@ -133,16 +133,20 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         : Effect.map(Bastion.open(egress, settings, connectTimeoutMillis), (tunnel) => through(tunnel, context))
     )
 
+  /** Retired pools some connection of which is still checked out (`closeAll` ends them too). */
+  const retiring = new Set<mysql.Pool>()
+
   /** Takes no new work on the pool and ends it once no connection of it is checked out. */
   const retire = (entry: Entry) => {
     entry.usage.retired = true
     if (entry.usage.out === 0) entry.pool.end(ignore)
+    else retiring.add(entry.pool)
   }
 
   /** A checkout of the entry's pool ended: a retired pool ends with its last one. */
   const settle = (entry: Entry) => {
     entry.usage.out -= 1
-    if (entry.usage.retired && entry.usage.out === 0) entry.pool.end(ignore)
+    if (entry.usage.retired && entry.usage.out === 0 && retiring.delete(entry.pool)) entry.pool.end(ignore)
   }
 
   /** Puts `entry` last (most recently used) in the instance's list, in place of `replaced` when given. */
@@ -302,8 +306,9 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     }),
     closeAll: Effect.zipRight(
       Effect.async<void>((resume) => {
-        const pools = [...entries.values()].flatMap((list) => list.map((entry) => entry.pool))
+        const pools = [...entries.values()].flatMap((list) => list.map((entry) => entry.pool)).concat([...retiring])
         entries.clear()
+        retiring.clear()
         let left = pools.length
         if (left === 0) return resume(Effect.void)
         for (const pool of pools) {
