@@ -92,7 +92,7 @@ const patchbayReader = (url: URL): Reader => {
             onBatch(batch.rows.length)
             return n + 1
           }
-        )
+        ).pipe(Effect.asVoid)
       ),
     close: () => Effect.runPromise(pools.closeAll)
   }
