@@ -1,10 +1,6 @@
-import { execFileSync } from "node:child_process"
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Database, EgressPolicy } from "@patchbay/core"
-import { MariaDbServer, SshServer } from "@patchbay/testing"
+import { MariaDbServer, SshServer, Tls } from "@patchbay/testing"
 import { Effect, Schema } from "effect"
 import mysql from "mysql2/promise"
 import { afterAll, beforeAll } from "vitest"
@@ -23,85 +19,20 @@ if (sshMissing && process.env.CI === undefined) {
 }
 const skip = mariaDbMissing || (sshMissing && process.env.CI === undefined)
 
-interface Material {
-  readonly dir: string
-  readonly ca: string
-  readonly otherCa: string
-}
-
-const openssl = (args: ReadonlyArray<string>) => execFileSync("openssl", [...args], { stdio: "ignore" })
-
-/** A CA and a server certificate it signs for `localhost` only, and an unrelated CA. */
-const makeMaterial = (): Material => {
-  const dir = mkdtempSync(join(tmpdir(), "patchbay-mytunneltls-"))
-  const path = (name: string) => join(dir, name)
-  for (const name of ["ca", "other-ca"]) {
-    openssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${name}`,
-      "-keyout",
-      path(`${name}.key`),
-      "-out",
-      path(`${name}.crt`)
-    ])
-  }
-  openssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    path("server.key"),
-    "-out",
-    path("server.csr")
-  ])
-  writeFileSync(path("server.ext"), "subjectAltName=DNS:localhost\n")
-  openssl([
-    "x509",
-    "-req",
-    "-in",
-    path("server.csr"),
-    "-CA",
-    path("ca.crt"),
-    "-CAkey",
-    path("ca.key"),
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    path("server.ext"),
-    "-out",
-    path("server.crt")
-  ])
-  // mariadbd runs as the mysql user: it must read the server's files (throwaway material).
-  chmodSync(dir, 0o755)
-  for (const name of ["ca.crt", "server.crt", "server.key"]) chmodSync(path(name), 0o644)
-  return { dir, ca: readFileSync(path("ca.crt"), "utf8"), otherCa: readFileSync(path("other-ca.crt"), "utf8") }
-}
-
 let server: MariaDbServer.MariaDbServer
 let ssh: SshServer.SshServer
-let material: Material
+let material: Tls.TestCertificates
 const db: Fixture = { name: "pb_tunnel_tls", password: "pw-pb_tunnel_tls-secret", drop: async () => {} }
 
 beforeAll(async () => {
   if (skip) return
   ssh = await SshServer.start()
-  material = makeMaterial()
+  material = Tls.testCertificates({ clientUser: "pb_cert" })
   server = await MariaDbServer.start({
     args: [
-      `--ssl-ca=${join(material.dir, "ca.crt")}`,
-      `--ssl-cert=${join(material.dir, "server.crt")}`,
-      `--ssl-key=${join(material.dir, "server.key")}`
+      `--ssl-ca=${material.path("ca.crt")}`,
+      `--ssl-cert=${material.path("server.crt")}`,
+      `--ssl-key=${material.path("server.key")}`
     ]
   })
   const admin = await mysql.createConnection({ uri: server.url })
@@ -123,7 +54,7 @@ afterAll(async () => {
   if (skip) return
   await server?.dispose()
   await ssh?.dispose()
-  if (material !== undefined) rmSync(material.dir, { recursive: true, force: true })
+  material?.dispose()
 })
 
 /**

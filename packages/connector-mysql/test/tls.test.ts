@@ -1,10 +1,6 @@
-import { execFileSync } from "node:child_process"
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Database, EgressPolicy } from "@patchbay/core"
-import { MariaDbServer } from "@patchbay/testing"
+import { MariaDbServer, Tls } from "@patchbay/testing"
 import { Effect, Either, Redacted, Schema } from "effect"
 import mysql from "mysql2/promise"
 import { afterAll, beforeAll } from "vitest"
@@ -15,87 +11,8 @@ import { contextFor, type Fixture, missing } from "./helpers.js"
 
 // A MariaDB of its own with TLS on and a throwaway CA; the run's shared server has no TLS.
 
-interface Material {
-  readonly dir: string
-  readonly ca: string
-  readonly otherCa: string
-  readonly clientCert: string
-  readonly clientKey: string
-}
-
-const openssl = (args: ReadonlyArray<string>) => execFileSync("openssl", [...args], { stdio: "ignore" })
-
-/** A CA, a server certificate for `localhost` only (not 127.0.0.1), a client certificate, and an unrelated CA. */
-const makeMaterial = (): Material => {
-  const dir = mkdtempSync(join(tmpdir(), "patchbay-mytls-"))
-  const path = (name: string) => join(dir, name)
-  const ca = (name: string) =>
-    openssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${name}`,
-      "-keyout",
-      path(`${name}.key`),
-      "-out",
-      path(`${name}.crt`)
-    ])
-  const signed = (name: string, subject: string, extensions: string) => {
-    openssl([
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      subject,
-      "-keyout",
-      path(`${name}.key`),
-      "-out",
-      path(`${name}.csr`)
-    ])
-    writeFileSync(path(`${name}.ext`), extensions)
-    openssl([
-      "x509",
-      "-req",
-      "-in",
-      path(`${name}.csr`),
-      "-CA",
-      path("ca.crt"),
-      "-CAkey",
-      path("ca.key"),
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      path(`${name}.ext`),
-      "-out",
-      path(`${name}.crt`)
-    ])
-  }
-  ca("ca")
-  ca("other-ca")
-  signed("server", "/CN=localhost", "subjectAltName=DNS:localhost\n")
-  signed("client", "/CN=pb_cert", "extendedKeyUsage=clientAuth\n")
-  // mariadbd runs as the mysql user: it must read the server's files (throwaway material).
-  chmodSync(dir, 0o755)
-  for (const name of ["ca.crt", "server.crt", "server.key"]) chmodSync(path(name), 0o644)
-  const read = (name: string) => readFileSync(path(name), "utf8")
-  return {
-    dir,
-    ca: read("ca.crt"),
-    otherCa: read("other-ca.crt"),
-    clientCert: read("client.crt"),
-    clientKey: read("client.key")
-  }
-}
-
 let server: MariaDbServer.MariaDbServer
-let material: Material
+let material: Tls.TestCertificates
 const db: Fixture = { name: "pb_tls", password: "pw-pb_tls-secret", drop: async () => {} }
 const certUser = { name: "pb_cert", password: "pw-pb_cert-secret" }
 /** An account with no password that logs in by its certificate's subject alone. */
@@ -103,12 +20,12 @@ const certOnly = "pb_certonly"
 
 beforeAll(async () => {
   if (missing) return
-  material = makeMaterial()
+  material = Tls.testCertificates({ clientUser: "pb_cert" })
   server = await MariaDbServer.start({
     args: [
-      `--ssl-ca=${join(material.dir, "ca.crt")}`,
-      `--ssl-cert=${join(material.dir, "server.crt")}`,
-      `--ssl-key=${join(material.dir, "server.key")}`
+      `--ssl-ca=${material.path("ca.crt")}`,
+      `--ssl-cert=${material.path("server.crt")}`,
+      `--ssl-key=${material.path("server.key")}`
     ]
   })
   const admin = await mysql.createConnection({ uri: server.url })
@@ -132,7 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (missing) return
   await server?.dispose()
-  if (material !== undefined) rmSync(material.dir, { recursive: true, force: true })
+  material?.dispose()
 })
 
 /** A driver whose egress policy resolves every name to 127.0.0.1, where the servers listen. */

@@ -1,10 +1,7 @@
-import { execFileSync } from "node:child_process"
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { readFileSync, writeFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { EgressPolicy } from "@patchbay/core"
-import { PostgresServer, SshServer } from "@patchbay/testing"
+import { PostgresServer, SshServer, Tls } from "@patchbay/testing"
 import { Effect, Schedule, Schema } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll } from "vitest"
@@ -24,70 +21,9 @@ if (!available && process.env.CI === undefined) {
 }
 const skip = !available && process.env.CI === undefined
 
-interface Material {
-  readonly ca: string
-  readonly otherCa: string
-}
-
-const openssl = (args: ReadonlyArray<string>) => execFileSync("openssl", [...args], { stdio: "ignore" })
-
-/** A CA and a server certificate it signs for `localhost` only (in `dir`), and an unrelated CA. */
-const makeMaterial = (dir: string): Material => {
-  const path = (name: string) => join(dir, name)
-  for (const name of ["ca", "other-ca"]) {
-    openssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${name}`,
-      "-keyout",
-      path(`${name}.key`),
-      "-out",
-      path(`${name}.crt`)
-    ])
-  }
-  openssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    path("server.key"),
-    "-out",
-    path("server.csr")
-  ])
-  writeFileSync(path("server.ext"), "subjectAltName=DNS:localhost\n")
-  openssl([
-    "x509",
-    "-req",
-    "-in",
-    path("server.csr"),
-    "-CA",
-    path("ca.crt"),
-    "-CAkey",
-    path("ca.key"),
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    path("server.ext"),
-    "-out",
-    path("server.crt")
-  ])
-  return { ca: readFileSync(path("ca.crt"), "utf8"), otherCa: readFileSync(path("other-ca.crt"), "utf8") }
-}
-
 let server: PostgresServer.PostgresServer
 let ssh: SshServer.SshServer
-let dir: string
-let material: Material
+let material: Tls.TestCertificates
 const db: Fixture = {
   name: "pb_tunnel_tls",
   password: "pw-pb_tunnel_tls-secret",
@@ -107,11 +43,7 @@ beforeAll(async () => {
   if (skip) return
   ssh = await SshServer.start()
   server = await PostgresServer.start()
-  dir = mkdtempSync(join(tmpdir(), "patchbay-pgtunneltls-"))
-  material = makeMaterial(dir)
-  const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim())
-  const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim())
-  for (const name of ["", "server.key", "server.crt"]) chownSync(join(dir, name), uid, gid)
+  material = Tls.testCertificates({ owner: "postgres" })
   const client = new pg.Client({ connectionString: server.url })
   await client.connect()
   try {
@@ -120,8 +52,8 @@ beforeAll(async () => {
     // The role may log in over TLS only: a downgrade to plain text could not log in either.
     const hba = (await client.query("SHOW hba_file")).rows[0].hba_file as string
     writeFileSync(hba, `hostnossl all ${db.name} all reject\n${readFileSync(hba, "utf8")}`)
-    await client.query(`ALTER SYSTEM SET ssl_cert_file = '${join(dir, "server.crt")}'`)
-    await client.query(`ALTER SYSTEM SET ssl_key_file = '${join(dir, "server.key")}'`)
+    await client.query(`ALTER SYSTEM SET ssl_cert_file = '${material.path("server.crt")}'`)
+    await client.query(`ALTER SYSTEM SET ssl_key_file = '${material.path("server.key")}'`)
     await client.query("ALTER SYSTEM SET ssl = on")
     await client.query("SELECT pg_reload_conf()")
   } finally {
@@ -134,7 +66,7 @@ afterAll(async () => {
   if (skip) return
   await server?.dispose()
   await ssh?.dispose()
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+  material?.dispose()
 })
 
 /**

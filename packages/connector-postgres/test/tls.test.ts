@@ -1,10 +1,7 @@
-import { execFileSync } from "node:child_process"
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { readFileSync, writeFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { EgressPolicy } from "@patchbay/core"
-import { PostgresServer } from "@patchbay/testing"
+import { PostgresServer, Tls } from "@patchbay/testing"
 import { Effect, Either, Redacted, Schedule, Schema } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll } from "vitest"
@@ -19,83 +16,9 @@ if (!debian && process.env.CI === undefined) {
   console.warn("\n*** SKIPPING the TLS tests: Debian's PostgreSQL binaries are missing or we are not root ***\n")
 }
 
-interface Material {
-  readonly ca: string
-  readonly otherCa: string
-  readonly clientCert: string
-  readonly clientKey: string
-}
-
-const openssl = (args: ReadonlyArray<string>) => execFileSync("openssl", [...args], { stdio: "ignore" })
-
-/** A CA, a server certificate for `localhost` only (not 127.0.0.1), a client certificate for `user`, and an unrelated CA. */
-const makeMaterial = (dir: string, user: string): Material => {
-  const path = (name: string) => join(dir, name)
-  const ca = (name: string) =>
-    openssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${name}`,
-      "-keyout",
-      path(`${name}.key`),
-      "-out",
-      path(`${name}.crt`)
-    ])
-  const signed = (name: string, subject: string, extensions: string) => {
-    openssl([
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      subject,
-      "-keyout",
-      path(`${name}.key`),
-      "-out",
-      path(`${name}.csr`)
-    ])
-    writeFileSync(path(`${name}.ext`), extensions)
-    openssl([
-      "x509",
-      "-req",
-      "-in",
-      path(`${name}.csr`),
-      "-CA",
-      path("ca.crt"),
-      "-CAkey",
-      path("ca.key"),
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      path(`${name}.ext`),
-      "-out",
-      path(`${name}.crt`)
-    ])
-  }
-  ca("ca")
-  ca("other-ca")
-  signed("server", "/CN=localhost", "subjectAltName=DNS:localhost\n")
-  signed("client", `/CN=${user}`, "extendedKeyUsage=clientAuth\n")
-  const read = (name: string) => readFileSync(path(name), "utf8")
-  return {
-    ca: read("ca.crt"),
-    otherCa: read("other-ca.crt"),
-    clientCert: read("client.crt"),
-    clientKey: read("client.key")
-  }
-}
-
 const certUser = "pb_certuser"
 let server: PostgresServer.PostgresServer
-let dir: string
-let material: Material
+let material: Tls.TestCertificates
 let db: Fixture
 
 const superuser = () => {
@@ -114,11 +37,7 @@ const untilTls = () =>
 beforeAll(async () => {
   if (!debian && process.env.CI === undefined) return
   server = await PostgresServer.start()
-  dir = mkdtempSync(join(tmpdir(), "patchbay-pgtls-"))
-  material = makeMaterial(dir, certUser)
-  const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim())
-  const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim())
-  for (const name of ["", "server.key", "server.crt", "ca.crt"]) chownSync(join(dir, name), uid, gid)
+  material = Tls.testCertificates({ clientUser: certUser, owner: "postgres" })
   const client = await superuser()
   try {
     const name = "pb_tls"
@@ -130,9 +49,9 @@ beforeAll(async () => {
     db = { name, password, sql: () => Promise.reject(new Error("unused")), drop: async () => {} }
     const hba = (await client.query("SHOW hba_file")).rows[0].hba_file as string
     writeFileSync(hba, `hostssl all ${certUser} 127.0.0.1/32 cert\n${readFileSync(hba, "utf8")}`)
-    await client.query(`ALTER SYSTEM SET ssl_cert_file = '${join(dir, "server.crt")}'`)
-    await client.query(`ALTER SYSTEM SET ssl_key_file = '${join(dir, "server.key")}'`)
-    await client.query(`ALTER SYSTEM SET ssl_ca_file = '${join(dir, "ca.crt")}'`)
+    await client.query(`ALTER SYSTEM SET ssl_cert_file = '${material.path("server.crt")}'`)
+    await client.query(`ALTER SYSTEM SET ssl_key_file = '${material.path("server.key")}'`)
+    await client.query(`ALTER SYSTEM SET ssl_ca_file = '${material.path("ca.crt")}'`)
     await client.query("ALTER SYSTEM SET ssl = on")
     await client.query("SELECT pg_reload_conf()")
   } finally {
@@ -144,7 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!debian && process.env.CI === undefined) return
   await server.dispose()
-  rmSync(dir, { recursive: true, force: true })
+  material?.dispose()
 })
 
 /** A driver whose egress policy resolves every name to 127.0.0.1, where the server listens. */
