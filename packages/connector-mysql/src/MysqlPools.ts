@@ -1,9 +1,10 @@
 /**
- * The connections of the MySQL / MariaDB driver: one `mysql2` pool per instance, keyed by its
- * configuration and credentials, with the host checked by the `EgressPolicy` before a pool is made
- * and again every `recheckMillis`; the pool connects to the approved address, never to the name.
- * An instance behind an SSH bastion (`ssh_tunnel`) gets the bastion checked instead, and its pool
- * connects through one tunnel per pool (instance and credential version), replaced with the pool.
+ * The connections of the MySQL / MariaDB driver: one `mysql2` pool per instance and credential
+ * scope, made for one credential version (a new version or configuration replaces it; a replaced
+ * pool ends once its checked-out connections are back), with the host checked by the
+ * `EgressPolicy` before a pool is made and again every `recheckMillis`; the pool connects to the
+ * approved address, never to the name. An instance behind an SSH bastion (`ssh_tunnel`) gets the
+ * bastion checked instead, and its pool connects through a tunnel of its own, replaced with it.
  * A call runs on a pooled connection and gives it back; a connection whose statement was killed
  * (interrupted, or past its timeout) is destroyed, never handed to the next caller.
  *

@@ -1,7 +1,7 @@
 /**
- * The connections of the PostgreSQL driver: one `pg` pool per instance, keyed by its configuration
- * and credentials, with the host checked by the `EgressPolicy` before a pool is made and again every
- * `recheckMillis`. A call runs on a pooled connection and gives it back; a connection whose
+ * The connections of the PostgreSQL driver: one `pg` pool per instance and credential scope, made
+ * for one credential version (a new version or configuration replaces it), with the host checked by
+ * the `EgressPolicy` before a pool is made and again every `recheckMillis`. A call runs on a pooled connection and gives it back; a connection whose
  * statement is still running when the call ends (interrupted, or past its backstop) has that
  * statement cancelled from another connection of the pool (`pg_cancel_backend`) and is destroyed,
  * never handed to the next caller.
