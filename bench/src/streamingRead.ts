@@ -4,16 +4,16 @@
  * with the PostgreSQL driver's `streamQuery` (consumed with `Stream.runFold` or `Stream.runForEach`),
  * with raw `pg` + `pg-cursor`, or with raw `pg` running the driver's own protocol (`BEGIN READ ONLY`,
  * `DECLARE … NO SCROLL CURSOR`, `FETCH FORWARD 1000`, each FETCH by pg's simple query or through a
- * pg-cursor of its own as the driver reads it), after a warm-up read of 20,000 rows on the same connection (modules loaded, connection open, code
- * compiled) and a forced GC. Prints one
- * JSON line: time, CPU time, the RSS before the read, the highest RSS sampled at every batch, the RSS after
- * a forced GC every 1,000 batches and at the end, and the kernel's peak RSS of the process.
+ * pg-cursor of its own as the driver reads it). The warm-up, the measured read and its report (time,
+ * CPU time, RSS before, at every batch, after forced GCs, and the kernel's peak) are
+ * `streamingChild.ts`'s.
  */
 import { createRequire } from "node:module"
 import { PostgresConnector, PostgresDescriptor, PostgresPools } from "@patchbay/connector-postgres"
-import { ConnectorInstance, Database, EgressPolicy, Ids } from "@patchbay/core"
-import { Effect, Schema, Stream } from "effect"
+import { Database, EgressPolicy } from "@patchbay/core"
+import { Effect, Stream } from "effect"
 import pg from "pg"
+import { batchSize, databaseContext, measure, type Reader, type ReadReport as Report } from "./streamingChild.js"
 
 /** What the parent asks for. */
 export interface ReadRequest {
@@ -23,19 +23,7 @@ export interface ReadRequest {
 }
 
 /** What the child answers. */
-export interface ReadReport {
-  readonly subject: ReadRequest["subject"]
-  readonly rows: number
-  readonly nanos: number
-  /** CPU time of the process during the read (user + system), in microseconds: steadier than `nanos` on a shared machine. */
-  readonly cpuMicros: number
-  readonly baseRss: number
-  readonly peakRss: number
-  /** RSS after a forced GC, every 1,000 batches and at the end. */
-  readonly gcRss: ReadonlyArray<number>
-  /** `process.resourceUsage().maxRSS`, in bytes: the kernel's high-water mark for the whole process. */
-  readonly maxRss: number
-}
+export type ReadReport = Report<ReadRequest["subject"]>
 
 /** The part of pg-cursor used here (the bench declares no pg-cursor types). */
 interface CursorInstance extends pg.Submittable {
@@ -44,55 +32,21 @@ interface CursorInstance extends pg.Submittable {
 }
 type CursorClass = new (text: string) => CursorInstance
 
-const batchSize = 1_000
-
-const gc = (): void => {
-  const collect = (globalThis as { gc?: () => void }).gc
-  if (collect === undefined) throw new Error("run with --expose-gc")
-  collect()
-}
-
-const contextFor = (url: URL): PostgresConnector.Context => {
-  const configuration = {
-    host: url.hostname,
-    port: Number(url.port),
-    database: url.pathname.slice(1),
-    ssl_mode: "disable"
-  }
-  return {
-    instance: ConnectorInstance.fresh({
-      id: Ids.InstanceId.make("0190d000-0000-7000-8000-000000000032"),
-      orgId: Ids.OrgId.make("0190a000-0000-7000-8000-00000000000a"),
-      connector: { id: PostgresDescriptor.id, key: "postgres" },
-      instanceName: "bench_stream_memory",
-      configuration,
-      authType: "database_password",
-      hasCredentials: true,
-      at: new Date()
-    }),
-    credential: { id: "credential-1", version: 1, scope: "organization:0190a000-0000-7000-8000-00000000000a" },
-    configuration: Schema.decodeUnknownSync(PostgresDescriptor.Configuration)(configuration),
-    credentials: Schema.decodeUnknownSync(PostgresDescriptor.Credentials)({
-      username: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password)
-    })
-  }
-}
-
-/** A reader: `read(sql, onBatch)` streams every row of `sql`, `close` ends its connection. */
-interface Reader {
-  readonly read: (sql: string, onBatch: (rows: number) => void) => Promise<void>
-  readonly close: () => Promise<void>
-}
-
 /**
  * The driver's `streamQuery`, consumed with `Stream.runFold`, or with `Stream.runForEach` (one
  * Effect per batch through effect's `Sink.forEach`, which costs the consumer promoting scavenges).
  */
+const connector = {
+  id: PostgresDescriptor.id,
+  key: "postgres",
+  configuration: PostgresDescriptor.Configuration,
+  credentials: PostgresDescriptor.Credentials
+}
+
 const patchbayReader = (url: URL, consumer: "fold" | "forEach"): Reader => {
   const pools = PostgresPools.unsafeMake(EgressPolicy.make({ allowLoopback: true }))
   const driver = PostgresConnector.make(pools)
-  const context = contextFor(url)
+  const context = databaseContext(url, connector)
   const open = (sql: string) =>
     driver.streamQuery(
       context,
@@ -193,41 +147,7 @@ const main = async () => {
           : request.subject === "pg-cursor-fetch"
             ? await cursorFetchReader(url)
             : await fetchReader(url)
-  await reader.read("SELECT id, label, score FROM big LIMIT 20000", () => {})
-  gc()
-  const baseRss = process.memoryUsage.rss()
-  let peakRss = baseRss
-  const gcRss: Array<number> = []
-  let seen = 0
-  let batches = 0
-  const cpuStart = process.cpuUsage()
-  const start = process.hrtime.bigint()
-  await reader.read(`SELECT id, label, score FROM big LIMIT ${request.rows}`, (n) => {
-    seen += n
-    batches++
-    peakRss = Math.max(peakRss, process.memoryUsage.rss())
-    if (batches % 1_000 === 0) {
-      gc()
-      gcRss.push(process.memoryUsage.rss())
-    }
-  })
-  const nanos = Number(process.hrtime.bigint() - start)
-  const cpu = process.cpuUsage(cpuStart)
-  gc()
-  gcRss.push(process.memoryUsage.rss())
-  await reader.close()
-  if (seen !== request.rows) throw new Error(`read ${seen} rows, expected ${request.rows}`)
-  const report: ReadReport = {
-    subject: request.subject,
-    rows: seen,
-    nanos,
-    cpuMicros: cpu.user + cpu.system,
-    baseRss,
-    peakRss,
-    gcRss,
-    maxRss: process.resourceUsage().maxRSS * 1024
-  }
-  console.log(JSON.stringify(report))
+  await measure(request.subject, reader, request.rows)
 }
 
 await main()
