@@ -161,3 +161,88 @@ export const make = (
  */
 export const layer = (options: TunnelsOptions = {}): Layer.Layer<SshTunnels, never, EgressPolicy.EgressPolicy> =>
   Layer.scoped(SshTunnels, make(options))
+
+/**
+ * The key of an instance's credential scope among the tunnels: what `acquire` and `release` take.
+ *
+ * @since 0.1.0
+ */
+export const scopeKey = (instanceId: string, scope: string): string => JSON.stringify([instanceId, scope])
+
+/**
+ * What a route is worked out from: the driver context of a database connector.
+ *
+ * @since 0.1.0
+ */
+export interface RouteTarget {
+  readonly instance: { readonly id: string }
+  readonly credential: { readonly id: string; readonly scope: string }
+  readonly configuration: { readonly host: string; readonly ssh_tunnel?: TunnelConfiguration | undefined }
+  readonly credentials: { readonly ssh_credentials?: TunnelCredentials | undefined }
+}
+
+/**
+ * Where a database driver's connections go: the egress-approved address of the host, or the
+ * configured host as the bastion resolves it, through `tunnel`.
+ *
+ * @since 0.1.0
+ */
+export interface Route {
+  readonly address: string
+  readonly tunnel: SshTunnel.Tunnel | undefined
+  /** The bastion and login the tunnel was made with. */
+  readonly settings: Bastion.Settings | undefined
+}
+
+const direct = (egress: EgressPolicy.EgressPolicyShape, target: RouteTarget) =>
+  Effect.map(
+    egress.check(target.configuration.host),
+    (address): Route => ({ address, tunnel: undefined, settings: undefined })
+  )
+
+const through = (target: RouteTarget, tunnel: SshTunnel.Tunnel, settings: Bastion.Settings): Route => ({
+  address: target.configuration.host,
+  tunnel,
+  settings
+})
+
+/**
+ * The route of a pool: the approved address of the host, or the tunnel of the instance's credential
+ * scope, kept for its credential version (the bastion checked when the tunnel is made).
+ *
+ * @since 0.1.0
+ */
+export const route = (
+  tunnels: SshTunnelsShape,
+  egress: EgressPolicy.EgressPolicyShape,
+  target: RouteTarget
+): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
+  Effect.flatMap(Bastion.settingsOf(target.configuration, target.credentials), (settings) =>
+    settings === undefined
+      ? direct(egress, target)
+      : Effect.map(
+          tunnels.acquire(
+            scopeKey(target.instance.id, target.credential.scope),
+            settings.configuration,
+            settings.credentials,
+            target.credential.id
+          ),
+          (tunnel) => through(target, tunnel, settings)
+        )
+  )
+
+/**
+ * A route of its own (a connection test): behind a bastion, a new SSH login closed with the scope.
+ *
+ * @since 0.1.0
+ */
+export const freshRoute = (
+  egress: EgressPolicy.EgressPolicyShape,
+  target: RouteTarget,
+  readyTimeoutMillis: number
+): Effect.Effect<Route, ConnectorDriver.DriverFailure, Scope.Scope> =>
+  Effect.flatMap(Bastion.settingsOf(target.configuration, target.credentials), (settings) =>
+    settings === undefined
+      ? direct(egress, target)
+      : Effect.map(Bastion.open(egress, settings, readyTimeoutMillis), (tunnel) => through(target, tunnel, settings))
+  )

@@ -31,11 +31,8 @@ import {
 import { toDriverError } from "./errors.js"
 import * as Tunnel from "./tunnel.js"
 
-/** Where the connections of a pool go: an approved address, or the host through a tunnel. */
-interface Route {
-  /** The approved address, or the configured host as the bastion resolves it. */
-  readonly address: string
-  readonly tunnel: SshTunnel.Tunnel | undefined
+/** Where the connections of a pool go, and how to dial them there. */
+interface Route extends SshTunnels.Route {
   readonly dial: Dialer
 }
 
@@ -59,7 +56,6 @@ interface Entry {
 export const poolsPerInstance = 4
 
 /** The SSH tunnel of an instance's credential scope. */
-const tunnelKey = (instanceId: string, scope: string) => JSON.stringify([instanceId, scope])
 
 const settingsOf = ({ configuration, credentials }: DriverContext): string =>
   JSON.stringify([
@@ -96,42 +92,24 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     idleMillis: options.tunnelIdleMillis
   })
 
-  const direct = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
-    Effect.map(egress.check(context.configuration.host), (address) => ({
-      address,
-      tunnel: undefined,
-      dial: directDialer(address, context.configuration.port)
-    }))
+  /** The route with its dialer: to the approved address, or through the tunnel. */
+  const dialed =
+    (context: DriverContext) =>
+    (route: SshTunnels.Route): Route => ({
+      ...route,
+      dial:
+        route.tunnel === undefined
+          ? directDialer(route.address, context.configuration.port)
+          : Tunnel.dialer(route.tunnel, context.configuration.host, context.configuration.port)
+    })
 
-  const through = (tunnel: SshTunnel.Tunnel, context: DriverContext): Route => ({
-    address: context.configuration.host,
-    tunnel,
-    dial: Tunnel.dialer(tunnel, context.configuration.host, context.configuration.port)
-  })
-
-  /** The approved address of the host, or the pool's tunnel (its bastion checked when the tunnel is made). */
+  /** The approved address of the host, or the tunnel of the instance's credential scope. */
   const route = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
-    Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
-      settings === undefined
-        ? direct(context)
-        : Effect.map(
-            tunnels.acquire(
-              tunnelKey(context.instance.id, context.credential.scope),
-              settings.configuration,
-              settings.credentials,
-              context.credential.id
-            ),
-            (tunnel) => through(tunnel, context)
-          )
-    )
+    Effect.map(SshTunnels.route(tunnels, egress, context), dialed(context))
 
   /** Where a fresh connection goes: a new SSH login of its own behind a bastion, closed with the scope. */
   const freshRoute = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure, Scope.Scope> =>
-    Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
-      settings === undefined
-        ? direct(context)
-        : Effect.map(Bastion.open(egress, settings, connectTimeoutMillis), (tunnel) => through(tunnel, context))
-    )
+    Effect.map(SshTunnels.freshRoute(egress, context, connectTimeoutMillis), dialed(context))
 
   /** Retired pools some connection of which is still checked out (`closeAll` ends them too). */
   const retiring = new Set<mysql.Pool>()
@@ -216,7 +194,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         const released = [
           ...(latest?.tunnel !== undefined && route.tunnel === undefined ? [latest] : []),
           ...evicted.filter((old) => old.tunnel !== undefined)
-        ].map((old) => tunnels.release(tunnelKey(id, old.scope)))
+        ].map((old) => tunnels.release(SshTunnels.scopeKey(id, old.scope)))
         return Effect.as(Effect.all(released, { discard: true }), entry)
       })
     })

@@ -46,7 +46,7 @@ export interface Entry {
   readonly address: string
   /** The SSH tunnel the pool connects through, and what it was made with. */
   readonly tunnel: SshTunnel.Tunnel | undefined
-  readonly tunnelSettings: Bastion.Settings | undefined
+  readonly settings: Bastion.Settings | undefined
   readonly checkedAt: number
   /** Type names of non-built-in OIDs seen on this instance. */
   readonly typeCache: Map<number, string>
@@ -57,11 +57,7 @@ export interface Entry {
 }
 
 /** Where the connections of an instance go: an approved address, or the host through a tunnel. */
-export interface Route {
-  readonly address: string
-  readonly tunnel: SshTunnel.Tunnel | undefined
-  readonly tunnelSettings: Bastion.Settings | undefined
-}
+export type Route = SshTunnels.Route
 
 /** The pools of every instance, and what the pooled call needs of them. */
 export interface PoolCache {
@@ -108,7 +104,7 @@ const fits = (entry: Entry, context: DriverContext): boolean => {
     (entry.password === undefined
       ? credentials.password === undefined
       : credentials.password !== undefined && Equal.equals(entry.password, credentials.password)) &&
-    Tunnel.sameSettings(entry.tunnelSettings, context)
+    Tunnel.sameSettings(entry.settings, context)
   )
 }
 
@@ -117,9 +113,6 @@ const sweepEveryMillis = 1_000
 
 /** The most pools one instance keeps (one per credential scope in use). */
 export const poolsPerInstance = 4
-
-/** The SSH tunnel of an instance's credential scope. */
-const tunnelKey = (instanceId: string, scope: string) => JSON.stringify([instanceId, scope])
 
 /** Pools on the given egress policy. */
 export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOptions = {}): PoolCache => {
@@ -136,42 +129,10 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
     idleMillis: options.tunnelIdleMillis
   })
 
-  const direct = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
-    Effect.map(egress.check(context.configuration.host), (address) => ({
-      address,
-      tunnel: undefined,
-      tunnelSettings: undefined
-    }))
+  /** The approved address of the host, or the tunnel of the instance's credential scope. */
+  const route = (context: DriverContext) => SshTunnels.route(tunnels, egress, context)
 
-  /** The approved address of the host, or the instance's tunnel (its bastion checked when the tunnel is made). */
-  const route = (context: DriverContext): Effect.Effect<Route, ConnectorDriver.DriverFailure> =>
-    Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
-      settings === undefined
-        ? direct(context)
-        : Effect.map(
-            tunnels.acquire(
-              tunnelKey(context.instance.id, context.credential.scope),
-              settings.configuration,
-              settings.credentials,
-              context.credential.id
-            ),
-            (tunnel): Route => ({ address: context.configuration.host, tunnel, tunnelSettings: settings })
-          )
-    )
-
-  const freshRoute: PoolCache["freshRoute"] = (context) =>
-    Effect.flatMap(Bastion.settingsOf(context.configuration, context.credentials), (settings) =>
-      settings === undefined
-        ? direct(context)
-        : Effect.map(
-            Bastion.open(egress, settings, connectTimeoutMillis),
-            (tunnel): Route => ({
-              address: context.configuration.host,
-              tunnel,
-              tunnelSettings: settings
-            })
-          )
-    )
+  const freshRoute: PoolCache["freshRoute"] = (context) => SshTunnels.freshRoute(egress, context, connectTimeoutMillis)
 
   const newPool = (context: DriverContext, route: Route, plain: boolean) => {
     const pool = new pg.Pool({
@@ -198,7 +159,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
   /** Closes an entry's pool (once its clients come back) and forgets its tunnel (closed once its streams end). */
   const retire = (instanceId: string, entry: Entry): Effect.Effect<void> => {
     end(entry.pool)
-    return entry.tunnel === undefined ? Effect.void : tunnels.release(tunnelKey(instanceId, entry.scope))
+    return entry.tunnel === undefined ? Effect.void : tunnels.release(SshTunnels.scopeKey(instanceId, entry.scope))
   }
 
   let lastSweep = 0
@@ -278,7 +239,7 @@ export const make = (egress: EgressPolicy.EgressPolicyShape, options: PoolOption
         sslKey: context.credentials.ssl_key,
         address: route.address,
         tunnel: route.tunnel,
-        tunnelSettings: route.tunnelSettings,
+        settings: route.settings,
         checkedAt: now,
         typeCache: new Map(),
         pool: newPool(context, route, false),
